@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { ConfigValidationError, loadConfig } from "./config.js";
+
+describe("loadConfig", () => {
+  it("applies the SPEC defaults when nothing is set", () => {
+    const c = loadConfig({});
+    expect(c.redisUrl).toBe("redis://127.0.0.1:6379");
+    expect(c.queuePrefix).toBe("{mlq}");
+    expect(c.gates.paperDays).toBe(14);
+    expect(c.gates.minClosedTrades).toBe(75);
+    expect(c.gates.minClosedTradesSmoke).toBe(10);
+    expect(c.retrain.horizonBars).toBe(15);
+    expect(c.ab.minConfidence).toBe(0.9);
+    expect(c.schedules).toMatchObject({ calibrate: "30 12 * * *", retrain: "0 13 * * *", abEval: "0 1 * * *", tz: "UTC" });
+    expect(c.timeouts.retrain).toBe(7_200_000);
+  });
+
+  it("coerces env strings and returns a frozen object", () => {
+    const c = loadConfig({ MLQ_GATE_MIN_TRADES: "80", MLQ_DASHBOARD_READONLY: "yes", REDIS_URL: "redis://:pw@10.0.0.1:6380/2" });
+    expect(c.gates.minClosedTrades).toBe(80);
+    expect(c.dashboard.readOnly).toBe(true);
+    expect(c.redisUrl).toBe("redis://:pw@10.0.0.1:6380/2");
+    expect(Object.isFrozen(c.gates)).toBe(true);
+  });
+
+  it("reports every invalid variable at once, naming it and what it expects", () => {
+    let err: unknown;
+    try {
+      loadConfig({ MLQ_GATE_MIN_TRADES: "many", MLQ_AB_MIN_CONFIDENCE: "1.5", MLQ_CRON_RETRAIN: "daily", MLQ_SCHEDULE_TZ: "Mars/Base" });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigValidationError);
+    const problems = (err as ConfigValidationError).problems.join("\n");
+    expect(problems).toMatch(/MLQ_GATE_MIN_TRADES="many": expected an integer/);
+    expect(problems).toMatch(/MLQ_AB_MIN_CONFIDENCE="1.5"/);
+    expect(problems).toMatch(/MLQ_CRON_RETRAIN="daily": expected a cron pattern/);
+  });
+
+  it("rejects an unknown time zone and a prefix with a colon", () => {
+    expect(() => loadConfig({ MLQ_SCHEDULE_TZ: "Mars/Base" })).toThrow(/MLQ_SCHEDULE_TZ="Mars\/Base": unknown time zone/);
+    expect(() => loadConfig({ MLQ_QUEUE_PREFIX: "a:b" })).toThrow(/must not contain ':'/);
+  });
+
+  it("treats empty strings as unset and lets overrides win", () => {
+    expect(loadConfig({ MLQ_DB_PATH: "" }).dbPath).toBe("data/trading.db");
+    expect(loadConfig({ MLQ_DB_PATH: "a.db" }, { MLQ_DB_PATH: "b.db" }).dbPath).toBe("b.db");
+  });
+});

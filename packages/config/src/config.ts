@@ -1,0 +1,166 @@
+// Every setting mlq reads, from environment variables with defaults, validated at once.
+// Only main.ts files call loadConfig; everything else receives the typed object.
+import { z } from "zod";
+
+const num = (def: number, check: (s: z.ZodNumber) => z.ZodNumber = (s) => s) =>
+  check(z.coerce.number({ error: "expected a number" })).default(def);
+const int = (def: number, min = 0) => z.coerce.number({ error: "expected an integer" }).int("expected an integer").min(min).default(def);
+const pct = (def: number) => num(def, (s) => s.min(0, "expected 0..100").max(100, "expected 0..100"));
+const bool = (def: boolean) =>
+  z
+    .enum(["1", "0", "true", "false", "yes", "no"], { error: "expected true/false" })
+    .transform((v) => v === "1" || v === "true" || v === "yes")
+    .default(def);
+const str = (def: string) => z.string().min(1, "must not be empty").default(def);
+const cron = (def: string) =>
+  z
+    .string()
+    .regex(/^\s*(\S+\s+){4,5}\S+\s*$/, "expected a cron pattern with 5 or 6 fields")
+    .default(def);
+
+/** env var name -> [path in config, schema, help] */
+const SPEC = {
+  REDIS_URL: ["redisUrl", z.url({ error: "expected a redis:// or rediss:// URL" }).default("redis://127.0.0.1:6379"), "Redis URL (password and db index allowed)"],
+  MLQ_QUEUE_PREFIX: ["queuePrefix", str("{mlq}"), "BullMQ key prefix; a {hash tag} keeps every queue in one Cluster slot"],
+  MLQ_DB_PATH: ["dbPath", str("data/trading.db"), "the trading bot's SQLite database"],
+  MLQ_MODELS_DIR: ["modelsDir", str("models"), "model registry directory"],
+  MLQ_LOGS_DIR: ["logsDir", str("logs"), "JSON log directory"],
+  MLQ_LOG_LEVEL: ["logLevel", z.enum(["error", "warn", "info", "debug"]).default("info"), "log level"],
+  MLQ_CALIBRATION_PATH: ["calibrationPath", str("data/execution_calibration.json"), "calibration JSON read by the bot"],
+
+  MLQ_GATE_PAPER_DAYS: ["gates.paperDays", num(14, (s) => s.min(0)), "paper_age threshold (days)"],
+  MLQ_GATE_PAPER_DAYS_SMOKE: ["gates.paperDaysSmoke", num(7, (s) => s.min(0)), "paper_age threshold in smoke mode"],
+  MLQ_GATE_MIN_TRADES: ["gates.minClosedTrades", int(75), "trade_count threshold"],
+  MLQ_GATE_MIN_TRADES_SMOKE: ["gates.minClosedTradesSmoke", int(10), "trade_count threshold in smoke mode"],
+  MLQ_GATE_VOL_PCT_LO: ["gates.volPercentileLo", pct(20), "regime_diversity lower percentile"],
+  MLQ_GATE_VOL_PCT_HI: ["gates.volPercentileHi", pct(80), "regime_diversity upper percentile"],
+  MLQ_GATE_MIN_RETURNS_PER_DAY: ["gates.minReturnsPerDay", int(60, 2), "one-minute returns a day needs to count"],
+
+  MLQ_HORIZON_BARS: ["retrain.horizonBars", int(15, 1), "label horizon H (bars)"],
+  MLQ_TRAIN_FRACTION: ["retrain.trainFraction", num(0.7, (s) => s.gt(0).lt(1)), "walk-forward train fraction"],
+  MLQ_EMBARGO_MIN_HOURS: ["retrain.embargoMinHours", num(24, (s) => s.min(0)), "minimum embargo between train and test"],
+  MLQ_MAX_TRAINING_ROWS: ["retrain.maxTrainingRows", int(500_000, 1), "row cap (newest first) for the WebAssembly trainer"],
+  MLQ_MIN_TRAINING_ROWS: ["retrain.minTrainingRows", int(500, 10), "fewer rows than this is 'insufficient data'"],
+  MLQ_XGB_ROUNDS: ["retrain.xgb.rounds", int(100, 1), "boosting rounds"],
+  MLQ_XGB_MAX_DEPTH: ["retrain.xgb.maxDepth", int(4, 1), "tree depth"],
+  MLQ_XGB_ETA: ["retrain.xgb.eta", num(0.1, (s) => s.gt(0).max(1)), "learning rate"],
+  MLQ_XGB_SUBSAMPLE: ["retrain.xgb.subsample", num(1, (s) => s.gt(0).max(1)), "row subsample"],
+  MLQ_TRAIN_THREADS: ["retrain.threads", int(0), "worker threads for training (0 = one per core, at most 5)"],
+  MLQ_FEE_PCT_ROUND_TRIP: ["costs.feePctRoundTrip", num(0.12, (s) => s.min(0)), "round-trip fees (%)"],
+  MLQ_BASE_SLIPPAGE_PCT: ["costs.baseSlippagePerSidePct", num(0.03, (s) => s.gt(0)), "assumed slippage per side (%)"],
+  MLQ_SLIPPAGE_MULT_MIN: ["costs.slippageMultMin", num(1.5, (s) => s.gt(0)), "slippage_mult floor"],
+  MLQ_SLIPPAGE_MULT_MAX: ["costs.slippageMultMax", num(2.0, (s) => s.gt(0)), "slippage_mult ceiling (backtest assumption)"],
+  MLQ_SLIPPAGE_MULT_MIN_TRADES: ["costs.slippageMultMinTrades", int(200), "calibrated trades needed before slippage_mult moves"],
+
+  MLQ_AB_MIN_TRADES: ["ab.minTradesPerArm", int(100, 2), "closed trades per arm before A/B is ready"],
+  MLQ_AB_MIN_CONFIDENCE: ["ab.minConfidence", num(0.9, (s) => s.min(0).max(1)), "P(Sharpe_B > Sharpe_A) needed to swap"],
+
+  MLQ_CAL_EMA_SPAN: ["calibration.emaSpan", int(100, 1), "EMA span"],
+  MLQ_CAL_RECENT_TRADES: ["calibration.recentTrades", int(50), "trades weighted x3 at the end"],
+  MLQ_CAL_RECENT_BOOST: ["calibration.recentBoost", num(3, (s) => s.min(1)), "alpha boost for recent trades"],
+  MLQ_CAL_ALPHA_CAP: ["calibration.alphaCap", num(0.5, (s) => s.gt(0).max(1)), "alpha ceiling"],
+  MLQ_CAL_MIN_BUCKET_TRADES: ["calibration.minBucketTrades", int(20, 1), "trades a bucket needs for its own multiplier"],
+  MLQ_CAL_REGIME_LOOKBACK_BARS: ["calibration.regimeLookbackBars", int(60, 5), "candles before a trade's open used for its regime"],
+  MLQ_CAL_VOLATILE_PCT: ["calibration.volatilePercentile", pct(80), "trailing-vol percentile above which a trade is 'volatile'"],
+  MLQ_CAL_TRENDING_ER: ["calibration.trendingEfficiency", num(0.3, (s) => s.min(0).max(1)), "efficiency ratio for 'trending'"],
+
+  MLQ_CRON_CALIBRATE: ["schedules.calibrate", cron("30 12 * * *"), "calibrate cron (UTC)"],
+  MLQ_CRON_RETRAIN: ["schedules.retrain", cron("0 13 * * *"), "retrain cron (UTC)"],
+  MLQ_CRON_AB_EVAL: ["schedules.abEval", cron("0 1 * * *"), "ab-eval cron (UTC)"],
+  MLQ_SCHEDULE_TZ: ["schedules.tz", str("UTC"), "scheduler time zone"],
+  MLQ_SCHEDULE_RECHECK_MS: ["schedules.recheckMs", int(60_000, 1000), "how often the producer re-creates vanished schedulers"],
+
+  MLQ_TIMEOUT_RETRAIN_MS: ["timeouts.retrain", int(2 * 3_600_000, 1), "retrain timeout"],
+  MLQ_TIMEOUT_AB_EVAL_MS: ["timeouts.abEval", int(30 * 60_000, 1), "ab-eval timeout"],
+  MLQ_TIMEOUT_CALIBRATE_MS: ["timeouts.calibrate", int(30 * 60_000, 1), "calibrate timeout"],
+  MLQ_RETRY_ATTEMPTS: ["retry.attempts", int(3, 1), "attempts for transient failures"],
+  MLQ_RETRY_BACKOFF_MS: ["retry.backoffMs", int(10_000, 0), "first exponential backoff delay"],
+  MLQ_KEEP_COMPLETED_AGE_S: ["retention.completedAgeSec", int(14 * 86_400), "keep completed jobs this long"],
+  MLQ_KEEP_COMPLETED_COUNT: ["retention.completedCount", int(500), "keep at most this many completed jobs"],
+  MLQ_KEEP_FAILED_AGE_S: ["retention.failedAgeSec", int(30 * 86_400), "keep failed jobs this long"],
+  MLQ_KEEP_FAILED_COUNT: ["retention.failedCount", int(2000), "keep at most this many failed jobs"],
+  MLQ_SHUTDOWN_GRACE_MS: ["worker.shutdownGraceMs", int(30_000), "wait for a running job on SIGTERM before aborting it"],
+  MLQ_LOCK_DURATION_MS: ["worker.lockDurationMs", int(30_000, 1000), "BullMQ job lock duration"],
+  MLQ_STALLED_INTERVAL_MS: ["worker.stalledIntervalMs", int(30_000, 1000), "BullMQ stalled-job check interval"],
+
+  MLQ_DASHBOARD_HOST: ["dashboard.host", str("127.0.0.1"), "dashboard bind address"],
+  MLQ_DASHBOARD_PORT: ["dashboard.port", int(3000, 0), "dashboard port"],
+  MLQ_DASHBOARD_USER: ["dashboard.user", z.string().optional(), "basic-auth user"],
+  MLQ_DASHBOARD_PASSWORD_HASH: ["dashboard.passwordHash", z.string().optional(), "scrypt hash from `mlq dashboard hash-password`"],
+  MLQ_DASHBOARD_TOKEN: ["dashboard.token", z.string().min(16, "expected at least 16 characters").optional(), "admin bearer token"],
+  MLQ_DASHBOARD_READONLY_TOKEN: ["dashboard.readonlyToken", z.string().min(16, "expected at least 16 characters").optional(), "viewer bearer token"],
+  MLQ_DASHBOARD_READONLY: ["dashboard.readOnly", bool(false), "Bull Board read-only for everyone"],
+} as const satisfies Record<string, readonly [string, z.ZodType, string]>;
+
+type Spec = typeof SPEC;
+type Leaf<K extends keyof Spec> = z.output<Spec[K][1]>;
+
+// Build the nested output type from the dotted paths.
+type PathOf<K extends keyof Spec> = Spec[K][0];
+type Split<P extends string> = P extends `${infer H}.${infer R}` ? [H, ...Split<R>] : [P];
+type Nest<Parts extends string[], V> = Parts extends [infer H extends string, ...infer R extends string[]]
+  ? { readonly [k in H]: Nest<R, V> }
+  : V;
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+type Deep<T> = T extends object ? { readonly [K in keyof T]: Deep<T[K]> } : T;
+export type Config = Deep<UnionToIntersection<{ [K in keyof Spec]: Nest<Split<PathOf<K>>, Leaf<K>> }[keyof Spec]>>;
+
+export const ENV_VARS: ReadonlyArray<{ name: string; path: string; help: string }> = Object.entries(SPEC).map(
+  ([name, [path, , help]]) => ({ name, path, help }),
+);
+
+export class ConfigValidationError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join("\n  ")}`);
+    this.name = "ConfigValidationError";
+    this.problems = problems;
+  }
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === "object") {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/**
+ * Parses the environment (empty strings count as unset) into a frozen config.
+ * `overrides` take precedence over env and are validated the same way.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Record<string, string | number | boolean> = {}): Config {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [name, [path, schema]] of Object.entries(SPEC) as [string, readonly [string, z.ZodType, string]][]) {
+    const raw = name in overrides ? overrides[name] : env[name];
+    const value = raw === "" ? undefined : typeof raw === "number" || typeof raw === "boolean" ? String(raw) : raw;
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      const msg = parsed.error.issues.map((i) => i.message).join("; ");
+      problems.push(`${name}=${JSON.stringify(value)}: ${msg}`);
+      continue;
+    }
+    const parts = path.split(".");
+    let node = out;
+    for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
+    node[parts[parts.length - 1]!] = parsed.data;
+  }
+  const cfg = out as unknown as Config;
+  if (problems.length === 0) {
+    if (cfg.gates.volPercentileLo >= cfg.gates.volPercentileHi)
+      problems.push("MLQ_GATE_VOL_PCT_LO must be below MLQ_GATE_VOL_PCT_HI");
+    if (cfg.costs.slippageMultMin > cfg.costs.slippageMultMax)
+      problems.push("MLQ_SLIPPAGE_MULT_MIN must not exceed MLQ_SLIPPAGE_MULT_MAX");
+    if (!/^redis(s)?:\/\//.test(cfg.redisUrl)) problems.push(`REDIS_URL=${JSON.stringify(cfg.redisUrl)}: expected a redis:// or rediss:// URL`);
+    if (cfg.queuePrefix.includes(":")) problems.push(`MLQ_QUEUE_PREFIX=${JSON.stringify(cfg.queuePrefix)}: must not contain ':'`);
+    try {
+      Intl.DateTimeFormat("en-US", { timeZone: cfg.schedules.tz });
+    } catch {
+      problems.push(`MLQ_SCHEDULE_TZ=${JSON.stringify(cfg.schedules.tz)}: unknown time zone`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigValidationError(problems);
+  return deepFreeze(cfg);
+}

@@ -1,0 +1,111 @@
+import Database from "better-sqlite3";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { InputDataError } from "@mlq/core";
+import { migrate, openDatabase, openMigrated, requireTables, tableColumns, tableExists } from "./connection.js";
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "mlq-db-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const MLQ_TABLES = ["phase2_retrain_runs", "phase2_gate_log", "ab_test_runs", "ab_active_model", "calibration_runs", "candles_1m", "candles_1m_watermark"];
+
+describe("openDatabase", () => {
+  it("sets WAL, busy_timeout >= 5000 and foreign keys", () => {
+    const conn = openDatabase(join(dir, "a.db"), { create: true });
+    expect(conn.sqlite.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(Number(conn.sqlite.pragma("busy_timeout", { simple: true }))).toBeGreaterThanOrEqual(5000);
+    expect(conn.sqlite.pragma("foreign_keys", { simple: true })).toBe(1);
+    conn.close();
+  });
+
+  it.each([
+    ["a missing file", (d: string) => join(d, "nope.db"), /database not found: .*nope\.db/],
+    ["a missing directory", (d: string) => join(d, "no-dir", "x.db"), /database directory does not exist: .*no-dir/],
+    ["a directory", (d: string) => d, /database path is a directory, not a SQLite file/],
+    [
+      "a text file",
+      (d: string) => {
+        const p = join(d, "text.db");
+        writeFileSync(p, "this is not sqlite, just some text that is long enough to look like a header".repeat(20));
+        return p;
+      },
+      /not a SQLite database or corrupt: .*text\.db/,
+    ],
+  ])("rejects %s with a one-line error naming the path", (_label, make, pattern) => {
+    const p = make(dir);
+    let err: unknown;
+    try {
+      openDatabase(p);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InputDataError);
+    expect((err as Error).message).toMatch(pattern);
+    expect((err as Error).message).not.toContain("\n");
+  });
+
+  it("rejects a read-only file for writing", () => {
+    if (process.getuid?.() === 0) {
+      // root ignores file modes; simulate with a read-only open check on a chmod 444 file anyway
+    }
+    const p = join(dir, "ro.db");
+    new Database(p).close();
+    chmodSync(p, 0o444);
+    if (process.getuid?.() === 0) {
+      // access(W_OK) succeeds for root: the guarantee there is only that the open works.
+      expect(() => openDatabase(p).close()).not.toThrow();
+    } else {
+      expect(() => openDatabase(p)).toThrow(/database file is read-only: .*ro\.db/);
+    }
+    expect(() => openDatabase(p, { readonly: true }).close()).not.toThrow();
+  });
+});
+
+describe("migrate", () => {
+  it("creates every table on an empty file and is idempotent", () => {
+    const conn = openMigrated(join(dir, "empty.db"), { create: true });
+    for (const t of ["ticks", "paper_trades", ...MLQ_TABLES]) expect(tableExists(conn.sqlite, t)).toBe(true);
+    migrate(conn);
+    migrate(conn);
+    expect(tableColumns(conn.sqlite, "phase2_retrain_runs")).toContain("embargo_hours");
+    conn.close();
+  });
+
+  it("never drops or rewrites the bot's existing ticks and paper_trades", () => {
+    const p = join(dir, "bot.db");
+    const bot = new Database(p);
+    // The bot's own shape: no size column, no model_arm, an extra column of its own.
+    bot.exec(`CREATE TABLE ticks (ts_ms INTEGER NOT NULL, symbol TEXT NOT NULL, price REAL NOT NULL, exchange TEXT);
+      CREATE TABLE paper_trades (id INTEGER PRIMARY KEY, symbol TEXT NOT NULL, side TEXT NOT NULL, status TEXT NOT NULL,
+        opened_ts_ms INTEGER NOT NULL, closed_ts_ms INTEGER, pnl_pct REAL, note TEXT);`);
+    const ins = bot.prepare("INSERT INTO ticks VALUES (?, ?, ?, ?)");
+    for (let i = 0; i < 1000; i++) ins.run(1_700_000_000_000 + i * 1000, i % 2 ? "BTC" : "ETH", 100 + i / 10, "x");
+    bot.prepare("INSERT INTO paper_trades VALUES (7, 'BTC', 'long', 'closed', 1, 2, 0.5, 'keep me')").run();
+    const before = bot.prepare("SELECT group_concat(rowid || ts_ms || symbol || price, ',') AS h FROM ticks").get();
+    const schemaBefore = bot.prepare("SELECT sql FROM sqlite_master WHERE name IN ('ticks','paper_trades') ORDER BY name").all();
+    bot.close();
+
+    const conn = openMigrated(p);
+    migrate(conn);
+    expect(conn.sqlite.prepare("SELECT group_concat(rowid || ts_ms || symbol || price, ',') AS h FROM ticks").get()).toEqual(before);
+    expect(conn.sqlite.prepare("SELECT sql FROM sqlite_master WHERE name IN ('ticks','paper_trades') ORDER BY name").all()).toEqual(schemaBefore);
+    expect(conn.sqlite.prepare("SELECT note FROM paper_trades WHERE id = 7").get()).toEqual({ note: "keep me" });
+    for (const t of MLQ_TABLES) expect(tableExists(conn.sqlite, t)).toBe(true);
+    conn.close();
+  });
+});
+
+describe("requireTables", () => {
+  it("names the missing table and the database path", () => {
+    const p = join(dir, "bare.db");
+    new Database(p).close();
+    const conn = openDatabase(p);
+    expect(() => requireTables(conn, ["ticks"])).toThrow(`ticks table missing in ${p}`);
+    conn.close();
+  });
+});

@@ -1,0 +1,135 @@
+// Opens the shared trading database the way every mlq process must: WAL, a generous
+// busy_timeout (the bot keeps writing ticks), foreign keys on, and one-line errors.
+import Database from "better-sqlite3";
+import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import { migrate as drizzleMigrate } from "drizzle-orm/better-sqlite3/migrator";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { InputDataError, isTransientSqliteError, TransientDbError } from "@mlq/core";
+import * as schema from "./schema/index.js";
+
+export type Schema = typeof schema;
+export type Db = BetterSQLite3Database<Schema>;
+export type Sqlite = Database.Database;
+
+export interface Connection {
+  readonly path: string;
+  readonly sqlite: Sqlite;
+  readonly db: Db;
+  close(): void;
+}
+
+export interface OpenOptions {
+  /** Create the file when missing (demo data, tests). Default false: a missing DB is an error. */
+  create?: boolean;
+  readonly?: boolean;
+  busyTimeoutMs?: number;
+}
+
+export const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../drizzle");
+
+/** Opens `path` with mlq's pragmas; every failure is one InputDataError naming the path. */
+export function openDatabase(path: string, options: OpenOptions = {}): Connection {
+  const abs = resolve(path);
+  const dir = dirname(abs);
+  if (!existsSync(dir)) throw new InputDataError(`database directory does not exist: ${dir} (for ${abs})`, { context: { path: abs } });
+  if (existsSync(abs)) {
+    if (statSync(abs).isDirectory()) throw new InputDataError(`database path is a directory, not a SQLite file: ${abs}`, { context: { path: abs } });
+    if (!options.readonly) {
+      try {
+        accessSync(abs, constants.W_OK);
+      } catch {
+        throw new InputDataError(`database file is read-only: ${abs}`, { context: { path: abs } });
+      }
+    }
+  } else if (!options.create) {
+    throw new InputDataError(`database not found: ${abs}`, { context: { path: abs } });
+  }
+  let sqlite: Sqlite;
+  try {
+    sqlite = new Database(abs, { readonly: options.readonly ?? false, fileMustExist: !options.create });
+  } catch (err) {
+    throw new InputDataError(`cannot open database ${abs}: ${(err as Error).message}`, { cause: err, context: { path: abs } });
+  }
+  try {
+    sqlite.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+    // Touching the schema is what reveals a non-SQLite or corrupt file.
+    sqlite.prepare("SELECT count(*) FROM sqlite_master").get();
+    if (!options.readonly) {
+      const mode = sqlite.pragma("journal_mode = WAL", { simple: true });
+      if (String(mode).toLowerCase() !== "wal") throw new Error(`journal_mode is ${String(mode)}, expected wal`);
+    }
+    sqlite.pragma("foreign_keys = ON");
+    sqlite.pragma("synchronous = NORMAL");
+  } catch (err) {
+    sqlite.close();
+    const code = (err as { code?: string }).code;
+    if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT")
+      throw new InputDataError(`not a SQLite database or corrupt: ${abs}`, { cause: err, context: { path: abs } });
+    if (code === "SQLITE_READONLY" || code === "SQLITE_CANTOPEN")
+      throw new InputDataError(`database file is read-only or cannot be opened: ${abs}`, { cause: err, context: { path: abs } });
+    if (isTransientSqliteError(err)) throw new TransientDbError(`database busy: ${abs}`, { cause: err, context: { path: abs } });
+    throw new InputDataError(`cannot open database ${abs}: ${(err as Error).message}`, { cause: err, context: { path: abs } });
+  }
+  const db = drizzle(sqlite, { schema });
+  return {
+    path: abs,
+    sqlite,
+    db,
+    close: () => {
+      if (sqlite.open) sqlite.close();
+    },
+  };
+}
+
+/**
+ * Applies mlq's migrations. Safe on an empty file and on the bot's existing database:
+ * every CREATE is IF NOT EXISTS, and nothing drops or alters `ticks` / `paper_trades`.
+ */
+export function migrate(conn: Connection): void {
+  try {
+    drizzleMigrate(conn.db, { migrationsFolder: MIGRATIONS_DIR });
+  } catch (err) {
+    if (isTransientSqliteError(err)) throw new TransientDbError(`database busy while migrating ${conn.path}`, { cause: err });
+    throw new InputDataError(`migration failed on ${conn.path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Opens and migrates in one step (what workers and the CLI do). */
+export function openMigrated(path: string, options: OpenOptions = {}): Connection {
+  const conn = openDatabase(path, options);
+  try {
+    migrate(conn);
+  } catch (err) {
+    conn.close();
+    throw err;
+  }
+  return conn;
+}
+
+export function tableExists(sqlite: Sqlite, table: string): boolean {
+  return sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
+}
+
+export function tableColumns(sqlite: Sqlite, table: string): Set<string> {
+  const rows = sqlite.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[];
+  return new Set(rows.map((r) => r.name));
+}
+
+/** Throws `<table> table missing in <path>` for the first absent table. */
+export function requireTables(conn: Connection, tables: readonly string[]): void {
+  for (const t of tables) {
+    if (!tableExists(conn.sqlite, t)) throw new InputDataError(`${t} table missing in ${conn.path}`, { context: { path: conn.path, table: t } });
+  }
+}
+
+/** Runs `fn` in one short IMMEDIATE transaction; SQLITE_BUSY becomes a retryable TransientDbError. */
+export function writeTx<T>(conn: Connection, fn: () => T): T {
+  try {
+    return conn.sqlite.transaction(fn).immediate();
+  } catch (err) {
+    if (isTransientSqliteError(err)) throw new TransientDbError(`database busy writing to ${conn.path}`, { cause: err });
+    throw err;
+  }
+}

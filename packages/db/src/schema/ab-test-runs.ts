@@ -1,0 +1,32 @@
+import { integer, real, sqliteTable, text, index } from "drizzle-orm/sqlite-core";
+
+export const abTestRuns = sqliteTable(
+  "ab_test_runs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    tsMs: integer("ts_ms").notNull(),
+    tsIso: text("ts_iso").notNull(),
+    jobId: text("job_id"),
+    armALabel: text("arm_a_label").notNull(),
+    armBLabel: text("arm_b_label").notNull(),
+    splitMethod: text("split_method", { enum: ["model_arm", "temporal"] }),
+    armATrades: integer("arm_a_trades"),
+    armBTrades: integer("arm_b_trades"),
+    armASharpe: real("arm_a_sharpe"),
+    armBSharpe: real("arm_b_sharpe"),
+    armAExpectancy: real("arm_a_expectancy"),
+    armBExpectancy: real("arm_b_expectancy"),
+    armAWinRate: real("arm_a_win_rate"),
+    armBWinRate: real("arm_b_win_rate"),
+    armAPf: real("arm_a_pf"),
+    armBPf: real("arm_b_pf"),
+    pBBetter: real("p_b_better"),
+    swapRecommended: integer("swap_recommended").notNull().default(0),
+    swapExecuted: integer("swap_executed").notNull().default(0),
+    decisionReason: text("decision_reason"),
+    dryRun: integer("dry_run").notNull().default(0),
+    action: text("action", { enum: ["evaluate", "force-swap", "rollback"] }).notNull().default("evaluate"),
+    details: text("details"),
+  },
+  (t) => [index("ab_test_runs_ts_idx").on(t.tsMs)],
+);
