@@ -1,0 +1,45 @@
+// One symbol's 1-minute candles as column arrays. Structural, so @mlq/market-data's
+// `loadCandles` result can be passed in without this package depending on its type.
+import { InputDataError, isoUtc } from "@mlq/core";
+
+export interface CandleSeries {
+  readonly symbol: string;
+  /** Bucket start, ms since epoch, strictly increasing. */
+  readonly ts: Float64Array;
+  readonly open: Float64Array;
+  readonly high: Float64Array;
+  readonly low: Float64Array;
+  readonly close: Float64Array;
+  readonly volume: Float64Array;
+}
+
+const PRICE_COLUMNS = ["open", "high", "low", "close"] as const;
+
+/** Throws an InputDataError naming the symbol, column and bar when the series cannot feed features. */
+export function validateCandleSeries(series: CandleSeries): void {
+  const { symbol, ts } = series;
+  const n = ts.length;
+  for (const col of [...PRICE_COLUMNS, "volume"] as const) {
+    if (series[col].length !== n)
+      throw new InputDataError(`candles for ${symbol}: column ${col} has ${series[col].length} values, ts has ${n}`, {
+        context: { symbol, column: col },
+      });
+  }
+  for (let i = 0; i < n; i++) {
+    const t = ts[i]!;
+    if (!Number.isFinite(t)) throw new InputDataError(`candles for ${symbol}: ts[${i}] is not a finite timestamp (${t})`, { context: { symbol, index: i } });
+    if (i > 0 && !(t > ts[i - 1]!))
+      throw new InputDataError(`candles for ${symbol}: ts not strictly increasing at index ${i} (${isoUtc(ts[i - 1]!)} then ${isoUtc(t)})`, {
+        context: { symbol, index: i },
+      });
+    for (const col of PRICE_COLUMNS) {
+      const v = series[col][i]!;
+      if (!(v > 0 && Number.isFinite(v)))
+        throw new InputDataError(`candles for ${symbol}: ${col}[${i}] is ${v} at ${isoUtc(t)} (prices must be finite and > 0)`, {
+          context: { symbol, index: i, column: col },
+        });
+    }
+    if (series.high[i]! < series.low[i]!)
+      throw new InputDataError(`candles for ${symbol}: high < low at index ${i} (${isoUtc(t)})`, { context: { symbol, index: i } });
+  }
+}
