@@ -1,1 +1,16 @@
-export {};
+export { sideSlippagePct, sideSkipReason, timeOfDayBucket, TIME_OF_DAY_BUCKETS } from "./slippage.js";
+export type { TradeSide, FillKind, TimeOfDayBucket, SideSkipReason } from "./slippage.js";
+export { emaSlippage } from "./ema.js";
+export type { EmaPolicy } from "./ema.js";
+export { sizeMultiplier, slippageRatio, NEUTRAL_BAND, MULTIPLIER_RANGE } from "./multiplier.js";
+export { classifyRegime, trailingVol, efficiencyRatio, proxyRegime, buildRegimeLookup, REGIMES, WINDOW_SPAN_FACTOR } from "./regime.js";
+export type { Regime, RegimeThresholds, RegimeLookup, CandleSeries, RegimeIndexOptions } from "./regime.js";
+export { CalibrationPolicySchema, DEFAULT_CALIBRATION_POLICY, calibrationPolicyFromConfig, validatePolicy } from "./policy.js";
+export type { CalibrationPolicy, CalibrationConfigSlice } from "./policy.js";
+export { calibrate, emptySkippedCounts } from "./calibrate.js";
+export type { ClosedTrade, CalibrationReport, BucketStats, SkippedCounts, RegimeMethodCounts } from "./calibrate.js";
+export { buildRecommendations } from "./recommendations.js";
+export { CalibrationFileSchema, BucketStatsFileSchema, toCalibrationFile } from "./calibration-file.js";
+export type { CalibrationFile, BucketStatsFile } from "./calibration-file.js";
+export { runCalibration, latestCalibrationRun, loadClosedTrades, loadCandleSeries, loadCalibrationInput } from "./run-calibration.js";
+export type { RunCalibrationDeps, CalibrationSummary, CalibrationRunRecord, CalibrationInput } from "./run-calibration.js";

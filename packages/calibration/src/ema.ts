@@ -1,0 +1,28 @@
+// Recency-weighted slippage: an EMA seeded with the first value whose alpha is boosted for
+// the most recent trades, so a change in execution quality shows up within days.
+
+export interface EmaPolicy {
+  /** alpha = 2 / (emaSpan + 1) */
+  emaSpan: number;
+  /** The last `recentTrades` values get alpha × recentBoost. */
+  recentTrades: number;
+  recentBoost: number;
+  /** Upper bound on any alpha, so one trade never dominates. */
+  alphaCap: number;
+}
+
+/** EMA of `values` (already in close order); NaN for an empty input. */
+export function emaSlippage(values: ArrayLike<number>, policy: EmaPolicy): number {
+  const n = values.length;
+  if (n === 0) return Number.NaN;
+  const base = 2 / (policy.emaSpan + 1);
+  const boosted = Math.min(base * policy.recentBoost, policy.alphaCap);
+  const plain = Math.min(base, policy.alphaCap);
+  const firstRecent = n - policy.recentTrades;
+  let ema = values[0]!;
+  for (let i = 1; i < n; i++) {
+    const alpha = i >= firstRecent ? boosted : plain;
+    ema = alpha * values[i]! + (1 - alpha) * ema;
+  }
+  return ema;
+}

@@ -1,0 +1,239 @@
+// The I/O shell: reads closed paper trades and candle closes in one short read transaction,
+// runs the pure calibrator, writes the JSON atomically and records a `calibration_runs` row
+// (success or failure, one short transaction each).
+import { dirname, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { ensureDir, errorMessage, isoUtc, silentLogger, throwIfAborted, writeFileAtomic, type Logger, type ProgressFn } from "@mlq/core";
+import { calibrationRuns, requireTables, tableExists, writeTx, type Connection } from "@mlq/db";
+import { calibrate, type ClosedTrade, type RegimeMethodCounts, type SkippedCounts } from "./calibrate.js";
+import { CalibrationFileSchema, toCalibrationFile, type CalibrationFile } from "./calibration-file.js";
+import { validatePolicy, type CalibrationPolicy } from "./policy.js";
+import { buildRegimeLookup, type CandleSeries, type RegimeLookup } from "./regime.js";
+
+export interface RunCalibrationDeps {
+  conn: Connection;
+  /** Where execution_calibration.json goes; its directory is created when missing. */
+  outPath: string;
+  logger?: Logger;
+  signal?: AbortSignal;
+  progress?: ProgressFn;
+  jobId?: string;
+  /** Clock for generated_at and the run row (tests pin it). */
+  nowMs?: number;
+}
+
+export interface CalibrationSummary {
+  runId: number;
+  outPath: string;
+  tradesAnalyzed: number;
+  emaSlippagePerSidePct: number | null;
+  slippageRatio: number | null;
+  positionSizeMultiplier: number;
+  skipped: SkippedCounts;
+  regimeMethod: RegimeMethodCounts;
+  recommendations: string[];
+  durationMs: number;
+}
+
+export interface CalibrationInput {
+  trades: ClosedTrade[];
+  regimeLookup: RegimeLookup;
+  candleSymbols: number;
+  candles: number;
+}
+
+const CLOSED_TRADES_SQL = `SELECT id, symbol, side, opened_ts_ms, closed_ts_ms, entry_price, exit_price,
+  signal_entry_price, signal_exit_price, pnl_pct
+  FROM paper_trades WHERE status = 'closed' ORDER BY closed_ts_ms, id`;
+
+type TradeRow = [number, string, string, number, number | null, number | null, number | null, number | null, number | null, number | null];
+
+/** Closed paper trades in close order (ties by id), as stored (junk values included). */
+export function loadClosedTrades(conn: Connection): ClosedTrade[] {
+  requireTables(conn, ["paper_trades"]);
+  const rows = conn.sqlite.prepare(CLOSED_TRADES_SQL).raw(true).all() as TradeRow[];
+  return rows.map((r) => ({
+    id: r[0],
+    symbol: r[1],
+    side: r[2],
+    openedTsMs: r[3],
+    closedTsMs: r[4],
+    entryPrice: r[5],
+    exitPrice: r[6],
+    signalEntryPrice: r[7],
+    signalExitPrice: r[8],
+    pnlPct: r[9],
+  }));
+}
+
+/** Each symbol's candle closes loaded once into typed arrays (bucket start, close), oldest first. */
+export function loadCandleSeries(conn: Connection, symbols: Iterable<string>): Map<string, CandleSeries> {
+  const out = new Map<string, CandleSeries>();
+  if (!tableExists(conn.sqlite, "candles_1m")) return out;
+  // Two plucked columns avoid allocating one row object per candle.
+  const tsStmt = conn.sqlite.prepare("SELECT bucket_ts_ms FROM candles_1m WHERE symbol = ? ORDER BY bucket_ts_ms").pluck(true);
+  const closeStmt = conn.sqlite.prepare("SELECT close FROM candles_1m WHERE symbol = ? ORDER BY bucket_ts_ms").pluck(true);
+  for (const symbol of symbols) {
+    const ts = tsStmt.all(symbol) as number[];
+    if (ts.length === 0) continue;
+    const close = closeStmt.all(symbol) as number[];
+    out.set(symbol, { bucketTsMs: Float64Array.from(ts), close: Float64Array.from(close, Number) });
+  }
+  return out;
+}
+
+/** Reads everything the calibrator needs in one read transaction (a consistent snapshot; WAL readers never block the bot). */
+export function loadCalibrationInput(conn: Connection, policy: CalibrationPolicy): CalibrationInput {
+  const read = conn.sqlite.transaction(() => {
+    const trades = loadClosedTrades(conn);
+    const symbols = new Set(trades.map((t) => t.symbol));
+    return { trades, series: loadCandleSeries(conn, symbols) };
+  });
+  const { trades, series } = read.deferred();
+  let candles = 0;
+  for (const s of series.values()) candles += s.bucketTsMs.length;
+  const regimeLookup = buildRegimeLookup(series, {
+    lookbackBars: policy.regimeLookbackBars,
+    volatilePercentile: policy.volatilePercentile,
+    trendingEfficiency: policy.trendingEfficiency,
+  });
+  return { trades, regimeLookup, candleSymbols: series.size, candles };
+}
+
+interface RunRow {
+  tsMs: number;
+  jobId: string | undefined;
+  outPath: string;
+  file: CalibrationFile | null;
+  errorMsg: string | null;
+}
+
+function recordRun(conn: Connection, row: RunRow): number {
+  return writeTx(conn, () => {
+    const inserted = conn.db
+      .insert(calibrationRuns)
+      .values({
+        tsMs: row.tsMs,
+        tsIso: isoUtc(row.tsMs),
+        jobId: row.jobId ?? null,
+        tradesAnalyzed: row.file?.trades_analyzed ?? 0,
+        emaSlippagePerSidePct: row.file?.ema_slippage_per_side_pct ?? null,
+        positionSizeMultiplier: row.file?.position_size_multiplier ?? null,
+        outputPath: row.outPath,
+        payload: row.file === null ? null : JSON.stringify(row.file),
+        success: row.errorMsg === null ? 1 : 0,
+        errorMsg: row.errorMsg,
+      })
+      .returning({ id: calibrationRuns.id })
+      .get();
+    return inserted.id;
+  });
+}
+
+/**
+ * Calibrates from the database and writes `outPath` atomically. Any failure (missing table,
+ * unwritable output, abort) is recorded as a failed run row and rethrown; the previous
+ * calibration file is then left as it was.
+ */
+export function runCalibration(deps: RunCalibrationDeps, policy: CalibrationPolicy): CalibrationSummary {
+  const started = performance.now();
+  const { conn, signal, jobId } = deps;
+  const logger = deps.logger ?? silentLogger;
+  const progress = deps.progress ?? (() => undefined);
+  const nowMs = deps.nowMs ?? Date.now();
+  const outPath = resolve(deps.outPath);
+  try {
+    const valid = validatePolicy(policy);
+    throwIfAborted(signal);
+    progress({ stage: "load", pct: 5 });
+    const input = loadCalibrationInput(conn, valid);
+    logger.info("calibration input loaded", { trades: input.trades.length, candleSymbols: input.candleSymbols, candles: input.candles, db: conn.path });
+    throwIfAborted(signal);
+    progress({ stage: "calibrate", pct: 50, detail: `${input.trades.length} trades` });
+    const report = calibrate(input.trades, input.regimeLookup, valid);
+    const file = toCalibrationFile(report, nowMs);
+    throwIfAborted(signal);
+    progress({ stage: "write", pct: 85 });
+    ensureDir(dirname(outPath));
+    writeFileAtomic(outPath, `${JSON.stringify(file, null, 2)}\n`);
+    const runId = recordRun(conn, { tsMs: nowMs, jobId, outPath, file, errorMsg: null });
+    progress({ stage: "done", pct: 100 });
+    const summary: CalibrationSummary = {
+      runId,
+      outPath,
+      tradesAnalyzed: report.tradesAnalyzed,
+      emaSlippagePerSidePct: report.emaSlippagePerSidePct,
+      slippageRatio: report.slippageRatio,
+      positionSizeMultiplier: report.positionSizeMultiplier,
+      skipped: report.skipped,
+      regimeMethod: report.regimeMethod,
+      recommendations: report.recommendations,
+      durationMs: performance.now() - started,
+    };
+    logger.info("calibration written", { runId, outPath, tradesAnalyzed: summary.tradesAnalyzed, multiplier: summary.positionSizeMultiplier });
+    return summary;
+  } catch (err) {
+    const message = errorMessage(err);
+    try {
+      recordRun(conn, { tsMs: nowMs, jobId, outPath, file: null, errorMsg: message });
+    } catch (recordErr) {
+      logger.error("could not record failed calibration run", { error: errorMessage(recordErr), db: conn.path });
+    }
+    logger.error("calibration failed", { error: message, outPath });
+    throw err;
+  }
+}
+
+export interface CalibrationRunRecord {
+  id: number;
+  tsMs: number;
+  tsIso: string;
+  jobId: string | null;
+  tradesAnalyzed: number;
+  emaSlippagePerSidePct: number | null;
+  positionSizeMultiplier: number | null;
+  outputPath: string | null;
+  success: boolean;
+  errorMsg: string | null;
+  /** The file content written by that run; null for failed runs or an unreadable payload. */
+  payload: CalibrationFile | null;
+}
+
+type CalibrationRunRow = Omit<CalibrationRunRecord, "success" | "payload"> & { success: number; payload: string | null };
+
+/** Latest calibration run (successful ones only unless `includeFailed`), or null when none. */
+export function latestCalibrationRun(conn: Connection, options: { includeFailed?: boolean } = {}): CalibrationRunRecord | null {
+  if (!tableExists(conn.sqlite, "calibration_runs")) return null;
+  const where = options.includeFailed ? "" : "WHERE success = 1";
+  const row = conn.sqlite
+    .prepare(
+      `SELECT id, ts_ms AS tsMs, ts_iso AS tsIso, job_id AS jobId, trades_analyzed AS tradesAnalyzed,
+        ema_slippage_per_side_pct AS emaSlippagePerSidePct, position_size_multiplier AS positionSizeMultiplier,
+        output_path AS outputPath, payload, success, error_msg AS errorMsg
+        FROM calibration_runs ${where} ORDER BY ts_ms DESC, id DESC LIMIT 1`,
+    )
+    .get() as CalibrationRunRow | undefined;
+  if (row === undefined) return null;
+  let payload: CalibrationFile | null = null;
+  if (row.payload !== null) {
+    try {
+      const parsed = CalibrationFileSchema.safeParse(JSON.parse(row.payload));
+      payload = parsed.success ? parsed.data : null;
+    } catch {
+      payload = null;
+    }
+  }
+  return {
+    id: row.id,
+    tsMs: row.tsMs,
+    tsIso: row.tsIso,
+    jobId: row.jobId,
+    tradesAnalyzed: row.tradesAnalyzed,
+    emaSlippagePerSidePct: row.emaSlippagePerSidePct,
+    positionSizeMultiplier: row.positionSizeMultiplier,
+    outputPath: row.outputPath,
+    success: row.success === 1,
+    errorMsg: row.errorMsg,
+    payload,
+  };
+}
