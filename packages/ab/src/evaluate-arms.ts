@@ -1,0 +1,86 @@
+// The read-only half of an A/B run: load closed trades, split, measure, decide.
+import { InputDataError, throwIfAborted } from "@mlq/core";
+import { requireTables, tableColumns, tableExists, type Connection } from "@mlq/db";
+import { armMetrics, type ArmMetrics } from "./arm-metrics.js";
+import { decideSwap, type SwapDecision, type SwapPolicy } from "./decide-swap.js";
+import { splitArms, type ClosedTrade, type SplitMethod } from "./split-arms.js";
+
+export interface LoadedTrades {
+  readonly trades: ClosedTrade[];
+  readonly hasModelArm: boolean;
+  /** Closed trades left out because pnl_pct is NULL. */
+  readonly skippedNullPnl: number;
+  /** Closed trades left out because pnl_pct is not a finite number (±Inf, text). */
+  readonly skippedInvalidPnl: number;
+}
+
+/** One SELECT of closed trades with a close time, in (close time, id) order. */
+export function loadClosedTrades(conn: Connection): LoadedTrades {
+  requireTables(conn, ["paper_trades"]);
+  const columns = tableColumns(conn.sqlite, "paper_trades");
+  for (const c of ["id", "status", "closed_ts_ms", "pnl_pct"])
+    if (!columns.has(c)) throw new InputDataError(`paper_trades.${c} column missing in ${conn.path}`, { context: { path: conn.path, column: c } });
+  const hasModelArm = columns.has("model_arm");
+  const rows = conn.sqlite
+    .prepare(
+      `SELECT id, closed_ts_ms, pnl_pct${hasModelArm ? ", model_arm" : ""} FROM paper_trades
+       WHERE status = 'closed' AND closed_ts_ms IS NOT NULL ORDER BY closed_ts_ms, id`,
+    )
+    .raw(true)
+    .all() as unknown[][];
+  const trades: ClosedTrade[] = [];
+  let skippedNullPnl = 0;
+  let skippedInvalidPnl = 0;
+  for (const r of rows) {
+    const pnl = r[2];
+    if (pnl === null) {
+      skippedNullPnl++;
+      continue;
+    }
+    if (typeof pnl !== "number" || !Number.isFinite(pnl)) {
+      skippedInvalidPnl++;
+      continue;
+    }
+    trades.push({ id: Number(r[0]), closedTsMs: Number(r[1]), pnlPct: pnl, modelArm: hasModelArm ? (r[3] as string | null) : null });
+  }
+  return { trades, hasModelArm, skippedNullPnl, skippedInvalidPnl };
+}
+
+/** ts_ms of the newest successful retrain, or null when there is none (or no table). */
+export function lastSuccessfulRetrainTsMs(conn: Connection): number | null {
+  if (!tableExists(conn.sqlite, "phase2_retrain_runs")) return null;
+  const row = conn.sqlite.prepare("SELECT max(ts_ms) AS ts FROM phase2_retrain_runs WHERE success = 1").get() as { ts: number | null };
+  return row.ts;
+}
+
+export interface AbEvaluation {
+  readonly splitMethod: SplitMethod;
+  /** Temporal split boundary (last successful retrain), null with model_arm or no retrain yet. */
+  readonly boundaryTsMs: number | null;
+  readonly untagged: number;
+  readonly skippedNullPnl: number;
+  readonly skippedInvalidPnl: number;
+  readonly a: ArmMetrics;
+  readonly b: ArmMetrics;
+  readonly decision: SwapDecision;
+}
+
+/** Loads, splits, measures and decides. Reads only; deterministic for the same rows. */
+export function evaluateArms(conn: Connection, policy: SwapPolicy, signal?: AbortSignal): AbEvaluation {
+  const loaded = loadClosedTrades(conn);
+  throwIfAborted(signal);
+  const split = splitArms(loaded.trades, { lastRetrainTsMs: lastSuccessfulRetrainTsMs(conn), hasModelArm: loaded.hasModelArm });
+  const a = armMetrics(split.a.returns, split.a.closeTsMs);
+  const b = armMetrics(split.b.returns, split.b.closeTsMs);
+  throwIfAborted(signal);
+  return {
+    splitMethod: split.method,
+    boundaryTsMs: split.boundaryTsMs,
+    untagged: split.untagged,
+    skippedNullPnl: loaded.skippedNullPnl,
+    skippedInvalidPnl: loaded.skippedInvalidPnl,
+    a,
+    b,
+    decision: decideSwap(a, b, policy),
+  };
+}
