@@ -2,7 +2,6 @@ import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AbortedError, TransientDbError } from "@mlq/core";
 import { openDatabase } from "@mlq/db";
-import { join } from "node:path";
 import { insertTicks, readAllCandles, referenceCandles, tempDb, type RawTick, type TempDb } from "./fixtures.test-util.js";
 import { materializeCandles } from "./materialize-candles.js";
 
