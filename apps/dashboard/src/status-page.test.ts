@@ -1,0 +1,48 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { createFixture, writeActiveModelJson, type Fixture } from "./fixtures.test-util.js";
+import { readStatus } from "./status-data.js";
+import { renderStatusPage } from "./status-page.js";
+
+let fixture: Fixture | undefined;
+afterEach(() => fixture?.cleanup());
+const ctx = { insecureLocal: false, readOnly: false, role: "admin" as const };
+
+describe("renderStatusPage", () => {
+  it("shows the active arm, why it was swapped, the runs and the charts", () => {
+    fixture = createFixture();
+    const page = renderStatusPage(readStatus({ dbPath: fixture.dbPath, modelsDir: fixture.modelsDir }), ctx);
+    expect(page).toContain('<span class="big" id="active-arm">v2_paper</span>');
+    expect(page).toContain("Sharpe_B 0.09 &gt;= Sharpe_A 0.05 with P=0.95");
+    expect(page).toContain("Vol range [2.91, 68.60] vs 20th–80th [23.92, 35.83]");
+    expect(page).toContain("auc <b>0.61</b>");
+    expect(page).toContain('<b id="calibration-multiplier">1.2</b>');
+    // equity, slippage and three gate charts
+    expect(page.match(/<svg class="chart"/g)).toHaveLength(5);
+    expect(page).toContain("assumed 0.06 %");
+    expect(page).toContain("Slippage is highest 12-18 UTC: size down.");
+    expect(page).not.toContain("INSECURE LOCAL MODE");
+  });
+
+  it("escapes text from the database", () => {
+    fixture = createFixture();
+    const page = renderStatusPage(readStatus({ dbPath: fixture.dbPath, modelsDir: fixture.modelsDir }), ctx);
+    expect(page).toContain("&lt;b&gt;gates failed&lt;/b&gt;");
+    expect(page).not.toContain("<b>gates failed</b>");
+  });
+
+  it("says what is wrong with a missing database and a tampered active_model.json", () => {
+    fixture = createFixture();
+    writeActiveModelJson(fixture, "{<script>");
+    const page = renderStatusPage(readStatus({ dbPath: `${fixture.dir}/nope.db`, modelsDir: fixture.modelsDir }), ctx);
+    expect(page).toContain(`database not found: ${fixture.dir}/nope.db`);
+    expect(page).toMatch(/active_model\.json is unreadable: [^<]*JSON/);
+    expect(page).not.toContain("<script>");
+    expect(page).toContain("No retrain runs yet.");
+  });
+
+  it("carries the insecure-local banner and the viewer role", () => {
+    const page = renderStatusPage(readStatus({ dbPath: "/nonexistent/x.db", modelsDir: "/nonexistent" }), { insecureLocal: true, readOnly: true, role: "viewer" });
+    expect(page).toContain("INSECURE LOCAL MODE");
+    expect(page).toContain("viewer · read-only");
+  });
+});
