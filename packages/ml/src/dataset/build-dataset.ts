@@ -75,7 +75,16 @@ export function buildDataset(series: readonly CandleSeries[], options: BuildData
   return pool(perSymbolRows, perSymbol, horizonBars, costFraction);
 }
 
-function symbolRows(s: CandleSeries, horizonBars: number, costFraction: number, maxGapMinutes: number): { rows: SymbolRows; segments: number } {
+export interface SeriesColumns {
+  features: FeatureColumns;
+  labels: LabelColumns;
+  /** See `segmentBounds`. */
+  bounds: Int32Array;
+}
+
+/** Feature and label columns for every candle of one series (NaN where undefined), computed per segment. */
+export function seriesColumns(s: CandleSeries, options: { horizonBars: number; costFraction: number; maxGapMinutes?: number }): SeriesColumns {
+  const { horizonBars, costFraction, maxGapMinutes = DEFAULT_MAX_GAP_MINUTES } = options;
   const n = s.ts.length;
   const bounds = segmentBounds(s.ts, maxGapMinutes);
   const features = emptyColumns(FEATURE_NAMES, n);
@@ -89,6 +98,12 @@ function symbolRows(s: CandleSeries, horizonBars: number, costFraction: number, 
     const l = computeLabels(bars, { horizonBars, costFraction });
     for (const name of LABEL_NAMES) labels[name].set(l[name], start);
   }
+  return { features, labels, bounds };
+}
+
+function symbolRows(s: CandleSeries, horizonBars: number, costFraction: number, maxGapMinutes: number): { rows: SymbolRows; segments: number } {
+  const n = s.ts.length;
+  const { features, labels, bounds } = seriesColumns(s, { horizonBars, costFraction, maxGapMinutes });
   const featureCols = FEATURE_NAMES.map((name) => features[name]);
   const labelCols = LABEL_NAMES.map((name) => labels[name]);
   const candleIndex = new Int32Array(n);

@@ -19,7 +19,7 @@ export {
 } from "../labels/compute-labels.js";
 export { validateCandleSeries, type CandleSeries } from "../dataset/candle-series.js";
 export { segmentBounds, DEFAULT_MAX_GAP_MINUTES } from "../dataset/segments.js";
-export { buildDataset, type BuildDatasetOptions, type Dataset, type SymbolRowStats } from "../dataset/build-dataset.js";
+export { buildDataset, seriesColumns, type BuildDatasetOptions, type Dataset, type SeriesColumns, type SymbolRowStats } from "../dataset/build-dataset.js";
 export {
   walkForwardSplit,
   type WalkForwardOptions,
