@@ -116,7 +116,7 @@ export interface StatusOptions {
   retrainLimit?: number;
   abLimit?: number;
   gateHistoryLimit?: number;
-  /** Equity curves use at most this many most recent closed trades. */
+  /** Equity curves use at most this many most recent closed trades; 0 skips paper_trades. */
   tradeLimit?: number;
 }
 
@@ -326,6 +326,7 @@ function fill(conn: Connection, report: StatusReport, opts: StatusOptions): void
     };
   });
 
+  if (tradeLimit === 0) return;
   section(report, "paper trades", () => {
     if (missingTables(conn, ["paper_trades"], report)) return;
     const rows = db
