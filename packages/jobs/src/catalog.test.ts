@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { loadConfig } from "@mlq/config";
+import { ConfigError } from "@mlq/core";
+import { MAX_PAYLOAD_BYTES, PayloadError, QUEUE_DEFINITIONS, QUEUE_NAMES, jobCatalog, parsePayload } from "./catalog.js";
+
+describe("parsePayload", () => {
+  it.each([
+    ["retrain", {}, { trigger: "scheduled" }],
+    ["retrain", { trigger: "force", requestedBy: "ops@host" }, { trigger: "force", requestedBy: "ops@host" }],
+    ["retrain", undefined, { trigger: "scheduled" }],
+    ["ab-eval", {}, { action: "evaluate" }],
+    ["ab-eval", { action: "rollback", dbPath: "/d/x.db" }, { action: "rollback", dbPath: "/d/x.db" }],
+    ["calibrate", { outPath: "/tmp/c.json" }, { outPath: "/tmp/c.json" }],
+  ] as const)("%s %j -> %j", (queue, data, expected) => {
+    expect(parsePayload(queue, data)).toEqual(expected);
+  });
+
+  it.each([
+    ["retrain", { trigger: "sometimes" }, /^invalid retrain payload: trigger: /],
+    ["retrain", { trigger: "force", extra: 1, more: 2 }, /^invalid retrain payload: unknown fields extra, more$/],
+    ["ab-eval", { action: "swap" }, /^invalid ab-eval payload: action: /],
+    ["calibrate", { outPath: 5 }, /^invalid calibrate payload: outPath: /],
+    ["calibrate", "not an object", /^invalid calibrate payload: payload: /],
+  ] as const)("rejects %s %j with a one-line PayloadError", (queue, data, message) => {
+    let caught: unknown;
+    try {
+      parsePayload(queue, data);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(PayloadError);
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as PayloadError).retryable).toBe(false);
+    expect((caught as Error).message).toMatch(message);
+    expect((caught as Error).message).not.toContain("\n");
+  });
+
+  it("rejects payloads above 16 KiB of JSON before validating them", () => {
+    const big = { requestedBy: "x", dbPath: "a".repeat(MAX_PAYLOAD_BYTES) };
+    expect(() => parsePayload("retrain", big)).toThrow(/^retrain payload is 16\.\d KiB, above the 16 KiB limit$/);
+  });
+
+  it("rejects an unknown queue", () => {
+    expect(() => parsePayload("nope" as never, {})).toThrow(/unknown queue "nope"/);
+  });
+
+  it("accepts every valid retrain payload and returns exactly its fields (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.record(
+          { trigger: fc.constantFrom("scheduled", "force", "smoke", "dry-run"), dbPath: fc.string({ minLength: 1, maxLength: 50 }), requestedBy: fc.string({ minLength: 1, maxLength: 50 }) },
+          { requiredKeys: [] },
+        ),
+        (p) => {
+          const out = parsePayload("retrain", p);
+          expect(out).toEqual({ trigger: "scheduled", ...p });
+        },
+      ),
+    );
+  });
+});
+
+describe("jobCatalog", () => {
+  it("resolves timeouts, retry, retention and schedules from the config", () => {
+    const cat = jobCatalog(loadConfig({ MLQ_RETRY_ATTEMPTS: "4", MLQ_RETRY_BACKOFF_MS: "250", MLQ_CRON_RETRAIN: "15 14 * * *" }));
+    expect(cat.retrain).toMatchObject({
+      schedulerId: "mlq-retrain-daily",
+      pattern: "15 14 * * *",
+      tz: "UTC",
+      timeoutMs: 7_200_000,
+      retry: { attempts: 4, backoff: { type: "exponential", delay: 250 } },
+      retention: { removeOnComplete: { age: 14 * 86_400, count: 500 }, removeOnFail: { age: 30 * 86_400, count: 2000 } },
+      exclusiveId: "retrain",
+      scheduledPayload: { trigger: "scheduled" },
+    });
+    expect(cat["ab-eval"]).toMatchObject({ pattern: "0 1 * * *", timeoutMs: 1_800_000, exclusiveId: undefined });
+    expect(cat.calibrate).toMatchObject({ pattern: "30 12 * * *", timeoutMs: 1_800_000 });
+  });
+
+  it("has a scheduled payload that its own schema accepts, and distinct scheduler ids with our prefix", () => {
+    const ids = new Set<string>();
+    for (const q of QUEUE_NAMES) {
+      expect(() => parsePayload(q, QUEUE_DEFINITIONS[q].scheduledPayload)).not.toThrow();
+      expect(QUEUE_DEFINITIONS[q].schedulerId.startsWith("mlq-")).toBe(true);
+      expect(QUEUE_DEFINITIONS[q].schedulerId).not.toContain(":");
+      ids.add(QUEUE_DEFINITIONS[q].schedulerId);
+    }
+    expect(ids.size).toBe(3);
+  });
+});

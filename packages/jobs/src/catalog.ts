@@ -1,0 +1,194 @@
+// The job catalog as data: per queue its payload schema, default payload, scheduler and
+// exclusivity; `jobCatalog(config)` resolves timeouts, retry policy and cron from the config.
+import { z } from "zod";
+import { ConfigError } from "@mlq/core";
+import type { MlqErrorOptions } from "@mlq/core";
+import type { Config } from "@mlq/config";
+
+export const QUEUE_NAMES = ["retrain", "ab-eval", "calibrate"] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/** JSON size above which a payload is refused (payloads are small option bags, never data). */
+export const MAX_PAYLOAD_BYTES = 16 * 1024;
+
+const requestedBy = z.string().min(1).max(200).optional();
+const dbPath = z.string().min(1).max(4096).optional();
+
+export const RetrainPayloadSchema = z.strictObject({
+  trigger: z.enum(["scheduled", "force", "smoke", "dry-run"]).default("scheduled"),
+  dbPath,
+  requestedBy,
+});
+export type RetrainPayload = z.output<typeof RetrainPayloadSchema>;
+
+export const AbEvalPayloadSchema = z.strictObject({
+  action: z.enum(["evaluate", "dry-run", "force-swap", "rollback"]).default("evaluate"),
+  dbPath,
+  requestedBy,
+});
+export type AbEvalPayload = z.output<typeof AbEvalPayloadSchema>;
+
+export const CalibratePayloadSchema = z.strictObject({
+  dbPath,
+  outPath: z.string().min(1).max(4096).optional(),
+  requestedBy,
+});
+export type CalibratePayload = z.output<typeof CalibratePayloadSchema>;
+
+export interface PayloadByQueue {
+  retrain: RetrainPayload;
+  "ab-eval": AbEvalPayload;
+  calibrate: CalibratePayload;
+}
+export type PayloadFor<Q extends QueueName> = PayloadByQueue[Q];
+/** What callers may pass (defaults not yet applied). */
+export type PayloadInput<Q extends QueueName> = z.input<(typeof QUEUE_DEFINITIONS)[Q]["schema"]>;
+
+export interface QueueDefinition {
+  readonly schema: z.ZodType;
+  /** Job name given to scheduled jobs and to ad-hoc jobs. */
+  readonly jobName: string;
+  /** Payload of the scheduled job. */
+  readonly scheduledPayload: Readonly<Record<string, unknown>>;
+  /** Scheduler id (our ids start with SCHEDULER_ID_PREFIX so stale ones can be found and removed). */
+  readonly schedulerId: string;
+  /** Config keys of the cron pattern and timeout. */
+  readonly cronSetting: keyof Config["schedules"];
+  readonly cronEnvVar: string;
+  readonly timeoutSetting: keyof Config["timeouts"];
+  /**
+   * Deduplication id when at most one job of this queue may exist at a time (waiting, delayed or
+   * active). Ad-hoc jobs carry it as BullMQ `deduplication.id`; scheduled jobs claim it when they start.
+   */
+  readonly exclusiveId?: string;
+}
+
+export const SCHEDULER_ID_PREFIX = "mlq-";
+
+export const QUEUE_DEFINITIONS = {
+  retrain: {
+    schema: RetrainPayloadSchema,
+    jobName: "retrain",
+    scheduledPayload: { trigger: "scheduled" },
+    schedulerId: "mlq-retrain-daily",
+    cronSetting: "retrain",
+    cronEnvVar: "MLQ_CRON_RETRAIN",
+    timeoutSetting: "retrain",
+    exclusiveId: "retrain",
+  },
+  "ab-eval": {
+    schema: AbEvalPayloadSchema,
+    jobName: "ab-eval",
+    scheduledPayload: { action: "evaluate" },
+    schedulerId: "mlq-ab-eval-daily",
+    cronSetting: "abEval",
+    cronEnvVar: "MLQ_CRON_AB_EVAL",
+    timeoutSetting: "abEval",
+  },
+  calibrate: {
+    schema: CalibratePayloadSchema,
+    jobName: "calibrate",
+    scheduledPayload: {},
+    schedulerId: "mlq-calibrate-daily",
+    cronSetting: "calibrate",
+    cronEnvVar: "MLQ_CRON_CALIBRATE",
+    timeoutSetting: "calibrate",
+  },
+} as const satisfies Record<QueueName, QueueDefinition>;
+
+export interface RetryPolicy {
+  attempts: number;
+  backoff: { type: "exponential"; delay: number };
+}
+
+export interface RetentionPolicy {
+  removeOnComplete: { age: number; count: number };
+  removeOnFail: { age: number; count: number };
+}
+
+export interface ResolvedQueue {
+  queue: QueueName;
+  jobName: string;
+  schedulerId: string;
+  pattern: string;
+  tz: string;
+  /** Setting that holds the pattern, for error messages. */
+  cronEnvVar: string;
+  scheduledPayload: Record<string, unknown>;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  retention: RetentionPolicy;
+  exclusiveId: string | undefined;
+}
+
+/** The catalog with the config's timeouts, retry, retention and schedules filled in. */
+export function jobCatalog(config: Pick<Config, "schedules" | "timeouts" | "retry" | "retention">): Record<QueueName, ResolvedQueue> {
+  const retry: RetryPolicy = { attempts: config.retry.attempts, backoff: { type: "exponential", delay: config.retry.backoffMs } };
+  const retention = retentionOptions(config.retention);
+  const out = {} as Record<QueueName, ResolvedQueue>;
+  for (const queue of QUEUE_NAMES) {
+    const def: QueueDefinition = QUEUE_DEFINITIONS[queue];
+    out[queue] = {
+      queue,
+      jobName: def.jobName,
+      schedulerId: def.schedulerId,
+      pattern: config.schedules[def.cronSetting] as string,
+      tz: config.schedules.tz,
+      cronEnvVar: def.cronEnvVar,
+      scheduledPayload: { ...(def.scheduledPayload as Record<string, unknown>) },
+      timeoutMs: config.timeouts[def.timeoutSetting],
+      retry: { attempts: retry.attempts, backoff: { ...retry.backoff } },
+      retention,
+      exclusiveId: def.exclusiveId,
+    };
+  }
+  return out;
+}
+
+/** BullMQ keep-jobs options from the retention settings (ages in seconds, as BullMQ wants). */
+export function retentionOptions(r: Config["retention"]): RetentionPolicy {
+  return {
+    removeOnComplete: { age: r.completedAgeSec, count: r.completedCount },
+    removeOnFail: { age: r.failedAgeSec, count: r.failedCount },
+  };
+}
+
+export function isQueueName(name: unknown): name is QueueName {
+  return typeof name === "string" && (QUEUE_NAMES as readonly string[]).includes(name);
+}
+
+/** An invalid job payload: never retried. */
+export class PayloadError extends ConfigError {
+  constructor(message: string, options?: MlqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** Validates `data` for `queue`, applying defaults; throws PayloadError naming the queue and the bad fields. */
+export function parsePayload<Q extends QueueName>(queue: Q, data: unknown): PayloadFor<Q> {
+  if (!isQueueName(queue)) throw new PayloadError(`unknown queue ${JSON.stringify(queue)} (expected ${QUEUE_NAMES.join(", ")})`);
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(data ?? {});
+  } catch (err) {
+    throw new PayloadError(`${queue} payload is not JSON-serializable`, { cause: err });
+  }
+  const bytes = Buffer.byteLength(json ?? "", "utf8");
+  if (bytes > MAX_PAYLOAD_BYTES) {
+    throw new PayloadError(`${queue} payload is ${(bytes / 1024).toFixed(1)} KiB, above the ${MAX_PAYLOAD_BYTES / 1024} KiB limit`, {
+      context: { queue, bytes },
+    });
+  }
+  const result = QUEUE_DEFINITIONS[queue].schema.safeParse(data ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.map(describeIssue);
+    throw new PayloadError(`invalid ${queue} payload: ${problems.join("; ")}`, { context: { queue, problems } });
+  }
+  return result.data as PayloadFor<Q>;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === "unrecognized_keys") return `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")}`;
+  const where = issue.path.length > 0 ? issue.path.map(String).join(".") : "payload";
+  return `${where}: ${issue.message}`;
+}
