@@ -5,7 +5,8 @@ import { TIME_OF_DAY_BUCKETS } from "./slippage.js";
 import { REGIMES } from "./regime.js";
 
 const pct = (x: number): string => `${x.toFixed(3)}%`;
-const times = (x: number): string => `${x.toFixed(1)}×`;
+// Two significant digits below 1 so 0.02× does not print as 0.0×.
+const times = (x: number): string => `${x >= 1 ? x.toFixed(1) : x.toFixed(2)}×`;
 const size = (x: number): string => `${x.toFixed(2)}×`;
 
 /** The action a multiplier implies, as a clause: "size 0.55×", "keep size 1.00×", "size may rise to 1.20×". */
