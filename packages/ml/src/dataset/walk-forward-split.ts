@@ -55,7 +55,8 @@ export function walkForwardSplit(dataset: SplittableDataset, options: WalkForwar
   const { rows: n, ts, labelEndTs } = dataset;
   if (n === 0) return insufficient("the dataset has no rows");
 
-  let boundary = Math.floor(trainFraction * n);
+  // The epsilon keeps 0.7 · 2880 (= 2015.9999…) at 2016 rows.
+  let boundary = Math.floor(trainFraction * n + 1e-9);
   if (boundary < 1) return insufficient(`${n} rows cannot be split ${trainFraction} / ${1 - trainFraction}`);
   const boundaryTs = ts[boundary - 1]!;
   // Rows sharing the boundary timestamp (other symbols) stay on the train side.
