@@ -48,7 +48,16 @@ export function referenceCandles(ticks: readonly RawTick[]): Candle[] {
     const key = `${t.symbol}|${bucketTsMs}`;
     const bar = bars.get(key);
     if (!bar) {
-      bars.set(key, { symbol: t.symbol, bucketTsMs, open: t.price, high: t.price, low: t.price, close: t.price, ticks: 1, volume: t.size ?? 0 });
+      bars.set(key, {
+        symbol: t.symbol,
+        bucketTsMs,
+        open: t.price,
+        high: t.price,
+        low: t.price,
+        close: t.price,
+        ticks: 1,
+        volume: t.size ?? 0,
+      });
     } else {
       bar.high = Math.max(bar.high, t.price);
       bar.low = Math.min(bar.low, t.price);

@@ -83,14 +83,20 @@ export function materializeCandles(conn: Connection, options: MaterializeCandles
 
   const states = new Map<string, SymbolState>();
   const expectedWatermarks = new Map<string, number>();
-  const wmRows = sqlite.prepare("SELECT symbol, last_rowid, open_bucket_ts_ms, skipped_ticks FROM candles_1m_watermark").raw(true).all() as [
-    string,
-    number,
-    number | null,
-    number,
-  ][];
+  const wmRows = sqlite
+    .prepare("SELECT symbol, last_rowid, open_bucket_ts_ms, skipped_ticks FROM candles_1m_watermark")
+    .raw(true)
+    .all() as [string, number, number | null, number][];
   for (const [symbol, lastRowid, openBucket, skipped] of wmRows) {
-    states.set(symbol, { symbol, lastRowid, storedMaxBucket: openBucket, maxBucket: openBucket, skipped, current: null, seenThisRun: false });
+    states.set(symbol, {
+      symbol,
+      lastRowid,
+      storedMaxBucket: openBucket,
+      maxBucket: openBucket,
+      skipped,
+      current: null,
+      seenThisRun: false,
+    });
     expectedWatermarks.set(symbol, lastRowid);
   }
   // Every run advances all watermarks together, so the smallest one is where reading resumes;
@@ -102,10 +108,14 @@ export function materializeCandles(conn: Connection, options: MaterializeCandles
     result.durationMs = performance.now() - started;
     return result;
   }
-  const firstRowid = cursor === NO_ROWID ? ((sqlite.prepare("SELECT min(rowid) FROM ticks").pluck().get() as number) - 1) : cursor;
+  const firstRowid = cursor === NO_ROWID ? (sqlite.prepare("SELECT min(rowid) FROM ticks").pluck().get() as number) - 1 : cursor;
 
-  const readStmt = sqlite.prepare("SELECT rowid, ts_ms, symbol, price, size FROM ticks WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?").raw(true);
-  const loadBarStmt = sqlite.prepare("SELECT open, high, low, close, ticks, volume FROM candles_1m WHERE symbol = ? AND bucket_ts_ms = ?").raw(true);
+  const readStmt = sqlite
+    .prepare("SELECT rowid, ts_ms, symbol, price, size FROM ticks WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?")
+    .raw(true);
+  const loadBarStmt = sqlite
+    .prepare("SELECT open, high, low, close, ticks, volume FROM candles_1m WHERE symbol = ? AND bucket_ts_ms = ?")
+    .raw(true);
   const upsertBarStmt = sqlite.prepare(
     `INSERT INTO candles_1m (symbol, bucket_ts_ms, open, high, low, close, ticks, volume) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (symbol, bucket_ts_ms) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low,
@@ -145,9 +155,12 @@ export function materializeCandles(conn: Connection, options: MaterializeCandles
       // Two concurrent runs would both extend the same bars; the loser must not commit.
       for (const [symbol, lastRowid] of readWatermarksStmt.all() as [string, number][]) {
         if (expectedWatermarks.get(symbol) !== lastRowid)
-          throw new TransientDbError(`candles_1m_watermark for ${symbol} moved during materialization in ${conn.path} (another run in progress?)`, {
-            context: { path: conn.path, symbol },
-          });
+          throw new TransientDbError(
+            `candles_1m_watermark for ${symbol} moved during materialization in ${conn.path} (another run in progress?)`,
+            {
+              context: { path: conn.path, symbol },
+            },
+          );
       }
       for (const { symbol, bar } of pending.values()) writeBar(symbol, bar);
       for (const state of states.values()) {
@@ -211,11 +224,18 @@ export function materializeCandles(conn: Connection, options: MaterializeCandles
       if (pending.size >= batchSize) commit(rowid);
     }
     cursor = rows[rows.length - 1]![0];
-    progress?.({ stage: "candles", pct: Math.min(100, ((cursor - firstRowid) / (endRowid - firstRowid)) * 100), detail: `rowid ${cursor}/${endRowid}` });
+    progress?.({
+      stage: "candles",
+      pct: Math.min(100, ((cursor - firstRowid) / (endRowid - firstRowid)) * 100),
+      detail: `rowid ${cursor}/${endRowid}`,
+    });
   }
   commit(endRowid);
 
-  result.symbols = [...states.values()].filter((s) => s.seenThisRun).map((s) => s.symbol).sort();
+  result.symbols = [...states.values()]
+    .filter((s) => s.seenThisRun)
+    .map((s) => s.symbol)
+    .sort();
   result.durationMs = performance.now() - started;
   logger.info("candles materialized", {
     rowsWritten: result.rowsWritten,

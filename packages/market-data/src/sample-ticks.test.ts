@@ -57,14 +57,20 @@ describe("sampleTicks", () => {
   });
 
   it("defaults to the last windowDays before the newest tick", () => {
-    insertTicks(t.conn, [0, 5, 9, 10].map((d) => ({ tsMs: d * DAY_MS, symbol: "BTC", price: 1, size: null })));
+    insertTicks(
+      t.conn,
+      [0, 5, 9, 10].map((d) => ({ tsMs: d * DAY_MS, symbol: "BTC", price: 1, size: null })),
+    );
     const s = sampleTicks(t.conn.sqlite, { n: 10, windowDays: 2 })!;
     expect(s.ticks.map((x) => x.rowid)).toEqual([3, 4]);
     expect(s.window.fromMs).toBe(8 * DAY_MS + 1);
   });
 
   it("anchors the default window at nowMs when given", () => {
-    insertTicks(t.conn, [0, 5, 9, 10].map((d) => ({ tsMs: d * DAY_MS, symbol: "BTC", price: 1, size: null })));
+    insertTicks(
+      t.conn,
+      [0, 5, 9, 10].map((d) => ({ tsMs: d * DAY_MS, symbol: "BTC", price: 1, size: null })),
+    );
     expect(sampleTicks(t.conn.sqlite, { n: 10, windowDays: 6, nowMs: 5 * DAY_MS })!.ticks.map((x) => x.rowid)).toEqual([1, 2]);
   });
 

@@ -89,6 +89,9 @@ export function fullScanSample(sqlite: Sqlite, n: number, startRowid?: number): 
   if (min === null || max === null) return [];
   const start = startRowid ?? min;
   const step = Math.max(1, Math.floor((max - start + 1) / n));
-  const rows = sqlite.prepare("SELECT ts_ms, price FROM ticks WHERE rowid >= ? AND rowid % ? = 0").raw(true).all(start, step) as [number, number][];
+  const rows = sqlite.prepare("SELECT ts_ms, price FROM ticks WHERE rowid >= ? AND rowid % ? = 0").raw(true).all(start, step) as [
+    number,
+    number,
+  ][];
   return rows.map(([tsMs, price]) => ({ tsMs, price }));
 }

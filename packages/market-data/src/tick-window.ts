@@ -19,7 +19,8 @@ export interface TickWindowQuery {
 }
 
 export function requireTicksTable(sqlite: Sqlite): void {
-  if (!tableExists(sqlite, "ticks")) throw new InputDataError(`ticks table missing in ${sqlite.name}`, { context: { path: sqlite.name, table: "ticks" } });
+  if (!tableExists(sqlite, "ticks"))
+    throw new InputDataError(`ticks table missing in ${sqlite.name}`, { context: { path: sqlite.name, table: "ticks" } });
 }
 
 /** Cached statements for one search; better-sqlite3 statements are cheap to reuse. */
@@ -68,7 +69,10 @@ export class RowidSeeker {
         right = mid;
         continue;
       }
-      const probe = block.slice(0, PROBE_ROWS).map((r) => r[1]).sort((a, b) => a - b);
+      const probe = block
+        .slice(0, PROBE_ROWS)
+        .map((r) => r[1])
+        .sort((a, b) => a - b);
       const median = probe[Math.min(MEDIAN_INDEX, probe.length - 1)]!;
       if (median >= tsMs) right = mid;
       // Jumping past the probed row (not just mid + 1) is what makes gaps free.

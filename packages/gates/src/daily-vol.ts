@@ -1,0 +1,49 @@
+// Daily realized volatility per (symbol, UTC day) from 1-minute candles, for the regime gate.
+import { DAY_MS, MINUTE_MS, std } from "@mlq/core";
+import type { CandleSeries } from "@mlq/market-data";
+import type { DailyVol } from "./types.js";
+
+export const MINUTES_PER_YEAR = 525_600;
+
+export interface DailyVolOptions {
+  /**
+   * Returns between bars further apart than this are skipped. Candles exist only for minutes
+   * with ticks, and a return across a long silence is not a one-minute return: it would
+   * inflate the vol. Default 5 minutes.
+   */
+  maxGapMinutes?: number;
+}
+
+/**
+ * std(ddof=1) of the day's log returns between consecutive bars × √525600 × 100, for days with
+ * at least `minReturns` returns. A return belongs to a day only when both of its bars lie in
+ * it (no return across midnight).
+ */
+export function dailyRealizedVols(series: CandleSeries, minReturns: number, options: DailyVolOptions = {}): DailyVol[] {
+  const maxGapMs = (options.maxGapMinutes ?? 5) * MINUTE_MS;
+  const minCount = Math.max(2, minReturns);
+  const out: DailyVol[] = [];
+  const { ts, close } = series;
+  let day = Number.NaN;
+  let returns: number[] = [];
+  const finishDay = (): void => {
+    if (returns.length >= minCount) {
+      const vol = std(returns, 1) * Math.sqrt(MINUTES_PER_YEAR) * 100;
+      if (Number.isFinite(vol)) out.push({ symbol: series.symbol, dayMs: day, vol, returns: returns.length });
+    }
+    returns = [];
+  };
+  for (let i = 1; i < ts.length; i++) {
+    const d = Math.floor(ts[i]! / DAY_MS) * DAY_MS;
+    if (d !== day) {
+      finishDay();
+      day = d;
+    }
+    const prev = ts[i - 1]!;
+    if (prev < d || ts[i]! - prev > maxGapMs) continue;
+    const r = Math.log(close[i]! / close[i - 1]!);
+    if (Number.isFinite(r)) returns.push(r);
+  }
+  finishDay();
+  return out;
+}

@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DAY_MS, InputDataError, MINUTE_MS } from "@mlq/core";
+import { openMigrated, type Connection } from "@mlq/db";
+import { evaluateGates } from "./gates.js";
+import { gatePolicy } from "./policy.js";
+import { loadGateSnapshot, writeGateLog } from "./gate-db.js";
+
+let dir: string;
+let conn: Connection;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "mlq-gates-"));
+  conn = openMigrated(join(dir, "g.db"), { create: true });
+});
+afterEach(() => {
+  conn.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const DAY0 = Date.UTC(2026, 0, 1);
+
+function trade(id: number, status: "open" | "closed", openedTsMs: number, closedTsMs: number | null): void {
+  conn.sqlite
+    .prepare("INSERT INTO paper_trades (id, symbol, side, status, opened_ts_ms, closed_ts_ms) VALUES (?, 'BTC', 'long', ?, ?, ?)")
+    .run(id, status, openedTsMs, closedTsMs);
+}
+
+/** `minutes` consecutive 1-minute candles from `startMs`, closes alternating base, base·1.01. */
+function candles(symbol: string, startMs: number, minutes: number, base = 100): void {
+  const stmt = conn.sqlite.prepare(
+    "INSERT INTO candles_1m (symbol, bucket_ts_ms, open, high, low, close, ticks, volume) VALUES (?, ?, ?, ?, ?, ?, 1, 0)",
+  );
+  for (let i = 0; i < minutes; i++) {
+    const c = i % 2 === 0 ? base : base * 1.01;
+    stmt.run(symbol, startMs + i * MINUTE_MS, c, c, c, c);
+  }
+}
+
+describe("loadGateSnapshot", () => {
+  it("reads first trade, closed count and daily vols as of now", () => {
+    const now = DAY0 + 3 * DAY_MS;
+    trade(1, "closed", DAY0 + 6 * 3_600_000, DAY0 + DAY_MS);
+    trade(2, "open", DAY0 + 2 * DAY_MS, null);
+    trade(3, "closed", DAY0 + 2 * DAY_MS, DAY0 + 2 * DAY_MS + 1);
+    trade(4, "closed", DAY0 + 5 * DAY_MS, DAY0 + 6 * DAY_MS); // after now: ignored
+    candles("BTC", DAY0, 61); // 60 returns on day 0
+    candles("ETH", DAY0 + DAY_MS, 3); // 2 returns on day 1
+    candles("ETH", now, 10); // at/after now: ignored
+    const s = loadGateSnapshot(conn, now);
+    expect(s).toMatchObject({ nowMs: now, firstPaperTradeTsMs: DAY0 + 6 * 3_600_000, paperStartDayMs: DAY0, closedTrades: 2 });
+    expect(s.dailyVols.map((v) => [v.symbol, v.dayMs, v.returns])).toEqual([
+      ["BTC", DAY0, 60],
+      ["ETH", DAY0 + DAY_MS, 2],
+    ]);
+    // 60 returns alternating ±a: mean 0, std = a·√(60/59)
+    expect(s.dailyVols[0]!.vol).toBeCloseTo(Math.log(1.01) * Math.sqrt(60 / 59) * Math.sqrt(525_600) * 100, 9);
+  });
+
+  it("gives an empty snapshot for a database without trades or candles", () => {
+    expect(loadGateSnapshot(conn, DAY0)).toEqual({
+      nowMs: DAY0,
+      firstPaperTradeTsMs: null,
+      paperStartDayMs: null,
+      closedTrades: 0,
+      dailyVols: [],
+    });
+  });
+
+  it("names the table and path when paper_trades is missing", () => {
+    conn.sqlite.exec("DROP TABLE paper_trades");
+    expect(() => loadGateSnapshot(conn, DAY0)).toThrow(InputDataError);
+    expect(() => loadGateSnapshot(conn, DAY0)).toThrow(/paper_trades table missing in .*g\.db/);
+  });
+});
+
+describe("writeGateLog", () => {
+  it("writes one row per gate under the run id, nulls for undefined values", () => {
+    const runId = Number(
+      conn.sqlite.prepare("INSERT INTO phase2_retrain_runs (ts_ms, ts_iso, trigger_reason) VALUES (1, 'x', 'scheduled')").run()
+        .lastInsertRowid,
+    );
+    const results = evaluateGates(
+      loadGateSnapshot(conn, DAY0),
+      gatePolicy({
+        paperDays: 14,
+        paperDaysSmoke: 7,
+        minClosedTrades: 75,
+        minClosedTradesSmoke: 10,
+        volPercentileLo: 20,
+        volPercentileHi: 80,
+        minReturnsPerDay: 60,
+      }),
+    );
+    expect(writeGateLog(conn, runId, results, DAY0)).toBe(3);
+    const rows = conn.sqlite
+      .prepare("SELECT run_id, ts_ms, ts_iso, gate_name, passed, value, threshold FROM phase2_gate_log ORDER BY id")
+      .raw(true)
+      .all();
+    expect(rows).toEqual([
+      [runId, DAY0, "2026-01-01T00:00:00.000Z", "paper_age", 0, null, 14],
+      [runId, DAY0, "2026-01-01T00:00:00.000Z", "trade_count", 0, 0, 75],
+      [runId, DAY0, "2026-01-01T00:00:00.000Z", "regime_diversity", 0, null, 1],
+    ]);
+  });
+
+  it("rejects an unknown run id through the foreign key, writing nothing", () => {
+    const bad = [{ name: "paper_age" as const, passed: true, value: 1, threshold: 1, details: "" }];
+    expect(() => writeGateLog(conn, 999, bad, DAY0)).toThrow(/FOREIGN KEY/);
+    expect(conn.sqlite.prepare("SELECT count(*) FROM phase2_gate_log").pluck().get()).toBe(0);
+  });
+});
