@@ -1,1 +1,42 @@
-export {};
+export {
+  QUEUE_NAMES,
+  QUEUE_DEFINITIONS,
+  SCHEDULER_ID_PREFIX,
+  MAX_PAYLOAD_BYTES,
+  RetrainPayloadSchema,
+  AbEvalPayloadSchema,
+  CalibratePayloadSchema,
+  PayloadError,
+  parsePayload,
+  jobCatalog,
+  retentionOptions,
+  isQueueName,
+} from "./catalog.js";
+export type {
+  QueueName,
+  RetrainPayload,
+  AbEvalPayload,
+  CalibratePayload,
+  PayloadFor,
+  PayloadInput,
+  QueueDefinition,
+  ResolvedQueue,
+  RetryPolicy,
+  RetentionPolicy,
+} from "./catalog.js";
+export {
+  createRedisConnection,
+  checkRedis,
+  checkNoEviction,
+  maskRedisUrl,
+  redisOptionsFor,
+  reconnectDelayMs,
+  deleteKeysWithPrefix,
+  RedisUnavailableError,
+} from "./redis.js";
+export type { RedisRole, RedisConnectionOptions } from "./redis.js";
+export { requestCancel, recentCancellations, cancelChannel, cancelAuditKey, CANCEL_REASON } from "./cancel.js";
+export type { CancelOutcome, CancelRecord } from "./cancel.js";
+export { claimExclusive, releaseStaleExclusive, exclusiveHolder, deduplicationKey } from "./exclusive.js";
+export { runWorker, formatDuration, classifyFailure, throttledProgress } from "./run-worker.js";
+export type { RunWorkerOptions, WorkerHandle, JobIo, JobHandler, JobSummary } from "./run-worker.js";

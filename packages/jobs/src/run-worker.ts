@@ -1,0 +1,307 @@
+// The worker bootstrap every worker app uses: validated payloads, one AbortSignal per job that
+// fires on timeout / cancel / shutdown, error mapping to retry-or-not, progress and job logs,
+// exclusivity for the retrain queue and graceful shutdown.
+import { DelayedError, UnrecoverableError, Worker } from "bullmq";
+import type { Job } from "bullmq";
+import type { Redis } from "ioredis";
+import { AbortedError, errorMessage } from "@mlq/core";
+import type { ProgressFn } from "@mlq/core";
+import { jobLogger } from "@mlq/logger";
+import type { AppLogger } from "@mlq/logger";
+import { PayloadError, QUEUE_DEFINITIONS, parsePayload } from "./catalog.js";
+import type { PayloadFor, QueueName } from "./catalog.js";
+import { CANCEL_REASON, cancelChannel, parseCancelMessage } from "./cancel.js";
+import { claimExclusive } from "./exclusive.js";
+import { createRedisConnection } from "./redis.js";
+
+export type JobSummary = Record<string, unknown>;
+
+export interface JobIo {
+  jobId: string;
+  /** 1 for the first run, 2 for the first retry, ... */
+  attempt: number;
+  queue: QueueName;
+  /** Child logger `{ queue, jobId, attempt }` whose lines also go to the job's log. */
+  logger: AppLogger;
+  /** Reports `{ stage, pct, detail }` as the job's progress (throttled; never throws). */
+  progress: ProgressFn;
+  /** Fires on timeout, cancel, BullMQ's own cancel, or shutdown after the grace period. */
+  signal: AbortSignal;
+}
+
+export type JobHandler<Q extends QueueName> = (payload: PayloadFor<Q>, io: JobIo) => Promise<JobSummary>;
+
+export interface RunWorkerOptions<Q extends QueueName> {
+  queue: Q;
+  prefix: string;
+  /** An ioredis connection (must have `maxRetriesPerRequest: null`; not closed by the worker) ... */
+  connection?: Redis | undefined;
+  /** ... or a URL, in which case the worker owns its connections. */
+  redisUrl?: string | undefined;
+  concurrency?: number | undefined;
+  lockDurationMs?: number | undefined;
+  stalledIntervalMs?: number | undefined;
+  timeoutMs: number;
+  shutdownGraceMs: number;
+  logger: AppLogger;
+  handler: JobHandler<Q>;
+  /** SIGTERM/SIGINT close the worker gracefully, then re-raise the signal (default false). */
+  installSignalHandlers?: boolean | undefined;
+  /** Minimum interval between progress writes to Redis (default 500 ms). */
+  progressThrottleMs?: number | undefined;
+}
+
+export interface WorkerHandle {
+  worker: Worker;
+  /** Stops taking jobs, waits up to shutdownGraceMs for running ones, then releases them for retry. */
+  close(): Promise<void>;
+}
+
+type AbortKind = "timeout" | "cancel" | "shutdown" | "bullmq";
+
+interface RunningJob {
+  controller: AbortController;
+  kind?: AbortKind;
+}
+
+/** "2h", "30min", "1.5s", "200ms": for "timed out after …" messages. */
+export function formatDuration(ms: number): string {
+  const units: [number, string][] = [
+    [3_600_000, "h"],
+    [60_000, "min"],
+    [1_000, "s"],
+  ];
+  for (const [size, unit] of units) {
+    if (ms >= size) {
+      const v = ms / size;
+      return `${Number.isInteger(v) ? v : Number(v.toFixed(1))}${unit}`;
+    }
+  }
+  return `${ms}ms`;
+}
+
+/** Maps a handler failure to what BullMQ should do: UnrecoverableError = fail now, else retry. */
+export function classifyFailure(err: unknown, abortKind: AbortKind | undefined): "unrecoverable" | "release" | "retry" {
+  if (abortKind === "shutdown") return "release";
+  if (abortKind !== undefined) return "unrecoverable";
+  if (err instanceof UnrecoverableError || (err as { name?: unknown } | null)?.name === "UnrecoverableError") return "unrecoverable";
+  if ((err as { retryable?: unknown } | null)?.retryable === false) return "unrecoverable";
+  return "retry";
+}
+
+/**
+ * Progress reporter that writes at most once per `intervalMs` (always the latest value, and
+ * immediately when the stage changes); write failures are reported to `onError`, never thrown.
+ */
+export function throttledProgress(
+  write: (p: { stage: string; pct: number; detail?: string }) => Promise<unknown>,
+  intervalMs: number,
+  onError: (err: unknown) => void,
+  now: () => number = Date.now,
+): { report: ProgressFn; flush: () => Promise<void> } {
+  let lastSent = -Infinity;
+  let lastStage: string | undefined;
+  let pending: { stage: string; pct: number; detail?: string } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let inflight: Promise<void> = Promise.resolve();
+  const send = (): void => {
+    if (!pending) return;
+    const p = pending;
+    pending = undefined;
+    lastSent = now();
+    lastStage = p.stage;
+    inflight = inflight.then(() => write(p).then(() => undefined, onError));
+  };
+  const report: ProgressFn = (p) => {
+    const pct = Number.isFinite(p.pct) ? Math.max(0, Math.min(100, p.pct)) : 0;
+    pending = p.detail === undefined ? { stage: p.stage, pct } : { stage: p.stage, pct, detail: p.detail };
+    if (p.stage !== lastStage || now() - lastSent >= intervalMs) {
+      clearTimeout(timer);
+      timer = undefined;
+      send();
+    } else if (!timer) {
+      timer = setTimeout(() => {
+        timer = undefined;
+        send();
+      }, Math.max(0, intervalMs - (now() - lastSent)));
+      timer.unref();
+    }
+  };
+  const flush = async (): Promise<void> => {
+    clearTimeout(timer);
+    timer = undefined;
+    send();
+    await inflight;
+  };
+  return { report, flush };
+}
+
+export function runWorker<Q extends QueueName>(options: RunWorkerOptions<Q>): WorkerHandle {
+  const { queue, prefix, logger, handler, timeoutMs, shutdownGraceMs } = options;
+  if (!options.connection && !options.redisUrl) throw new Error(`runWorker(${queue}): pass connection or redisUrl`);
+  const ownsConnection = !options.connection;
+  const connection = options.connection ?? createRedisConnection(options.redisUrl!, { role: "worker", logger });
+  const exclusiveId: string | undefined = (QUEUE_DEFINITIONS[queue] as { exclusiveId?: string }).exclusiveId;
+  const throttleMs = options.progressThrottleMs ?? 500;
+  const running = new Map<string, RunningJob>();
+  const wlog = logger.child({ queue });
+
+  const abortJob = (jobId: string, kind: AbortKind, message: string): boolean => {
+    const r = running.get(jobId);
+    if (!r || r.controller.signal.aborted) return false;
+    r.kind = kind;
+    r.controller.abort(new AbortedError(message, { context: { kind } }));
+    return true;
+  };
+
+  // Declared with three parameters: BullMQ only creates the per-job signal when processor.length >= 3.
+  const processor = async (job: Job, token: string | undefined, bullSignal: AbortSignal | undefined): Promise<JobSummary> => {
+    const jobId = job.id ?? "?";
+    const log = jobLogger(logger, job, {});
+    let payload: PayloadFor<Q>;
+    try {
+      payload = parsePayload(queue, job.data);
+    } catch (err) {
+      const msg = err instanceof PayloadError ? err.message : `invalid ${queue} payload: ${errorMessage(err)}`;
+      log.error("rejected job payload", { error: msg });
+      throw new UnrecoverableError(msg);
+    }
+
+    if (exclusiveId) {
+      const holder = await claimExclusive(connection, prefix, queue, exclusiveId, jobId);
+      if (holder !== null) {
+        const reason = `skipped: another ${queue} is running or queued (job ${holder})`;
+        log.warn(reason, { holder });
+        return { skipped: true, reason, otherJobId: holder };
+      }
+    }
+
+    const entry: RunningJob = { controller: new AbortController() };
+    running.set(jobId, entry);
+    const signal = entry.controller.signal;
+    const onBullAbort = (): void => {
+      abortJob(jobId, "bullmq", typeof bullSignal?.reason === "string" ? bullSignal.reason : CANCEL_REASON);
+    };
+    bullSignal?.addEventListener("abort", onBullAbort, { once: true });
+    if (bullSignal?.aborted) onBullAbort();
+    const timer = setTimeout(() => {
+      if (abortJob(jobId, "timeout", `timed out after ${formatDuration(timeoutMs)}`)) log.error("job timed out", { timeoutMs });
+    }, timeoutMs);
+
+    const progress = throttledProgress((p) => job.updateProgress(p), throttleMs, (err) =>
+      log.debug("progress update failed", { error: errorMessage(err) }),
+    );
+    const io: JobIo = { jobId, attempt: job.attemptsMade + 1, queue, logger: log, progress: progress.report, signal };
+    const started = Date.now();
+    log.info("job started", { payload, attempt: io.attempt });
+
+    // Racing the handler against the signal fails the job on time even when a handler
+    // does not check its signal (it keeps running detached until it next awaits something).
+    let stopRace: () => void = () => undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      const onAbort = (): void => reject(signal.reason as Error);
+      signal.addEventListener("abort", onAbort, { once: true });
+      stopRace = () => signal.removeEventListener("abort", onAbort);
+    });
+    aborted.catch(() => undefined);
+    try {
+      const summary = await Promise.race([handler(payload, io), aborted]);
+      await progress.flush();
+      log.info("job completed", { durationMs: Date.now() - started });
+      return summary;
+    } catch (err) {
+      await progress.flush();
+      const kind = entry.kind;
+      const decision = classifyFailure(err, kind);
+      const message = kind !== undefined ? errorMessage(signal.reason) : errorMessage(err);
+      if (decision === "release") {
+        log.warn("job released for retry: worker shutting down", { durationMs: Date.now() - started });
+        try {
+          // Back to the queue at once without spending an attempt; another worker picks it up.
+          await job.moveToDelayed(Date.now(), token);
+        } catch (moveErr) {
+          log.warn("could not release job; failing it retryably", { error: errorMessage(moveErr) });
+          throw new Error(message);
+        }
+        throw new DelayedError(message);
+      }
+      if (decision === "unrecoverable") {
+        log.error("job failed", { error: message, retry: false, durationMs: Date.now() - started });
+        throw new UnrecoverableError(message);
+      }
+      log.error("job failed, will retry if attempts remain", { error: message, retry: true, durationMs: Date.now() - started });
+      throw err instanceof Error ? err : new Error(message);
+    } finally {
+      stopRace();
+      clearTimeout(timer);
+      bullSignal?.removeEventListener("abort", onBullAbort);
+      running.delete(jobId);
+    }
+  };
+
+  const worker = new Worker(queue, processor, {
+    connection,
+    prefix,
+    concurrency: options.concurrency ?? 1,
+    ...(options.lockDurationMs !== undefined ? { lockDuration: options.lockDurationMs } : {}),
+    ...(options.stalledIntervalMs !== undefined ? { stalledInterval: options.stalledIntervalMs } : {}),
+    autorun: true,
+  });
+  worker.on("error", (err) => wlog.error("worker error", { error: errorMessage(err) }));
+  worker.on("failed", (job, err) => {
+    if (err instanceof DelayedError || err.name === "DelayedError") return;
+    wlog.debug("job failed event", { jobId: job?.id, error: err.message, attemptsMade: job?.attemptsMade });
+  });
+
+  const subscriber = connection.duplicate({ connectionName: `mlq-cancel-${queue}` });
+  subscriber.on("error", (err: unknown) => wlog.warn("cancel subscriber error", { error: errorMessage(err) }));
+  subscriber.on("message", (_channel: string, raw: string) => {
+    const msg = parseCancelMessage(raw);
+    if (!msg || msg.queue !== queue) return;
+    if (abortJob(msg.jobId, "cancel", msg.reason)) wlog.warn("job cancelled by operator", { jobId: msg.jobId });
+  });
+  subscriber.subscribe(cancelChannel(prefix)).catch((err: unknown) => wlog.error("cannot subscribe to cancel channel", { error: errorMessage(err) }));
+
+  let closing: Promise<void> | undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (closing) {
+      wlog.warn("second signal: aborting running jobs now", { signal: sig });
+      for (const id of running.keys()) abortJob(id, "shutdown", "worker shutting down");
+      return;
+    }
+    wlog.info("shutting down", { signal: sig, graceMs: shutdownGraceMs, running: running.size });
+    void close().finally(() => {
+      removeSignalHandlers();
+      process.kill(process.pid, sig);
+    });
+  };
+  const removeSignalHandlers = (): void => {
+    process.removeListener("SIGTERM", onSignal);
+    process.removeListener("SIGINT", onSignal);
+  };
+  if (options.installSignalHandlers) {
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  }
+
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const grace = setTimeout(() => {
+        for (const id of running.keys()) {
+          if (abortJob(id, "shutdown", "worker shutting down")) wlog.warn("grace period over: releasing job", { jobId: id, graceMs: shutdownGraceMs });
+        }
+      }, shutdownGraceMs);
+      try {
+        await worker.close();
+      } finally {
+        clearTimeout(grace);
+        if (!options.installSignalHandlers) removeSignalHandlers();
+        subscriber.disconnect();
+        if (ownsConnection) await connection.quit().catch(() => connection.disconnect());
+      }
+    })();
+    return closing;
+  };
+
+  return { worker, close };
+}
