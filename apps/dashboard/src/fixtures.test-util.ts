@@ -82,3 +82,21 @@ export function writeActiveModelJson(f: Fixture, text: string): void {
   mkdirSync(f.modelsDir, { recursive: true });
   writeFileSync(join(f.modelsDir, "active_model.json"), text);
 }
+
+/** Deletes every key under a test's queue prefix. */
+export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promise<void> {
+  const { Redis } = await import("ioredis");
+  const r = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await r.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
+      cursor = next;
+      if (keys.length) await r.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    r.disconnect();
+  }
+}
+
+export const testPrefix = () => `{mlqtest-${Math.random().toString(36).slice(2, 10)}}`;

@@ -1,0 +1,131 @@
+// Bull Board at /queues, with mlq's rules in front of it: viewers and read-only mode get a
+// read-only board and cannot change anything; "add job" and "update data" are validated with
+// the jobs catalog's schema, and added jobs go through the producer (one retrain at a time).
+import express, { Router, type NextFunction, type Request, type Response } from "express";
+import { createBullBoard } from "@bull-board/api";
+import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
+import { ExpressAdapter } from "@bull-board/express";
+import type { UIConfig } from "@bull-board/api/typings/app";
+import type { Queue } from "bullmq";
+import { errorMessage, type Logger } from "@mlq/core";
+import { roleOf } from "./auth.js";
+
+export const QUEUE_NAMES = ["retrain", "ab-eval", "calibrate"] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+export interface EnqueueResult {
+  jobId: string;
+  deduplicated: boolean;
+  message: string;
+}
+export type EnqueueFn = (queue: QueueName, payload: unknown) => Promise<EnqueueResult>;
+/** Returns the parsed payload or throws with a message naming what is wrong. */
+export type ValidatePayloadFn = (queue: QueueName, data: unknown) => unknown;
+
+export interface BoardOptions {
+  basePath: string;
+  queues: ReadonlyMap<QueueName, Queue>;
+  readOnly: boolean;
+  insecureLocal: boolean;
+  logger: Logger;
+  enqueue?: EnqueueFn | undefined;
+  validatePayload?: ValidatePayloadFn | undefined;
+  /** JSON Schema per queue for Bull Board's "add job" editor. */
+  jobDataSchemas?: Partial<Record<QueueName, Record<string, unknown>>> | undefined;
+  maxBodyBytes: number;
+}
+
+/** Routes that delete jobs or queues wholesale. */
+export function isDestructive(method: string, path: string): boolean {
+  if (method.toUpperCase() !== "PUT") return false;
+  return /^\/api\/queues\/[^/]+\/(obliterate|empty|clean\/[^/]+)$/.test(path);
+}
+
+const isQueueName = (s: string): s is QueueName => (QUEUE_NAMES as readonly string[]).includes(s);
+
+function bbError(res: Response, status: number, key: string, message: string): void {
+  res.status(status).json({ error: { key }, message });
+}
+
+function buildBoard(opts: BoardOptions, readOnly: boolean): Router {
+  const adapter = new ExpressAdapter();
+  adapter.setBasePath(opts.basePath);
+  const uiConfig: UIConfig = {
+    boardTitle: "mlq queues",
+    miscLinks: [{ text: "Status page", url: "/" }],
+    hideDocsLink: true,
+    ...(opts.insecureLocal
+      ? { environment: { label: "INSECURE LOCAL MODE: no authentication", color: "#b91c1c" } }
+      : readOnly
+        ? { environment: { label: "read-only", color: "#374151" } }
+        : {}),
+  };
+  createBullBoard({
+    queues: [...opts.queues.entries()].map(
+      ([name, q]) => new BullMQAdapter(q, { readOnlyMode: readOnly, allowRetries: !readOnly, ...(opts.jobDataSchemas?.[name] ? { jobDataSchema: opts.jobDataSchemas[name] } : {}) }),
+    ),
+    serverAdapter: adapter,
+    options: { uiConfig },
+  });
+  return adapter.getRouter() as Router;
+}
+
+export function createBoardRouter(opts: BoardOptions): Router {
+  const writable = buildBoard(opts, opts.readOnly);
+  const readOnlyBoard = opts.readOnly ? writable : buildBoard(opts, true);
+  const router = Router();
+  const json = express.json({ limit: opts.maxBodyBytes });
+
+  // Nobody but an admin of a writable dashboard changes anything.
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.method === "GET" || req.method === "HEAD") return next();
+    const role = roleOf(res);
+    if (opts.readOnly || role !== "admin") {
+      const what = isDestructive(req.method, req.path) ? "destructive action" : "change";
+      return bbError(res, 403, "ERRORS.FORBIDDEN", opts.readOnly ? `${what} refused: the dashboard is read-only` : `${what} refused: the ${role} role is read-only`);
+    }
+    next();
+  });
+
+  router.post("/api/queues/:queueName/add", json, (req: Request, res: Response, next: NextFunction) => {
+    const queue = String(req.params.queueName);
+    if (!isQueueName(queue)) return bbError(res, 404, "ERRORS.QUEUE_NOT_FOUND", `unknown queue ${queue}`);
+    if (!opts.validatePayload || !opts.enqueue)
+      return bbError(res, 501, "ERRORS.INTERNAL_SERVER_ERROR", "adding jobs is not wired in this dashboard (validatePayload/enqueue missing); use `mlq retrain --force`");
+    const body = (req.body ?? {}) as { name?: unknown; data?: unknown };
+    let payload: unknown;
+    try {
+      payload = opts.validatePayload(queue, body.data ?? {});
+    } catch (err) {
+      return bbError(res, 400, "ERRORS.INVALID_REQUEST_BODY", `invalid ${queue} payload: ${errorMessage(err)}`);
+    }
+    opts.enqueue(queue, payload).then(
+      (r) => {
+        opts.logger.info("dashboard: job enqueued", { queue, jobId: r.jobId, deduplicated: r.deduplicated, role: roleOf(res) });
+        res.status(200).json({ job: { id: r.jobId, name: typeof body.name === "string" ? body.name : queue, data: payload }, status: "waiting", deduplicated: r.deduplicated, message: r.message });
+      },
+      (err: unknown) => next(err),
+    );
+  });
+
+  router.patch("/api/queues/:queueName/:jobId/update-data", json, (req: Request, res: Response, next: NextFunction) => {
+    const queue = String(req.params.queueName);
+    if (!isQueueName(queue)) return bbError(res, 404, "ERRORS.QUEUE_NOT_FOUND", `unknown queue ${queue}`);
+    if (!opts.validatePayload) return bbError(res, 501, "ERRORS.INTERNAL_SERVER_ERROR", "editing job data is disabled: no payload validator is wired");
+    try {
+      const parsed = opts.validatePayload(queue, (req.body as { data?: unknown } | undefined)?.data);
+      (req.body as { data?: unknown }).data = parsed;
+    } catch (err) {
+      return bbError(res, 400, "ERRORS.INVALID_REQUEST_BODY", `invalid ${queue} payload: ${errorMessage(err)}`);
+    }
+    next();
+  });
+
+  // Bull Board parses other JSON bodies itself (100 kB); cap them too.
+  router.use(json);
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    const board = opts.readOnly || roleOf(res) !== "admin" ? readOnlyBoard : writable;
+    board(req, res, next);
+  });
+  return router;
+}

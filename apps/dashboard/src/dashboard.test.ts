@@ -1,0 +1,218 @@
+import "./vitest-cjs-fix.test-util.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { request as httpRequest } from "node:http";
+import { loadConfig } from "@mlq/config";
+import { ConfigError } from "@mlq/core";
+import { hashPassword } from "./auth.js";
+import type { EnqueueFn, QueueName } from "./bull-board.js";
+import { createDashboard, type Dashboard, type RunningDashboard } from "./dashboard.js";
+import { createFixture, deleteRedisPrefix, testPrefix, type Fixture } from "./fixtures.test-util.js";
+
+const REDIS_URL = "redis://127.0.0.1:6379";
+const ADMIN_TOKEN = "admin-token-abcdefghijkl";
+const VIEWER_TOKEN = "viewer-token-abcdefghijk";
+const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
+const ADMIN = basic("ops", "s3cret");
+
+const prefix = testPrefix();
+let fixture: Fixture;
+let dash: Dashboard;
+let running: RunningDashboard;
+const enqueued: [QueueName, unknown][] = [];
+
+async function configWith(extra: Record<string, string | boolean> = {}) {
+  return loadConfig(
+    {},
+    {
+      MLQ_QUEUE_PREFIX: prefix,
+      REDIS_URL,
+      MLQ_DASHBOARD_USER: "ops",
+      MLQ_DASHBOARD_PASSWORD_HASH: await hashPassword("s3cret", { N: 1024, r: 8, p: 1 }),
+      MLQ_DASHBOARD_TOKEN: ADMIN_TOKEN,
+      MLQ_DASHBOARD_READONLY_TOKEN: VIEWER_TOKEN,
+      ...extra,
+    },
+  );
+}
+
+// Stands in for the jobs catalog's parsePayload: a retrain payload is {mode?: "force"|"dry-run"} and nothing else.
+const validatePayload = (queue: QueueName, data: unknown) => {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new Error(`${queue} payload must be an object`);
+  const keys = Object.keys(data);
+  const bad = keys.find((k) => k !== "mode");
+  if (bad) throw new Error(`unknown field ${bad}`);
+  return data;
+};
+const enqueue: EnqueueFn = (queue, payload) => {
+  enqueued.push([queue, payload]);
+  return Promise.resolve({ jobId: `${queue}-1`, deduplicated: enqueued.length > 1, message: enqueued.length > 1 ? "a retrain is already queued" : "queued" });
+};
+
+beforeAll(async () => {
+  fixture = createFixture({ tradesPerArm: 5 });
+  dash = await createDashboard({ config: await configWith(), dbPath: fixture.dbPath, modelsDir: fixture.modelsDir, port: 0, enqueue, validatePayload });
+  running = await dash.listen();
+});
+
+afterAll(async () => {
+  await running?.close();
+  await deleteRedisPrefix(REDIS_URL, prefix);
+  fixture?.cleanup();
+});
+
+const get = (path: string, authorization?: string) => fetch(`${running.url}${path}`, { headers: authorization ? { authorization } : {} });
+const send = (method: string, path: string, headers: Record<string, string>, body?: unknown) =>
+  fetch(`${running.url}${path}`, { method, headers: { "content-type": "application/json", ...headers }, ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }) });
+
+/** A raw request, so `..` segments reach the server un-normalized (fetch would resolve them). */
+function rawGet(path: string, authorization: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(running.url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port, path, headers: { authorization } }, (res) => {
+      let body = "";
+      res.on("data", (c: Buffer) => (body += c.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+const ROUTES = ["/", "/queues/", "/queues/api/queues", "/metrics", "/api/status", "/queues/static/favicon-32x32.png"];
+
+describe("authentication", () => {
+  it.each(ROUTES)("%s: 401 without credentials", async (path) => {
+    const res = await get(path);
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toMatch(/^Basic realm="mlq dashboard"/);
+  });
+
+  it.each(ROUTES)("%s: 401 with a wrong password or token", async (path) => {
+    expect((await get(path, basic("ops", "nope"))).status).toBe(401);
+    expect((await get(path, "Bearer not-the-token-at-all")).status).toBe(401);
+  });
+
+  it.each(ROUTES)("%s: 200 for the admin (basic and bearer) and the viewer", async (path) => {
+    expect((await get(path, ADMIN)).status).toBe(200);
+    expect((await get(path, `Bearer ${ADMIN_TOKEN}`)).status).toBe(200);
+    expect((await get(path, `Bearer ${VIEWER_TOKEN}`)).status).toBe(200);
+  });
+
+  it("/healthz answers without credentials", async () => {
+    const res = await get("/healthz");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true });
+  });
+
+  it("refuses to start without credentials, and says so when insecure-local", async () => {
+    const config = loadConfig({}, { MLQ_QUEUE_PREFIX: prefix, REDIS_URL });
+    await expect(createDashboard({ config, port: 0 })).rejects.toThrow(ConfigError);
+    const open = await createDashboard({ config, port: 0, insecureLocal: true, dbPath: fixture.dbPath, modelsDir: fixture.modelsDir });
+    const r = await open.listen();
+    try {
+      const page = await (await fetch(`${r.url}/`)).text();
+      expect(page).toContain("INSECURE LOCAL MODE");
+      expect(await (await fetch(`${r.url}/queues/`)).text()).toContain("INSECURE LOCAL MODE");
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe("pages", () => {
+  it("status page shows the active arm and charts; /api/status the same data as JSON", async () => {
+    const page = await (await get("/", ADMIN)).text();
+    expect(page).toContain('id="active-arm">v2_paper<');
+    expect(page).toContain("<svg");
+    const json = (await (await get("/api/status", ADMIN)).json()) as { active: { arm: string }; retrainRuns: unknown[]; role: string };
+    expect(json.active.arm).toBe("v2_paper");
+    expect(json.retrainRuns).toHaveLength(3);
+    expect(json.role).toBe("admin");
+  });
+
+  it("/metrics reports Redis up, queue counts and the active arm", async () => {
+    const text = await (await get("/metrics", ADMIN)).text();
+    expect(text).toContain("mlq_redis_up 1");
+    expect(text).toContain('mlq_queue_jobs{queue="retrain",state="waiting"} 0');
+    expect(text).toContain('mlq_active_arm{arm="v2_paper"} 1');
+  });
+
+  it.each(["/queues/static/../../../../../../etc/passwd", "/queues/static/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/queues/static/..%2f..%2f..%2f..%2fetc%2fpasswd"])(
+    "rejects path traversal %s",
+    async (path) => {
+      const res = await rawGet(path, ADMIN);
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.body).not.toContain("root:");
+    },
+  );
+});
+
+describe("authorization and CSRF", () => {
+  it.each([
+    ["PUT", "/queues/api/queues/retrain/obliterate"],
+    ["PUT", "/queues/api/queues/retrain/empty"],
+    ["PUT", "/queues/api/queues/retrain/clean/completed"],
+    ["PUT", "/queues/api/queues/retrain/pause"],
+    ["POST", "/queues/api/queues/retrain/add"],
+  ])("viewer gets 403 for %s %s", async (method, path) => {
+    const res = await send(method, path, { authorization: `Bearer ${VIEWER_TOKEN}` }, {});
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { message: string }).message).toMatch(/refused: the viewer role is read-only/);
+  });
+
+  it("admin may pause and resume a queue (same-origin browser request)", async () => {
+    const origin = running.url;
+    expect((await send("PUT", "/queues/api/queues/calibrate/pause", { authorization: ADMIN, origin })).status).toBe(200);
+    expect(await dash.queues.get("calibrate")!.isPaused()).toBe(true);
+    expect((await send("PUT", "/queues/api/queues/calibrate/resume", { authorization: ADMIN, origin })).status).toBe(200);
+    expect(await dash.queues.get("calibrate")!.isPaused()).toBe(false);
+  });
+
+  it("refuses a cross-origin POST even with valid credentials", async () => {
+    const res = await send("POST", "/queues/api/queues/retrain/add", { authorization: ADMIN, origin: "https://evil.example" }, { name: "x", data: {} });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { message: string }).message).toMatch(/cross-origin POST refused/);
+  });
+
+  it("refuses a form-encoded POST without Origin", async () => {
+    const res = await fetch(`${running.url}/queues/api/queues/retrain/add`, { method: "POST", headers: { authorization: ADMIN, "content-type": "application/x-www-form-urlencoded" }, body: "name=x" });
+    expect(res.status).toBe(403);
+  });
+});
+
+describe("add job", () => {
+  it("validates the payload and routes it through enqueue", async () => {
+    const ok = await send("POST", "/queues/api/queues/retrain/add", { authorization: ADMIN, origin: running.url }, { name: "retrain", data: { mode: "force" } });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ job: { id: "retrain-1" }, deduplicated: false, message: "queued" });
+    expect(enqueued).toEqual([["retrain", { mode: "force" }]]);
+  });
+
+  it("rejects an invalid payload with the validator's message", async () => {
+    const res = await send("POST", "/queues/api/queues/retrain/add", { authorization: ADMIN }, { name: "retrain", data: { rm: "-rf" } });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: { key: "ERRORS.INVALID_REQUEST_BODY" }, message: "invalid retrain payload: unknown field rm" });
+  });
+
+  it("rejects a huge payload with a clear message", async () => {
+    const res = await send("POST", "/queues/api/queues/retrain/add", { authorization: ADMIN }, { name: "retrain", data: { mode: "x".repeat(100_000) } });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { message: string }).message).toBe("request body exceeds 16 KiB");
+  });
+
+  it("rejects unknown queues", async () => {
+    expect((await send("POST", "/queues/api/queues/nope/add", { authorization: ADMIN }, { data: {} })).status).toBe(404);
+  });
+
+  it("is refused when the dashboard is read-only for everyone", async () => {
+    const ro = await createDashboard({ config: await configWith({ MLQ_DASHBOARD_READONLY: true }), dbPath: fixture.dbPath, modelsDir: fixture.modelsDir, port: 0, enqueue, validatePayload });
+    const r = await ro.listen();
+    try {
+      const res = await fetch(`${r.url}/queues/api/queues/retrain/add`, { method: "POST", headers: { authorization: ADMIN, "content-type": "application/json" }, body: "{}" });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { message: string }).message).toMatch(/dashboard is read-only/);
+    } finally {
+      await r.close();
+    }
+  });
+});
