@@ -271,6 +271,8 @@ async function writeTicks(
   let minTs = Number.POSITIVE_INFINITY;
   let maxTs = Number.NEGATIVE_INFINITY;
   let reportedPct = -1;
+  // Small databases commit (and yield) at least every ~1 % so abort stays responsive.
+  const rowsPerTransaction = Math.min(ROWS_PER_TRANSACTION, Math.max(10_000, Math.ceil(opts.ticks / 100)));
 
   sqlite.exec("BEGIN");
   try {
@@ -303,14 +305,14 @@ async function writeTicks(
           inTransaction += ROWS_PER_STATEMENT;
         }
       }
-      if (inTransaction >= ROWS_PER_TRANSACTION) {
+      const pct = Math.floor((written / opts.ticks) * 96);
+      if (pct > reportedPct) {
+        reportedPct = pct;
+        progress({ stage: "ticks", pct: 1 + pct, detail: `${written} / ${opts.ticks} ticks` });
+      }
+      if (inTransaction >= rowsPerTransaction) {
         sqlite.exec("COMMIT");
         inTransaction = 0;
-        const pct = Math.floor((written / opts.ticks) * 96);
-        if (pct > reportedPct) {
-          reportedPct = pct;
-          progress({ stage: "ticks", pct: 1 + pct, detail: `${written} / ${opts.ticks} ticks` });
-        }
         // Let timers, signals and the progress bar run between transactions.
         await yieldToEventLoop();
         throwIfAborted(signal);
