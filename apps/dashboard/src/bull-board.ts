@@ -8,10 +8,10 @@ import { ExpressAdapter } from "@bull-board/express";
 import type { UIConfig } from "@bull-board/api/typings/app";
 import type { Queue } from "bullmq";
 import { errorMessage, type Logger } from "@mlq/core";
+import { QUEUE_NAMES, type QueueName } from "@mlq/jobs";
 import { roleOf } from "./auth.js";
 
-export const QUEUE_NAMES = ["retrain", "ab-eval", "calibrate"] as const;
-export type QueueName = (typeof QUEUE_NAMES)[number];
+export { QUEUE_NAMES, type QueueName };
 
 export interface EnqueueResult {
   jobId: string;
