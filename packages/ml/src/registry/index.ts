@@ -1,0 +1,36 @@
+export {
+  MANIFEST_FILE,
+  MANIFEST_FORMAT,
+  parseManifest,
+  type ManifestInput,
+  type ManifestModelEntry,
+  type ModelSetManifest,
+} from "./manifest.js";
+export {
+  POINTERS_DIR,
+  checkModelsDirWritable,
+  checkVersionId,
+  listVersions,
+  loadModelSet,
+  removeStaleTempDirs,
+  saveModelSet,
+  verifyVersion,
+  type LoadedModelSet,
+  type ModelFile,
+  type SaveModelSetOptions,
+  type SavedVersion,
+  type VerifiedVersion,
+  type VersionSummary,
+} from "./version-store.js";
+export {
+  POINTER_NAMES,
+  ensureV1Backtest,
+  pointerPath,
+  promoteV2Paper,
+  readPointer,
+  setPointer,
+  type Pointer,
+  type PointerName,
+  type PointerOptions,
+  type Promotion,
+} from "./pointers.js";
