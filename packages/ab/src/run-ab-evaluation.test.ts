@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { DAY_MS, InputDataError, ModelIntegrityError, OutputError, TransientDbError, type Logger } from "@mlq/core";
+import { ConfigError, DAY_MS, InputDataError, ModelIntegrityError, OutputError, TransientDbError, type Logger } from "@mlq/core";
 import { openMigrated, type Connection } from "@mlq/db";
 import { abStatus, formatStatus } from "./ab-status.js";
 import { activeModelPath, readActiveModel, readActiveState, type ArmModel, type ResolveArmModel } from "./active-model.js";
@@ -305,6 +305,15 @@ describe("runAbEvaluation", () => {
     conn.sqlite.exec("DROP TABLE paper_trades");
     expect(() => run("evaluate")).toThrow(InputDataError);
     expect(() => run("evaluate")).toThrow(`paper_trades table missing in ${conn.path}`);
+  });
+
+  it.each([
+    [{ minTradesPerArm: 0, minConfidence: 0.9 }, /minTradesPerArm must be an integer ≥ 2, got 0/],
+    [{ minTradesPerArm: 100, minConfidence: 1.5 }, /minConfidence must be within \[0, 1\], got 1.5/],
+    [{ minTradesPerArm: 100, minConfidence: Number.NaN }, /minConfidence must be within \[0, 1\], got NaN/],
+  ])("rejects an invalid policy %o with ConfigError", (policy, message) => {
+    expect(() => run("evaluate", {}, policy)).toThrow(ConfigError);
+    expect(() => run("evaluate", {}, policy)).toThrow(message);
   });
 
   it("is deterministic for the same data", () => {

@@ -2,7 +2,7 @@
 // (evaluate | dry-run | force-swap | rollback), and record everything in one transaction.
 import { existsSync } from "node:fs";
 import { basename, resolve } from "node:path";
-import { errorMessage, isoUtc, MlqError, noProgress, OutputError, silentLogger, throwIfAborted, type Logger, type ProgressFn } from "@mlq/core";
+import { ConfigError, errorMessage, isoUtc, MlqError, noProgress, OutputError, silentLogger, throwIfAborted, type Logger, type ProgressFn } from "@mlq/core";
 import { abActiveModel, abTestRuns, requireTables, tableExists, writeTx, type Connection } from "@mlq/db";
 import {
   activeFileFromState,
@@ -94,6 +94,10 @@ export function runAbEvaluation(deps: AbDeps, request: AbRequest): AbSummary {
   const progress = deps.progress ?? noProgress;
   const nowMs = deps.nowMs ?? Date.now();
   const { action, policy } = request;
+  if (!Number.isInteger(policy.minTradesPerArm) || policy.minTradesPerArm < 2)
+    throw new ConfigError(`A/B policy minTradesPerArm must be an integer ≥ 2, got ${policy.minTradesPerArm}`);
+  if (!(policy.minConfidence >= 0 && policy.minConfidence <= 1))
+    throw new ConfigError(`A/B policy minConfidence must be within [0, 1], got ${policy.minConfidence}`);
   requireTables(conn, ["ab_test_runs", "ab_active_model"]);
 
   progress({ stage: "reconcile", pct: 0 });
