@@ -87,6 +87,10 @@ export function seriesColumns(s: CandleSeries, options: { horizonBars: number; c
   const { horizonBars, costFraction, maxGapMinutes = DEFAULT_MAX_GAP_MINUTES } = options;
   const n = s.ts.length;
   const bounds = segmentBounds(s.ts, maxGapMinutes);
+  if (bounds.length === 2) {
+    const bars = { high: s.high, low: s.low, close: s.close };
+    return { features: computeFeatures(bars), labels: computeLabels(bars, { horizonBars, costFraction }), bounds };
+  }
   const features = emptyColumns(FEATURE_NAMES, n);
   const labels = emptyColumns(LABEL_NAMES, n);
   for (let k = 0; k + 1 < bounds.length; k++) {
@@ -127,6 +131,7 @@ function pool(symbols: SymbolRows[], perSymbol: SymbolRowStats[], horizonBars: n
   const symbolIndex = new Int32Array(total);
   const featureCols = symbols.map((s) => FEATURE_NAMES.map((name) => s.features[name]));
   const labelCols = symbols.map((s) => LABEL_NAMES.map((name) => s.labels[name]));
+  const yCols = LABEL_NAMES.map((name) => y[name]);
   const cursor = new Int32Array(symbols.length);
   // k-way merge by (ts, symbol): symbols are few, so a linear scan of the heads is cheapest.
   for (let row = 0; row < total; row++) {
@@ -148,7 +153,7 @@ function pool(symbols: SymbolRows[], perSymbol: SymbolRowStats[], horizonBars: n
     const fc = featureCols[best]!;
     for (let j = 0; j < nf; j++) X[row * nf + j] = fc[j]![t]!;
     const lc = labelCols[best]!;
-    for (let j = 0; j < LABEL_NAMES.length; j++) y[LABEL_NAMES[j]!][row] = lc[j]![t]!;
+    for (let j = 0; j < yCols.length; j++) yCols[j]![row] = lc[j]![t]!;
     ts[row] = bestTs;
     labelEndTs[row] = s.series.ts[s.labelEndIndex[c]!]!;
     symbolIndex[row] = best;

@@ -25,6 +25,7 @@ export function validateCandleSeries(series: CandleSeries): void {
         context: { symbol, column: col },
       });
   }
+  const priceCols = PRICE_COLUMNS.map((col) => series[col]);
   for (let i = 0; i < n; i++) {
     const t = ts[i]!;
     if (!Number.isFinite(t)) throw new InputDataError(`candles for ${symbol}: ts[${i}] is not a finite timestamp (${t})`, { context: { symbol, index: i } });
@@ -32,12 +33,14 @@ export function validateCandleSeries(series: CandleSeries): void {
       throw new InputDataError(`candles for ${symbol}: ts not strictly increasing at index ${i} (${isoUtc(ts[i - 1]!)} then ${isoUtc(t)})`, {
         context: { symbol, index: i },
       });
-    for (const col of PRICE_COLUMNS) {
-      const v = series[col][i]!;
-      if (!(v > 0 && Number.isFinite(v)))
+    for (let c = 0; c < priceCols.length; c++) {
+      const v = priceCols[c]![i]!;
+      if (!(v > 0 && v < Infinity)) {
+        const col = PRICE_COLUMNS[c]!;
         throw new InputDataError(`candles for ${symbol}: ${col}[${i}] is ${v} at ${isoUtc(t)} (prices must be finite and > 0)`, {
           context: { symbol, index: i, column: col },
         });
+      }
     }
     if (series.high[i]! < series.low[i]!)
       throw new InputDataError(`candles for ${symbol}: high < low at index ${i} (${isoUtc(t)})`, { context: { symbol, index: i } });

@@ -1,7 +1,7 @@
 // Public surface of features/, labels/ and dataset/ (re-exported by the package entry).
 export { FEATURE_NAMES, FEATURE_WARMUP_BARS, computeFeatures, type FeatureName, type FeatureColumns, type PriceBars } from "./compute-features.js";
 export { logReturns } from "./log-returns.js";
-export { rollingStd } from "./rolling-std.js";
+export { rollingStd, rollingMoments, type RollingMoments } from "./rolling-std.js";
 export { realizedVol } from "./realized-vol.js";
 export { rsi } from "./rsi.js";
 export { macdHistOverClose } from "./macd.js";

@@ -1,4 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { std } from "@mlq/core";
 import { atrOverClose } from "./atr.js";
 import { bollingerPctB } from "./bollinger.js";
 import { logReturns } from "./log-returns.js";
@@ -33,6 +35,25 @@ describe("rollingStd", () => {
     [0, [NaN_, NaN_, Math.sqrt(2 / 3), Math.sqrt(2 / 3), Math.sqrt(2 / 3)]],
   ])("window 3 with ddof %i", (ddof, expected) => {
     expectSeries(rollingStd(f64([1, 2, 3, 4, 5]), 3, ddof), expected);
+  });
+
+  it("sliding sums equal a direct two-pass std on every window (incremental == full rebuild)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.double({ min: -0.05, max: 0.05, noNaN: true }), fc.constant(0.001)), { minLength: 1, maxLength: 300 }),
+        fc.integer({ min: 2, max: 40 }),
+        fc.constantFrom(0, 1),
+        (values, window, ddof) => {
+          const xs = f64(values.map((v) => 100 + v));
+          const out = rollingStd(xs, window, ddof);
+          for (let t = 0; t < xs.length; t++) {
+            if (t < window - 1) expect(out[t]).toBeNaN();
+            else expect(out[t]).toBeCloseTo(std(xs.subarray(t - window + 1, t + 1), ddof), 9);
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 
   it("gives exactly 0 on a flat window of values that do not sum exactly", () => {
@@ -124,6 +145,24 @@ describe("atrOverClose", () => {
 describe("rangePosition", () => {
   it("window 3: (C − min L) / (max H − min L)", () => {
     expectSeries(rangePosition(H, L, C, 3), [NaN_, NaN_, 5 / 6, 0.7, 0.5 / 6]);
+  });
+
+  it("matches a direct scan of the window for any bars", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 0, max: 5 })), { minLength: 1, maxLength: 200 }), fc.integer({ min: 1, max: 25 }), (raw, window) => {
+        const low = f64(raw.map(([l]) => l));
+        const high = f64(raw.map(([l, w]) => l + w));
+        const close = f64(raw.map(([l, w]) => l + w / 2));
+        const out = rangePosition(high, low, close, window);
+        for (let t = window - 1; t < raw.length; t++) {
+          const lo = Math.min(...low.subarray(t - window + 1, t + 1));
+          const hi = Math.max(...high.subarray(t - window + 1, t + 1));
+          if (hi === lo) expect(out[t]).toBeNaN();
+          else expect(out[t]).toBe((close[t]! - lo) / (hi - lo));
+        }
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it("is NaN when the range is zero", () => {

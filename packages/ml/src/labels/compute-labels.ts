@@ -38,6 +38,13 @@ export function computeLabels(bars: LabelBars, options: LabelOptions): LabelColu
     momentum: new Float64Array(n).fill(Number.NaN),
     volatility: new Float64Array(n).fill(Number.NaN),
   };
+  // One-bar log returns and absolute moves, computed once and shared by every window.
+  const ret = new Float64Array(n);
+  const move = new Float64Array(n);
+  for (let i = 1; i < n; i++) {
+    ret[i] = Math.log(close[i]! / close[i - 1]!);
+    move[i] = Math.abs(close[i]! - close[i - 1]!);
+  }
   for (let t = 0; t + h < n; t++) {
     const c0 = close[t]!;
     const cH = close[t + h]!;
@@ -47,13 +54,13 @@ export function computeLabels(bars: LabelBars, options: LabelOptions): LabelColu
     let retSum = 0;
     for (let i = t + 1; i <= t + h; i++) {
       if (low[i]! < minLow) minLow = low[i]!;
-      path += Math.abs(close[i]! - close[i - 1]!);
-      retSum += Math.log(close[i]! / close[i - 1]!);
+      path += move[i]!;
+      retSum += ret[i]!;
     }
     const retMean = retSum / h;
     let ss = 0;
     for (let i = t + 1; i <= t + h; i++) {
-      const d = Math.log(close[i]! / close[i - 1]!) - retMean;
+      const d = ret[i]! - retMean;
       ss += d * d;
     }
     cols.price[t] = price;
