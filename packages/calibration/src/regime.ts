@@ -94,14 +94,15 @@ export function buildRegimeLookup(series: ReadonlyMap<string, CandleSeries>, opt
   for (const [symbol, s] of series) {
     const idx = indexSymbol(s);
     // The history distribution: every window that would cover an open right after its last bar.
-    const vols: number[] = [];
+    const vols = new Float64Array(Math.max(0, idx.ts.length - L + 1));
+    let count = 0;
     for (let e = L - 1; e < idx.ts.length; e++) {
       const start = e - L + 1;
       if (idx.ts[start]! < idx.ts[e]! + MINUTE_MS - maxSpanMs) continue;
       const v = windowVol(idx, start, e);
-      if (Number.isFinite(v)) vols.push(v);
+      if (Number.isFinite(v)) vols[count++] = v;
     }
-    const cutoff = vols.length > 0 ? percentile(vols, options.volatilePercentile) : Number.POSITIVE_INFINITY;
+    const cutoff = count > 0 ? percentile(vols.subarray(0, count), options.volatilePercentile) : Number.POSITIVE_INFINITY;
     indexes.set(symbol, { ...idx, thresholds: { volatileVol: cutoff, trendingEfficiency: options.trendingEfficiency } });
   }
 

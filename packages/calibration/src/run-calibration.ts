@@ -44,11 +44,14 @@ export interface CalibrationInput {
 
 const CLOSED_TRADES_SQL = `SELECT id, symbol, side, opened_ts_ms, closed_ts_ms, entry_price, exit_price,
   signal_entry_price, signal_exit_price, pnl_pct
-  FROM paper_trades WHERE status = 'closed' ORDER BY closed_ts_ms, id`;
+  FROM paper_trades WHERE status = 'closed'`;
 
 type TradeRow = [number, string, string, number, number | null, number | null, number | null, number | null, number | null, number | null];
 
-/** Closed paper trades in close order (ties by id), as stored (junk values included). */
+/**
+ * Closed paper trades as stored (junk values included), in no particular order: `calibrate`
+ * sorts by close time anyway, and an SQL ORDER BY on the unindexed column costs as much again.
+ */
 export function loadClosedTrades(conn: Connection): ClosedTrade[] {
   requireTables(conn, ["paper_trades"]);
   const rows = conn.sqlite.prepare(CLOSED_TRADES_SQL).raw(true).all() as TradeRow[];
