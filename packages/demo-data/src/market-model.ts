@@ -32,7 +32,6 @@ export const REGIMES: readonly RegimeSpec[] = [
   { name: "volatile", volRange: [0.8, 1.5], meanHours: 5, entryWeight: 0.1, ar1: 0.1, momentum: 0.02, dailyDrift: [0, 0.03] },
 ];
 
-
 /** Market-wide regime per minute: index into REGIMES, its annualized vol level and drift sign. */
 export interface RegimePlan {
   readonly regime: Uint8Array;
