@@ -1,4 +1,5 @@
 // Deterministic synthetic candles for tests: a seeded random walk with OHLC around it.
+import { expect } from "vitest";
 import { MINUTE_MS } from "@mlq/core";
 import type { CandleSeries } from "./candle-series.js";
 
@@ -52,4 +53,13 @@ export function f64(xs: readonly number[]): Float64Array {
 export function sameValues(a: ArrayLike<number>, b: ArrayLike<number>, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (!Object.is(a[i], b[i])) return false;
   return true;
+}
+
+/** Asserts a series element by element (NaN where NaN is expected, else to 10 decimals). */
+export function expectSeries(actual: Float64Array, expected: readonly number[]): void {
+  expect(actual.length).toBe(expected.length);
+  expected.forEach((e, i) => {
+    if (Number.isNaN(e)) expect(actual[i], `index ${i}`).toBeNaN();
+    else expect(actual[i], `index ${i}`).toBeCloseTo(e, 10);
+  });
 }
