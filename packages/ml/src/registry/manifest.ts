@@ -17,30 +17,40 @@ export interface ModelSetManifest {
   format: typeof MANIFEST_FORMAT;
   version: string;
   created_at: string;
-  code_version: { package: string; package_version: string; git_sha: string | null };
+  code_version: { package: string; package_version: string; git_sha: string | null; label?: string };
   models: Record<string, ManifestModelEntry>;
   feature_names: string[];
   params: Record<string, unknown>;
   data_window: Record<string, unknown>;
   row_counts: Record<string, number>;
+  [extra: string]: unknown;
   metrics: Record<string, unknown>;
   slippage_mult: number | null;
   embargo_hours: number | null;
-  extra?: Record<string, unknown>;
 }
 
-/** What the retrain run knows about the set; the registry adds files, hashes and timestamps. */
+/**
+ * What the retrain run knows about the set; the registry adds files, hashes and timestamps.
+ * Any further key (runId, trigger, gates, ...) is written through under its snake_case name;
+ * it cannot replace the registry's own fields (format, version, created_at, models, code_version).
+ */
 export interface ManifestInput {
   featureNames: string[];
   params: Record<string, unknown>;
-  /** e.g. { from_ms, to_ms, from_iso, to_iso, symbols } */
+  /** e.g. { from_ms, to_ms, symbols } */
   dataWindow: Record<string, unknown>;
   /** e.g. { train, test, dropped_non_finite, purged } */
-  rowCounts: Record<string, number>;
+  rowCounts?: Record<string, number>;
   metrics: Record<string, unknown>;
   slippageMult?: number | null;
   embargoHours?: number | null;
-  extra?: Record<string, unknown>;
+  /** A deployment's own version label, recorded beside the package version and git sha. */
+  codeVersion?: string;
+  [extra: string]: unknown;
+}
+
+export function snakeCase(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;

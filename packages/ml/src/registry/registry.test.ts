@@ -63,6 +63,15 @@ describe("saveModelSet", () => {
     expect(manifest.metrics.price.r2).toBeNull();
   });
 
+  it("writes further manifest keys through in snake_case without letting them replace the registry's fields", () => {
+    const manifest = { ...manifestInput, runId: 9, labelNames: ["direction"], codeVersion: "1.4.0+deploy", version: "forged", models: {} };
+    const saved = saveModelSet(dir, "x9", { models: fakeModels(1), manifest }, { gitSha: null });
+    expect(saved.manifest).toMatchObject({ run_id: 9, label_names: ["direction"], version: "x9" });
+    expect(saved.manifest.code_version).toEqual({ package: "@mlq/ml", package_version: "0.1.0", git_sha: null, label: "1.4.0+deploy" });
+    expect(Object.keys(saved.manifest.models)).toEqual(FIVE_NAMES);
+    expect(verifyVersion(dir, "x9").manifest).toEqual(saved.manifest);
+  });
+
   it("refuses to overwrite an existing version", () => {
     save("run-1");
     expect(() => save("run-1", 2)).toThrow(OutputError);

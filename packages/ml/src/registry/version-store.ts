@@ -19,7 +19,15 @@ import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { InputDataError, ModelIntegrityError, OutputError, ensureDir, fsyncDir, sha256 } from "@mlq/core";
-import { MANIFEST_FILE, MANIFEST_FORMAT, isSafeFileName, parseManifest, type ManifestInput, type ModelSetManifest } from "./manifest.js";
+import {
+  MANIFEST_FILE,
+  MANIFEST_FORMAT,
+  isSafeFileName,
+  parseManifest,
+  snakeCase,
+  type ManifestInput,
+  type ModelSetManifest,
+} from "./manifest.js";
 
 export const POINTERS_DIR = "pointers";
 const TEMP_PREFIX = ".tmp-";
@@ -109,21 +117,27 @@ export function saveModelSet(
         ...(model.objective ? { objective: model.objective } : {}),
       };
     }
-    const input = set.manifest;
+    const { featureNames, params, dataWindow, rowCounts, metrics, slippageMult, embargoHours, codeVersion, ...rest } = set.manifest;
+    const extras = Object.fromEntries(Object.entries(rest).map(([key, value]) => [snakeCase(key), value]));
     const manifest: ModelSetManifest = {
+      ...extras,
       format: MANIFEST_FORMAT,
       version,
       created_at: (options.now?.() ?? new Date()).toISOString(),
-      code_version: { package: "@mlq/ml", package_version: options.packageVersion ?? ownPackageVersion(), git_sha: options.gitSha ?? null },
+      code_version: {
+        package: "@mlq/ml",
+        package_version: options.packageVersion ?? ownPackageVersion(),
+        git_sha: options.gitSha ?? null,
+        ...(codeVersion ? { label: codeVersion } : {}),
+      },
       models: entries,
-      feature_names: input.featureNames,
-      params: input.params,
-      data_window: input.dataWindow,
-      row_counts: input.rowCounts,
-      metrics: input.metrics,
-      slippage_mult: input.slippageMult ?? null,
-      embargo_hours: input.embargoHours ?? null,
-      ...(input.extra ? { extra: input.extra } : {}),
+      feature_names: featureNames,
+      params,
+      data_window: dataWindow,
+      row_counts: rowCounts ?? {},
+      metrics,
+      slippage_mult: slippageMult ?? null,
+      embargo_hours: embargoHours ?? null,
     };
     const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
     writeFileDurable(join(tempDir, MANIFEST_FILE), manifestText);
