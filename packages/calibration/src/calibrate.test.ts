@@ -109,8 +109,8 @@ describe("calibrate", () => {
     expect(report.recommendations).toContain("In 00-06 UTC slippage is 1.7× assumed: size 0.60×.");
     expect(report.recommendations).toContain("In 06-12 UTC slippage is 2.1× assumed: size 0.50×.");
     expect(report.recommendations.join(" ")).toMatch(/12-18 UTC \(0\)/);
-    expect(report.recommendations.join(" ")).toMatch(/1 trades without a usable signal\/fill pair/);
-    expect(report.recommendations.join(" ")).toMatch(/1 trades closed before they opened/);
+    expect(report.recommendations.join(" ")).toMatch(/1 trade without a usable signal\/fill pair/);
+    expect(report.recommendations.join(" ")).toMatch(/1 trade closed before it opened/);
   });
 
   it.each([
@@ -167,7 +167,7 @@ describe("calibrate", () => {
   it("explains a placeholder when no trade has usable prices", () => {
     const r = calibrate([trade({ id: 1, signalEntryPrice: null, signalExitPrice: null })], () => null, policy);
     expect(r.positionSizeMultiplier).toBe(1);
-    expect(r.recommendations[0]).toMatch(/None of 1 closed trades has usable signal and fill prices/);
+    expect(r.recommendations[0]).toMatch(/None of 1 closed trade has usable signal and fill prices/);
   });
 
   it("rejects an invalid policy with one ConfigError naming the fields", () => {

@@ -8,6 +8,7 @@ const pct = (x: number): string => `${x.toFixed(3)}%`;
 // Two significant digits below 1 so 0.02× does not print as 0.0×.
 const times = (x: number): string => `${x >= 1 ? x.toFixed(1) : x.toFixed(2)}×`;
 const size = (x: number): string => `${x.toFixed(2)}×`;
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
 /** The action a multiplier implies, as a clause: "size 0.55×", "keep size 1.00×", "size may rise to 1.20×". */
 function sizing(multiplier: number): string {
@@ -31,14 +32,14 @@ export function buildRecommendations(report: Omit<CalibrationReport, "recommenda
     out.push(
       report.tradesSeen === 0
         ? `No closed paper trades yet: keep size ${size(1)} until slippage can be measured.`
-        : `None of ${report.tradesSeen} closed trades has usable signal and fill prices: keep size ${size(1)} and check that the bot records signal_entry_price / signal_exit_price.`,
+        : `None of ${count(report.tradesSeen, "closed trade")} has usable signal and fill prices: keep size ${size(1)} and check that the bot records signal_entry_price / signal_exit_price.`,
     );
     return out;
   }
 
   out.push(`Overall ${slippagePhrase(report.slippageRatio, report.emaSlippagePerSidePct, assumed)}: ${sizing(report.positionSizeMultiplier)}.`);
   if (report.tradesAnalyzed < policy.minBucketTrades) {
-    out.push(`Only ${report.tradesAnalyzed} trades analyzed (fewer than ${policy.minBucketTrades}): treat these figures as provisional.`);
+    out.push(`Only ${count(report.tradesAnalyzed, "trade")} analyzed (fewer than ${policy.minBucketTrades}): treat these figures as provisional.`);
   }
 
   const buckets: [string, BucketStats][] = [
@@ -63,16 +64,16 @@ export function buildRecommendations(report: Omit<CalibrationReport, "recommenda
 
   if (skippedTrades > 0 || s.null_signal + s.zero_signal > 0) {
     const parts: string[] = [];
-    if (s.no_usable_side > 0) parts.push(`${s.no_usable_side} trades without a usable signal/fill pair`);
-    if (s.null_signal + s.zero_signal > 0) parts.push(`${s.null_signal + s.zero_signal} sides with a NULL or zero signal price`);
-    if (s.closed_before_open > 0) parts.push(`${s.closed_before_open} trades closed before they opened`);
-    if (s.invalid_timestamp + s.invalid_side > 0) parts.push(`${s.invalid_timestamp + s.invalid_side} trades with a bad timestamp or side`);
+    if (s.no_usable_side > 0) parts.push(`${count(s.no_usable_side, "trade")} without a usable signal/fill pair`);
+    if (s.null_signal + s.zero_signal > 0) parts.push(`${count(s.null_signal + s.zero_signal, "side")} with a NULL or zero signal price`);
+    if (s.closed_before_open > 0) parts.push(`${count(s.closed_before_open, "trade")} closed before ${s.closed_before_open === 1 ? "it" : "they"} opened`);
+    if (s.invalid_timestamp + s.invalid_side > 0) parts.push(`${count(s.invalid_timestamp + s.invalid_side, "trade")} with a bad timestamp or side`);
     out.push(`Skipped ${parts.join(", ")}: fix the bot's trade logging so these count.`);
   }
   const m = report.regimeMethod;
   if (m.pnl_proxy + m.unclassified > 0) {
     out.push(
-      `Regime of ${m.pnl_proxy + m.unclassified} of ${report.tradesAnalyzed} trades comes from the pnl_pct proxy or is unknown (no candles at the open): materialize candles for these periods.`,
+      `Regime of ${m.pnl_proxy + m.unclassified} of ${count(report.tradesAnalyzed, "trade")} comes from the pnl_pct proxy or is unknown (no candles at the open): materialize candles for these periods.`,
     );
   }
   return out;

@@ -165,8 +165,9 @@ describe("runCalibration", () => {
     insertTrade({ id: 1, opened_ts_ms: T0 + 50 * MIN, closed_ts_ms: T0 + 40 * MIN });
     insertTrade({ id: 2, entry_price: "n/a", signal_exit_price: 0 });
     insertTrade({ id: 3 });
+    insertTrade({ id: 4, side: "flat" });
     const s = runCalibration({ conn, outPath: join(dir, "j.json"), nowMs: NOW }, policy);
     expect(s.tradesAnalyzed).toBe(1);
-    expect(s.skipped).toMatchObject({ closed_before_open: 1, no_usable_side: 1 });
+    expect(s.skipped).toMatchObject({ closed_before_open: 1, no_usable_side: 1, invalid_side: 1 });
   });
 });
