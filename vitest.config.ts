@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-const conditions = ["@mlq/source", "node", "import", "module", "default"];
+const conditions = ["@mlq/source", "node"];
 
 export default defineConfig({
   resolve: { conditions },

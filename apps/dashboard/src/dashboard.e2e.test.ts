@@ -1,4 +1,3 @@
-import "./vitest-cjs-fix.test-util.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";

@@ -1,4 +1,3 @@
-import "./vitest-cjs-fix.test-util.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request as httpRequest } from "node:http";
 import { loadConfig } from "@mlq/config";

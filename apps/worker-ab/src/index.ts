@@ -1,1 +1,1 @@
-export {};
+export { abHandler } from "./processor.js";

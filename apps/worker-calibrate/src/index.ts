@@ -1,1 +1,1 @@
-export {};
+export { calibrateHandler } from "./processor.js";

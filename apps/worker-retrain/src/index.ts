@@ -1,1 +1,1 @@
-export {};
+export { retrainHandler } from "./processor.js";

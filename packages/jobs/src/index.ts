@@ -40,3 +40,4 @@ export type { CancelOutcome, CancelRecord } from "./cancel.js";
 export { claimExclusive, releaseStaleExclusive, exclusiveHolder, deduplicationKey } from "./exclusive.js";
 export { runWorker, formatDuration, classifyFailure, throttledProgress } from "./run-worker.js";
 export type { RunWorkerOptions, WorkerHandle, JobIo, JobHandler, JobSummary } from "./run-worker.js";
+export { startWorkerProcess, type WorkerProcessOptions } from "./worker-process.js";

@@ -192,23 +192,24 @@ export async function runRetrain(deps: RetrainDeps, options: { trigger: RetrainT
       saveModelSet(modelsDir, String(runId), {
         models: trained.models,
         manifest: {
-          runId,
-          trigger,
-          featureNames: dataset.featureNames,
-          labelNames: dataset.labelNames,
-          params: { ...config.retrain.xgb, treeMethod: "hist", horizonBars: config.retrain.horizonBars },
-          dataWindow: { trainEndTs: split.trainEndTs, testStartTs: split.testStartTs, symbols: dataset.symbols },
-          rows: { train: train.length, test: split.test.length, purged: split.purged, embargo: split.embargoRows, dropped: dataset.droppedRows },
-          metrics: trained.metrics,
+          featureNames: [...dataset.featureNames],
+          params: { ...config.retrain.xgb, treeMethod: "hist", horizonBars: config.retrain.horizonBars, costFraction },
+          dataWindow: {
+            train_end_ms: split.trainEndTs,
+            test_start_ms: split.testStartTs,
+            train_end_iso: isoUtc(split.trainEndTs),
+            test_start_iso: isoUtc(split.testStartTs),
+            symbols: dataset.symbols,
+          },
+          rowCounts: { train: train.length, test: split.test.length, purged: split.purged, embargo: split.embargoRows, dropped_non_finite: dataset.droppedRows },
+          metrics: trained.metrics as unknown as Record<string, unknown>,
           slippageMult: mult.mult,
-          costFraction,
           embargoHours: split.embargoHours,
-          codeVersion: deps.codeVersion ?? "unknown",
-          gates,
+          extra: { runId, trigger, labelNames: [...dataset.labelNames], gates, codeVersion: deps.codeVersion ?? null },
         },
-      }),
+      }, { gitSha: deps.codeVersion ?? null }),
     );
-    const version = String(runId);
+    const version = saved.version;
     promoteV2Paper(modelsDir, version);
     const v1Established = ensureV1Backtest(modelsDir, version);
     if (v1Established) logger.info("no v1_backtest pointer existed: established it from this first trained set", { version });
@@ -234,7 +235,7 @@ export async function runRetrain(deps: RetrainDeps, options: { trigger: RetrainT
       embargoHours: split.embargoHours,
       version,
       modelDir: saved.versionDir,
-      metrics: trained.metrics as RetrainSummary["metrics"],
+      metrics: trained.metrics as unknown as RetrainSummary["metrics"],
       v1BacktestEstablished: v1Established,
       durationSec: (performance.now() - started) / 1000,
     };

@@ -1,0 +1,5 @@
+import { loadConfig } from "@mlq/config";
+import { startWorkerProcess } from "@mlq/jobs";
+import { abHandler } from "./processor.js";
+
+await startWorkerProcess({ queue: "ab-eval", config: loadConfig(), makeHandler: (config) => abHandler(config) });

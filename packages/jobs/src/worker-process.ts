@@ -1,0 +1,36 @@
+// The composition every worker app shares: logger, Redis check, runWorker with the configured
+// timeout/lock/grace, signal handlers. Each app's main.ts only names its queue and handler.
+import type { Config } from "@mlq/config";
+import { createLogger, type AppLogger } from "@mlq/logger";
+import { jobCatalog, type QueueName } from "./catalog.js";
+import { checkRedis, maskRedisUrl } from "./redis.js";
+import { runWorker, type JobHandler, type WorkerHandle } from "./run-worker.js";
+
+export interface WorkerProcessOptions<Q extends QueueName> {
+  queue: Q;
+  config: Config;
+  makeHandler: (config: Config, logger: AppLogger) => JobHandler<Q>;
+  concurrency?: number;
+}
+
+export async function startWorkerProcess<Q extends QueueName>(options: WorkerProcessOptions<Q>): Promise<WorkerHandle> {
+  const { config, queue } = options;
+  const logger = createLogger({ name: `worker-${queue}`, logsDir: config.logsDir, level: config.logLevel });
+  await checkRedis(config.redisUrl, 5000);
+  const def = jobCatalog(config)[queue];
+  const handle = runWorker({
+    queue,
+    prefix: config.queuePrefix,
+    redisUrl: config.redisUrl,
+    concurrency: options.concurrency ?? 1,
+    lockDurationMs: config.worker.lockDurationMs,
+    stalledIntervalMs: config.worker.stalledIntervalMs,
+    timeoutMs: def.timeoutMs,
+    shutdownGraceMs: config.worker.shutdownGraceMs,
+    logger,
+    handler: options.makeHandler(config, logger),
+    installSignalHandlers: true,
+  });
+  logger.info(`worker for queue ${queue} started`, { redis: maskRedisUrl(config.redisUrl), prefix: config.queuePrefix, db: config.dbPath, pid: process.pid });
+  return handle;
+}
