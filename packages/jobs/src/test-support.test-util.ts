@@ -54,7 +54,8 @@ export function waitFinished(queue: Queue, jobId: string, timeoutMs = 10_000): P
     const job = await queue.getJob(jobId);
     if (!job) return undefined;
     const state = await job.getState();
-    return state === "completed" || state === "failed" ? job : undefined;
+    // Re-read once finished: the job may have finished between getJob and getState.
+    return state === "completed" || state === "failed" ? await queue.getJob(jobId) : undefined;
   }, timeoutMs);
 }
 
