@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DAY_MS, InputDataError } from "@mlq/core";
 import { insertTicks, tempDb, type TempDb } from "./fixtures.test-util.js";
@@ -72,6 +73,24 @@ describe("sampleTicks", () => {
       [0, 5, 9, 10].map((d) => ({ tsMs: d * DAY_MS, symbol: "BTC", price: 1, size: null })),
     );
     expect(sampleTicks(t.conn.sqlite, { n: 10, windowDays: 6, nowMs: 5 * DAY_MS })!.ticks.map((x) => x.rowid)).toEqual([1, 2]);
+  });
+
+  it("returns min(n, window size) distinct, increasing rowids inside the window on a gapless table", () => {
+    seedAlternating();
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1200 }), fc.integer({ min: 0, max: 999 }), fc.integer({ min: 1, max: 1000 }), (n, from, width) => {
+        const s = sampleTicks(t.conn.sqlite, { n, fromMs: from * 1000, toMs: (from + width) * 1000 })!;
+        const rowids = s.ticks.map((x) => x.rowid);
+        const inWindow = Math.min(width, 1000 - from);
+        expect(rowids).toHaveLength(Math.min(n, inWindow));
+        rowids.forEach((r, i) => {
+          expect(r).toBeGreaterThanOrEqual(from + 1);
+          expect(r).toBeLessThanOrEqual(from + inWindow);
+          if (i > 0) expect(r).toBeGreaterThan(rowids[i - 1]!);
+        });
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it("returns null for an empty table", () => {

@@ -27,10 +27,6 @@ export interface TickSample {
 
 const DEFAULT_WINDOW_DAYS = 14;
 
-function isValidPrice(price: unknown): price is number {
-  return typeof price === "number" && Number.isFinite(price) && price > 0;
-}
-
 export function sampleTicks(sqlite: Sqlite, options: SampleTicksOptions): TickSample | null {
   requireTicksTable(sqlite);
   const { n } = options;
@@ -51,31 +47,33 @@ export function sampleTicks(sqlite: Sqlite, options: SampleTicksOptions): TickSa
   const window = locateWith(seeker, { fromMs, toMs });
   if (window === null) return null;
 
-  const lookup = sqlite
+  // The window is cut into n equal rowid segments and each contributes its first usable tick.
+  // One statement does all n B-tree seeks inside SQLite, which is about twice as fast as n
+  // separate calls from JS; bounding each seek by its own segment keeps a rare symbol from
+  // scanning ahead (total work never exceeds the window, and is ~n seeks for dense symbols).
+  const symbolFilter = options.symbol === undefined ? "" : "AND symbol = :symbol";
+  const rows = sqlite
     .prepare(
-      options.symbol === undefined
-        ? "SELECT rowid, ts_ms, symbol, price FROM ticks WHERE rowid >= ? AND rowid <= ? ORDER BY rowid LIMIT 1"
-        : "SELECT rowid, ts_ms, symbol, price FROM ticks WHERE rowid >= ? AND rowid <= ? AND symbol = ? ORDER BY rowid LIMIT 1",
+      `WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < :n),
+       seg(lo, hi) AS (
+         SELECT :start + CAST(i * :step AS INTEGER),
+                CASE WHEN i + 1 = :n THEN :end + 1 ELSE :start + CAST((i + 1) * :step AS INTEGER) END
+         FROM k)
+       SELECT t.rowid, t.ts_ms, t.symbol, t.price FROM seg JOIN ticks t ON t.rowid = (
+         SELECT rowid FROM ticks
+         WHERE rowid >= seg.lo AND rowid < seg.hi AND price > 0 AND price <= ${Number.MAX_VALUE} ${symbolFilter}
+         ORDER BY rowid LIMIT 1)`,
     )
-    .raw(true);
-  const args = options.symbol === undefined ? [] : [options.symbol];
-  const span = window.endRowid - window.startRowid + 1;
-  const step = span / n;
-  const ticks: Tick[] = [];
-  let next = window.startRowid;
-  for (let i = 0; i < n && next <= window.endRowid; i++) {
-    // Never step backwards: after a gap or a run of other symbols, continue after the row found.
-    const target = Math.max(next, window.startRowid + Math.floor(i * step));
-    let row = lookup.get(target, window.endRowid, ...args) as [number, number, string, unknown] | undefined;
-    seeker.probes++;
-    while (row !== undefined && !isValidPrice(row[3])) {
-      row = lookup.get(row[0] + 1, window.endRowid, ...args) as [number, number, string, unknown] | undefined;
-      seeker.probes++;
-    }
-    if (row === undefined) break;
-    ticks.push({ rowid: row[0], tsMs: row[1], symbol: row[2], price: row[3] as number });
-    next = row[0] + 1;
-  }
+    .raw(true)
+    .all({
+      n,
+      start: window.startRowid,
+      end: window.endRowid,
+      step: (window.endRowid - window.startRowid + 1) / n,
+      ...(options.symbol === undefined ? {} : { symbol: options.symbol }),
+    }) as [number, number, string, number][];
+  seeker.probes += n;
+  const ticks: Tick[] = rows.map(([rowid, tsMs, symbol, price]) => ({ rowid, tsMs, symbol, price }));
   return { ticks, window: { ...window, fromMs, toMs, probes: window.probes }, probes: seeker.probes };
 }
 
@@ -85,7 +83,7 @@ export function sampleTicks(sqlite: Sqlite, options: SampleTicksOptions): TickSa
  */
 export function fullScanSample(sqlite: Sqlite, n: number, startRowid?: number): { tsMs: number; price: number }[] {
   requireTicksTable(sqlite);
-  const [min, max] = sqlite.prepare("SELECT min(rowid), max(rowid) FROM ticks").raw(true).get() as [number | null, number | null];
+  const [min, max] = sqlite.prepare("SELECT (SELECT min(rowid) FROM ticks), (SELECT max(rowid) FROM ticks)").raw(true).get() as [number | null, number | null];
   if (min === null || max === null) return [];
   const start = startRowid ?? min;
   const step = Math.max(1, Math.floor((max - start + 1) / n));

@@ -33,7 +33,9 @@ export class RowidSeeker {
   constructor(sqlite: Sqlite) {
     this.blockStmt = sqlite.prepare(`SELECT rowid, ts_ms FROM ticks WHERE rowid >= ? ORDER BY rowid LIMIT ${PROBE_ROWS * 2}`).raw(true);
     this.beforeStmt = sqlite.prepare("SELECT rowid, ts_ms FROM ticks WHERE rowid < ? ORDER BY rowid DESC LIMIT 1").raw(true);
-    this.boundsStmt = sqlite.prepare("SELECT min(rowid), max(rowid) FROM ticks").raw(true);
+    // Two subqueries: SQLite answers a lone min() or max() from the B-tree edge, but
+    // `SELECT min(rowid), max(rowid)` in one aggregate scans the whole table.
+    this.boundsStmt = sqlite.prepare("SELECT (SELECT min(rowid) FROM ticks), (SELECT max(rowid) FROM ticks)").raw(true);
   }
 
   bounds(): { min: number; max: number } | null {
