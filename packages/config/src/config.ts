@@ -36,10 +36,12 @@ const SPEC = {
   MLQ_GATE_VOL_PCT_HI: ["gates.volPercentileHi", pct(80), "regime_diversity upper percentile"],
   MLQ_GATE_MIN_RETURNS_PER_DAY: ["gates.minReturnsPerDay", int(60, 2), "one-minute returns a day needs to count"],
 
-  MLQ_HORIZON_BARS: ["retrain.horizonBars", int(15, 1), "label horizon H (bars)"],
+  MLQ_HORIZON_BARS: ["retrain.horizonBars", int(15, 2), "label horizon H (bars; forward vol needs 2)"],
   MLQ_TRAIN_FRACTION: ["retrain.trainFraction", num(0.7, (s) => s.gt(0).lt(1)), "walk-forward train fraction"],
   MLQ_EMBARGO_MIN_HOURS: ["retrain.embargoMinHours", num(24, (s) => s.min(0)), "minimum embargo between train and test"],
   MLQ_MAX_TRAINING_ROWS: ["retrain.maxTrainingRows", int(500_000, 1), "row cap (newest first) for the WebAssembly trainer"],
+  MLQ_MIN_TEST_ROWS: ["retrain.minTestRows", int(100, 1), "fewer test rows than this is 'insufficient data'"],
+  MLQ_MAX_GAP_MINUTES: ["retrain.maxGapMinutes", int(5, 1), "a longer gap between candles restarts feature warm-up"],
   MLQ_MIN_TRAINING_ROWS: ["retrain.minTrainingRows", int(500, 10), "fewer rows than this is 'insufficient data'"],
   MLQ_XGB_ROUNDS: ["retrain.xgb.rounds", int(100, 1), "boosting rounds"],
   MLQ_XGB_MAX_DEPTH: ["retrain.xgb.maxDepth", int(4, 1), "tree depth"],

@@ -144,7 +144,7 @@ export async function runRetrain(deps: RetrainDeps, options: { trigger: RetrainT
     const costFraction = roundTripCost({ feePctRoundTrip: config.costs.feePctRoundTrip, basePerSidePct: config.costs.baseSlippagePerSidePct, slippageMult: mult.mult });
     const dataset = await timed("features", () => {
       const series = listCandleSymbols(conn.sqlite).map((symbol) => loadCandles(conn.sqlite, { symbol }));
-      return buildDataset(series, { horizonBars: config.retrain.horizonBars, costFraction });
+      return buildDataset(series, { horizonBars: config.retrain.horizonBars, costFraction, maxGapMinutes: config.retrain.maxGapMinutes });
     });
     const split = await timed("split", () =>
       walkForwardSplit(dataset, {
@@ -152,6 +152,7 @@ export async function runRetrain(deps: RetrainDeps, options: { trigger: RetrainT
         embargoMinHours: config.retrain.embargoMinHours,
         horizonBars: config.retrain.horizonBars,
         minTrainRows: config.retrain.minTrainingRows,
+        minTestRows: config.retrain.minTestRows,
       }),
     );
     if (!split.ok) {

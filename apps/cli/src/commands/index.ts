@@ -1,8 +1,16 @@
 import type { Command } from "commander";
+import { registerAb } from "./ab.js";
+import { registerCalibrate } from "./calibrate.js";
 import { registerDemoData } from "./demo-data.js";
+import { registerMarketData } from "./market-data.js";
 import { registerMigrate } from "./migrate.js";
+import { registerRetrain } from "./retrain.js";
 
 export function registerCommands(program: Command): void {
   registerDemoData(program);
   registerMigrate(program);
+  registerMarketData(program);
+  registerRetrain(program);
+  registerAb(program);
+  registerCalibrate(program);
 }

@@ -1,0 +1,89 @@
+import type { Command } from "commander";
+import { openMigrated } from "@mlq/db";
+import { runRetrain, type RetrainSummary, type RetrainTrigger } from "@mlq/ml";
+import { UsageError } from "../errors.js";
+import { cliConfig, stderrLogger } from "../context.js";
+import { fmt, kv, printTable } from "../output.js";
+import { runJobCommand } from "../queue-client.js";
+
+interface RetrainOptions {
+  dryRun?: boolean;
+  force?: boolean;
+  smokeTest?: boolean;
+  db?: string;
+  local?: boolean;
+  wait: boolean;
+  json?: boolean;
+}
+
+export function triggerFrom(opts: { dryRun?: boolean; force?: boolean; smokeTest?: boolean }): RetrainTrigger {
+  const chosen = [opts.dryRun && "--dry-run", opts.force && "--force", opts.smokeTest && "--smoke-test"].filter(Boolean);
+  if (chosen.length > 1) throw new UsageError(`choose one of --dry-run, --force, --smoke-test (got ${chosen.join(" ")})`);
+  return opts.dryRun ? "dry-run" : opts.force ? "force" : opts.smokeTest ? "smoke" : "scheduled";
+}
+
+export function printRetrainSummary(s: RetrainSummary): void {
+  process.stdout.write(`retrain run #${s.runId} (${s.trigger}): ${s.outcome}\n${s.message}\n`);
+  printTable(
+    "Gates",
+    ["gate", "result", "value", "threshold", "details"],
+    s.gates.map((g) => [g.name, g.passed ? "PASS" : "FAIL", g.value, g.threshold, g.details]),
+  );
+  if (s.candles) {
+    printTable(
+      `Candles (${fmt(s.candles.rowsWritten)} written, ${fmt(s.candles.ticksRead)} ticks read, ${fmt(s.candles.skippedTicks)} bad ticks skipped)`,
+      ["symbol", "1m candles", "from", "to"],
+      s.candles.coverage.map((c) => [c.symbol, c.rows, c.firstTsMs ? new Date(c.firstTsMs).toISOString() : null, c.lastTsMs ? new Date(c.lastTsMs).toISOString() : null]),
+    );
+  }
+  if (s.metrics) {
+    const rows = Object.entries(s.metrics).map(([name, m]) => {
+      const r = m as Record<string, number | null>;
+      return name === "direction" ? [name, `AUC ${fmt(r.auc)}`, `acc ${fmt(r.accuracy)}`, `logloss ${fmt(r.logLoss)}`, ""] : [name, `RMSE ${fmt(r.rmse)}`, `MAE ${fmt(r.mae)}`, `R² ${fmt(r.r2)}`, `hit ${fmt(r.hitRate)}`];
+    });
+    printTable("Test metrics", ["model", "", "", "", ""], rows);
+  }
+  const facts: [string, unknown][] = [];
+  if (s.slippageMult !== undefined) facts.push(["slippage_mult", `${fmt(s.slippageMult)} (${s.slippageMultReason ?? ""})`]);
+  if (s.trainingRows !== undefined) facts.push(["train / test rows", `${s.trainingRows} / ${s.testRows ?? "—"} (dropped ${s.droppedRows ?? 0} non-finite)`]);
+  if (s.embargoHours !== undefined) facts.push(["embargo", `${fmt(s.embargoHours)} h`]);
+  if (s.modelDir) facts.push(["version dir", s.modelDir]);
+  if (s.v1BacktestEstablished) facts.push(["v1_backtest", "established from this first trained set"]);
+  facts.push(["duration", `${s.durationSec.toFixed(1)} s (${Object.entries(s.stageMs).map(([k, v]) => `${k} ${v} ms`).join(", ")})`]);
+  process.stdout.write("\n" + kv(facts) + "\n");
+}
+
+export function registerRetrain(program: Command): void {
+  program
+    .command("retrain")
+    .description("gated retrain of the five models (enqueued on the retrain queue unless --local)")
+    .option("--dry-run", "check the gates and report what would be trained, without training")
+    .option("--force", "skip the gates (they are still evaluated and logged)")
+    .option("--smoke-test", "use the relaxed smoke thresholds")
+    .option("--db <path>", "SQLite database (default $MLQ_DB_PATH)")
+    .option("--local", "run in this process without Redis")
+    .option("--no-wait", "enqueue and return the job id at once")
+    .option("--wait", "wait for the job's result (default)")
+    .option("--json", "machine-readable output")
+    .action(async (opts: RetrainOptions) => {
+      const trigger = triggerFrom(opts);
+      const config = cliConfig({ MLQ_DB_PATH: opts.db });
+      await runJobCommand<RetrainSummary>({
+        config,
+        queue: "retrain",
+        payload: { trigger, ...(opts.db && { dbPath: opts.db }) },
+        local: opts.local ?? false,
+        wait: opts.wait,
+        json: opts.json ?? false,
+        runLocal: async (progress) => {
+          const conn = openMigrated(config.dbPath);
+          try {
+            return await runRetrain({ conn, config, logger: stderrLogger(false), progress }, { trigger });
+          } finally {
+            conn.close();
+          }
+        },
+        print: printRetrainSummary,
+      });
+    });
+}

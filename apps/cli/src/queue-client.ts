@@ -1,0 +1,71 @@
+// Runs a job either in-process (--local, no Redis) or through the real queue, with the same
+// printed result: the CLI never has two code paths for what a job does, only for where.
+import { checkRedis, type QueueName } from "@mlq/jobs";
+import { createProducer, type Producer } from "@mlq/producer";
+import type { Config } from "@mlq/config";
+import { errorMessage } from "@mlq/core";
+import { printJson } from "./output.js";
+import { progressBar } from "./progress.js";
+import { stderrLogger } from "./context.js";
+
+export async function withProducer<T>(config: Config, fn: (producer: Producer) => Promise<T>): Promise<T> {
+  await checkRedis(config.redisUrl, 3000);
+  const producer = createProducer({ redisUrl: config.redisUrl, prefix: config.queuePrefix, config, logger: stderrLogger(false) });
+  try {
+    return await fn(producer);
+  } finally {
+    await producer.stop();
+  }
+}
+
+export interface JobCommand<S> {
+  config: Config;
+  queue: QueueName;
+  payload: Record<string, unknown>;
+  local: boolean;
+  wait: boolean;
+  json: boolean;
+  runLocal: (progress: ReturnType<typeof progressBar>["update"]) => Promise<S> | S;
+  print: (summary: S) => void;
+  /** Exit code for a finished summary (default 0). */
+  exitCode?: (summary: S) => number;
+}
+
+export async function runJobCommand<S>(cmd: JobCommand<S>): Promise<void> {
+  const bar = progressBar(!cmd.json);
+  let summary: S;
+  try {
+    if (cmd.local) {
+      summary = await cmd.runLocal(bar.update);
+    } else {
+      const done = await withProducer(cmd.config, async (producer) => {
+        const res = await producer.enqueue(cmd.queue, { ...cmd.payload, requestedBy: `cli:${process.env.USER ?? "unknown"}` });
+        if (!cmd.wait) return { queued: res };
+        if (res.deduplicated) process.stderr.write(`${res.message}\n`);
+        else if (!cmd.json) process.stderr.write(`enqueued ${cmd.queue} job ${res.jobId}; waiting for a worker (Ctrl-C stops waiting, not the job)\n`);
+        const result = await producer.waitForJob(cmd.queue, res.jobId, {
+          onProgress: (p) => {
+            const pr = p as { stage?: string; pct?: number; detail?: string } | number | null;
+            if (pr && typeof pr === "object" && typeof pr.pct === "number") bar.update({ stage: pr.stage ?? cmd.queue, pct: pr.pct, ...(pr.detail ? { detail: pr.detail } : {}) });
+            else if (typeof pr === "number") bar.update({ stage: cmd.queue, pct: pr });
+          },
+        });
+        return { result: result as unknown as S, jobId: res.jobId };
+      });
+      if ("queued" in done && done.queued) {
+        bar.stop();
+        if (cmd.json) printJson(done.queued);
+        else process.stdout.write(`${done.queued.message} (job ${done.queued.jobId})\n`);
+        return;
+      }
+      summary = (done as { result: S }).result;
+    }
+  } catch (err) {
+    bar.stop();
+    throw err instanceof Error ? err : new Error(errorMessage(err));
+  }
+  bar.stop();
+  if (cmd.json) printJson(summary);
+  else cmd.print(summary);
+  process.exitCode = cmd.exitCode?.(summary) ?? 0;
+}
