@@ -6,7 +6,7 @@ import { sizeMultiplier } from "./multiplier.js";
 import { validatePolicy, type CalibrationPolicy } from "./policy.js";
 import { buildRecommendations } from "./recommendations.js";
 import { proxyRegime, REGIMES, type Regime, type RegimeLookup } from "./regime.js";
-import { sideSkipReason, sideSlippagePct, TIME_OF_DAY_BUCKETS, timeOfDayBucket, type TimeOfDayBucket } from "./slippage.js";
+import { sideSkipReason, sideSlippagePct, TIME_OF_DAY_BUCKETS, timeOfDayIndex, type TimeOfDayBucket } from "./slippage.js";
 
 /** A paper trade as read from `paper_trades` (status 'closed'); prices may be NULL or junk. */
 export interface ClosedTrade {
@@ -78,14 +78,6 @@ export interface CalibrationReport {
   recommendations: string[];
 }
 
-interface AnalyzedTrade {
-  trade: ClosedTrade;
-  closedTsMs: number;
-  entry: number | null;
-  exit: number | null;
-  slippage: number;
-}
-
 export function emptySkippedCounts(): SkippedCounts {
   return { null_signal: 0, zero_signal: 0, invalid_price: 0, missing_fill: 0, invalid_side: 0, invalid_timestamp: 0, closed_before_open: 0, no_usable_side: 0 };
 }
@@ -94,9 +86,23 @@ export function emptySkippedCounts(): SkippedCounts {
 export function calibrate(trades: readonly ClosedTrade[], regimeLookup: RegimeLookup, policy: CalibrationPolicy): CalibrationReport {
   validatePolicy(policy);
   const skipped = emptySkippedCounts();
-  const analyzed: AnalyzedTrade[] = [];
+  // Columnar scratch (NaN = side not usable): 35k trade objects' worth of boxed doubles is
+  // what made this slow, not the arithmetic.
+  const n = trades.length;
+  const entrySlip = new Float64Array(n);
+  const exitSlip = new Float64Array(n);
+  const closedAt = new Float64Array(n);
+  const ids = new Float64Array(n);
+  const openedAt = new Float64Array(n);
+  const pnl = new Float64Array(n);
+  // Regime from candles (index into REGIMES, -1 = none), looked up in input order: the
+  // sorted pass below then only touches typed arrays, not scattered trade objects.
+  const candleRegime = new Int8Array(n);
+  const kept = new Uint32Array(n);
+  let m = 0;
 
-  for (const trade of trades) {
+  for (let i = 0; i < n; i++) {
+    const trade = trades[i]!;
     if (trade.side !== "long" && trade.side !== "short") {
       skipped.invalid_side++;
       continue;
@@ -118,19 +124,30 @@ export function calibrate(trades: readonly ClosedTrade[], regimeLookup: RegimeLo
     }
     if (entryReason !== null) skipped[entryReason]++;
     if (exitReason !== null) skipped[exitReason]++;
-    const entry = sideSlippagePct(trade.side, "entry", trade.signalEntryPrice, trade.entryPrice);
-    const exit = sideSlippagePct(trade.side, "exit", trade.signalExitPrice, trade.exitPrice);
-    const slippage = entry !== null && exit !== null ? (entry + exit) / 2 : (entry ?? exit)!;
-    analyzed.push({ trade, closedTsMs, entry, exit, slippage });
+    entrySlip[i] = sideSlippagePct(trade.side, "entry", trade.signalEntryPrice, trade.entryPrice) ?? Number.NaN;
+    exitSlip[i] = sideSlippagePct(trade.side, "exit", trade.signalExitPrice, trade.exitPrice) ?? Number.NaN;
+    closedAt[i] = closedTsMs;
+    openedAt[i] = trade.openedTsMs;
+    ids[i] = trade.id;
+    pnl[i] = isFiniteNumber(trade.pnlPct) ? trade.pnlPct : Number.NaN;
+    const regime = regimeLookup(trade.symbol, trade.openedTsMs);
+    candleRegime[i] = regime === null ? -1 : REGIMES.indexOf(regime);
+    kept[m++] = i;
   }
-  analyzed.sort((a, b) => a.closedTsMs - b.closedTsMs || a.trade.id - b.trade.id);
+  const order = kept.subarray(0, m).sort((a, b) => closedAt[a]! - closedAt[b]! || ids[a]! - ids[b]!);
 
+  const tradeSlippages = new Float64Array(m);
+  for (let k = 0; k < m; k++) {
+    const i = order[k]!;
+    const en = entrySlip[i]!;
+    const ex = exitSlip[i]!;
+    tradeSlippages[k] = Number.isNaN(en) ? ex : Number.isNaN(ex) ? en : (en + ex) / 2;
+  }
   const assumed = policy.basePerSidePct * policy.slippageMult;
-  const tradeSlippages = analyzed.map((a) => a.slippage);
-  const ema = analyzed.length > 0 ? emaSlippage(tradeSlippages, policy) : null;
+  const ema = m > 0 ? emaSlippage(tradeSlippages, policy) : null;
   const overallMultiplier = ema === null ? 1 : sizeMultiplier(ema, assumed);
 
-  const bucketOf = (values: number[], tradeCount: number): BucketStats => {
+  const bucketOf = (values: ArrayLike<number>, tradeCount: number): BucketStats => {
     const bucketEma = values.length > 0 ? emaSlippage(values, policy) : null;
     const inherited = tradeCount < policy.minBucketTrades;
     return {
@@ -145,46 +162,52 @@ export function calibrate(trades: readonly ClosedTrade[], regimeLookup: RegimeLo
   };
 
   // Time of day: each side in the bucket of its own fill time, in trade close order.
-  const todValues = new Map<TimeOfDayBucket, number[]>(TIME_OF_DAY_BUCKETS.map((b) => [b, []]));
-  const todTrades = new Map<TimeOfDayBucket, number>(TIME_OF_DAY_BUCKETS.map((b) => [b, 0]));
-  for (const a of analyzed) {
-    const entryBucket = a.entry !== null ? timeOfDayBucket(a.trade.openedTsMs) : null;
-    const exitBucket = a.exit !== null ? timeOfDayBucket(a.closedTsMs) : null;
-    if (entryBucket !== null) todValues.get(entryBucket)!.push(a.entry!);
-    if (exitBucket !== null) todValues.get(exitBucket)!.push(a.exit!);
-    if (entryBucket !== null) todTrades.set(entryBucket, todTrades.get(entryBucket)! + 1);
-    if (exitBucket !== null && exitBucket !== entryBucket) todTrades.set(exitBucket, todTrades.get(exitBucket)! + 1);
+  const todValues: number[][] = TIME_OF_DAY_BUCKETS.map(() => []);
+  const todTrades: number[] = TIME_OF_DAY_BUCKETS.map(() => 0);
+  for (let k = 0; k < m; k++) {
+    const i = order[k]!;
+    const entryBucket = Number.isNaN(entrySlip[i]!) ? -1 : timeOfDayIndex(openedAt[i]!);
+    const exitBucket = Number.isNaN(exitSlip[i]!) ? -1 : timeOfDayIndex(closedAt[i]!);
+    if (entryBucket >= 0) {
+      todValues[entryBucket]!.push(entrySlip[i]!);
+      todTrades[entryBucket]!++;
+    }
+    if (exitBucket >= 0) {
+      todValues[exitBucket]!.push(exitSlip[i]!);
+      if (exitBucket !== entryBucket) todTrades[exitBucket]!++;
+    }
   }
-  const timeOfDay = Object.fromEntries(TIME_OF_DAY_BUCKETS.map((b) => [b, bucketOf(todValues.get(b)!, todTrades.get(b)!)])) as Record<
-    TimeOfDayBucket,
-    BucketStats
-  >;
+  const timeOfDay = Object.fromEntries(TIME_OF_DAY_BUCKETS.map((b, i) => [b, bucketOf(todValues[i]!, todTrades[i]!)])) as Record<TimeOfDayBucket, BucketStats>;
 
   // Regimes: candles first, the pnl_pct proxy where no candles cover the open.
   const absPnl: number[] = [];
-  for (const a of analyzed) if (isFiniteNumber(a.trade.pnlPct)) absPnl.push(Math.abs(a.trade.pnlPct));
+  for (let k = 0; k < m; k++) {
+    const p = pnl[order[k]!]!;
+    if (!Number.isNaN(p)) absPnl.push(Math.abs(p));
+  }
   const volatileAbsPnl = absPnl.length > 0 ? percentile(absPnl, policy.volatilePercentile) : Number.POSITIVE_INFINITY;
   const regimeMethod: RegimeMethodCounts = { candles: 0, pnl_proxy: 0, unclassified: 0 };
-  const regimeValues = new Map<Regime, number[]>(REGIMES.map((r) => [r, []]));
-  for (const a of analyzed) {
-    let regime = regimeLookup(a.trade.symbol, a.trade.openedTsMs);
-    if (regime !== null) regimeMethod.candles++;
-    else if (isFiniteNumber(a.trade.pnlPct)) {
-      regime = proxyRegime(a.trade.pnlPct, volatileAbsPnl);
+  const regimeValues: number[][] = REGIMES.map(() => []);
+  for (let k = 0; k < m; k++) {
+    const i = order[k]!;
+    let regime = candleRegime[i]!;
+    if (regime >= 0) regimeMethod.candles++;
+    else if (!Number.isNaN(pnl[i]!)) {
+      regime = REGIMES.indexOf(proxyRegime(pnl[i]!, volatileAbsPnl));
       regimeMethod.pnl_proxy++;
     } else {
       regimeMethod.unclassified++;
       continue;
     }
-    regimeValues.get(regime)!.push(a.slippage);
+    regimeValues[regime]!.push(tradeSlippages[k]!);
   }
-  const regimes = Object.fromEntries(REGIMES.map((r) => [r, bucketOf(regimeValues.get(r)!, regimeValues.get(r)!.length)])) as Record<Regime, BucketStats>;
+  const regimes = Object.fromEntries(REGIMES.map((r, j) => [r, bucketOf(regimeValues[j]!, regimeValues[j]!.length)])) as Record<Regime, BucketStats>;
 
   const report: CalibrationReport = {
-    tradesAnalyzed: analyzed.length,
+    tradesAnalyzed: m,
     tradesSeen: trades.length,
     emaSlippagePerSidePct: ema,
-    meanSlippagePerSidePct: analyzed.length > 0 ? mean(tradeSlippages) : null,
+    meanSlippagePerSidePct: m > 0 ? mean(tradeSlippages) : null,
     basePerSidePct: policy.basePerSidePct,
     slippageMult: policy.slippageMult,
     assumedSlippagePerSidePct: assumed,
@@ -194,8 +217,8 @@ export function calibrate(trades: readonly ClosedTrade[], regimeLookup: RegimeLo
     regimes,
     regimeMethod,
     skipped,
-    firstClosedTsMs: analyzed[0]?.closedTsMs ?? null,
-    lastClosedTsMs: analyzed.at(-1)?.closedTsMs ?? null,
+    firstClosedTsMs: m > 0 ? closedAt[order[0]!]! : null,
+    lastClosedTsMs: m > 0 ? closedAt[order[m - 1]!]! : null,
     recommendations: [],
   };
   report.recommendations = buildRecommendations(report, policy);

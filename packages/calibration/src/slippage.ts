@@ -38,7 +38,11 @@ export function sideSlippagePct(side: TradeSide, kind: FillKind, signal: number 
 
 /** UTC time-of-day bucket of a timestamp; a fill at exactly 06:00:00.000 falls in '06-12'. */
 export function timeOfDayBucket(tsMs: number): TimeOfDayBucket {
-  const msOfDay = ((tsMs % DAY_MS) + DAY_MS) % DAY_MS;
-  const index = Math.floor(msOfDay / (6 * HOUR_MS));
-  return TIME_OF_DAY_BUCKETS[index] ?? "18-24";
+  return TIME_OF_DAY_BUCKETS[timeOfDayIndex(tsMs)]!;
+}
+
+/** Index of `timeOfDayBucket(tsMs)` in TIME_OF_DAY_BUCKETS (0..3). */
+export function timeOfDayIndex(tsMs: number): number {
+  const msOfDay = tsMs - Math.floor(tsMs / DAY_MS) * DAY_MS;
+  return Math.min(3, Math.floor(msOfDay / (6 * HOUR_MS)));
 }
