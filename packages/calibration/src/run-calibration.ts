@@ -79,12 +79,15 @@ export function loadCandleSeries(conn: Connection, symbols: Iterable<string>): M
   // Two plucked columns avoid allocating one row object per candle.
   const tsStmt = conn.sqlite.prepare("SELECT bucket_ts_ms FROM candles_1m WHERE symbol = ? ORDER BY bucket_ts_ms").pluck(true);
   const closeStmt = conn.sqlite.prepare("SELECT close FROM candles_1m WHERE symbol = ? ORDER BY bucket_ts_ms").pluck(true);
-  for (const symbol of symbols) {
-    const ts = tsStmt.all(symbol) as number[];
-    if (ts.length === 0) continue;
-    const close = closeStmt.all(symbol) as number[];
-    out.set(symbol, { bucketTsMs: Float64Array.from(ts), close: Float64Array.from(close) });
-  }
+  // One snapshot for both columns, or a bar materialized in between would misalign them.
+  conn.sqlite.transaction(() => {
+    for (const symbol of symbols) {
+      const ts = tsStmt.all(symbol) as number[];
+      if (ts.length === 0) continue;
+      const close = closeStmt.all(symbol) as number[];
+      out.set(symbol, { bucketTsMs: Float64Array.from(ts), close: Float64Array.from(close) });
+    }
+  })();
   return out;
 }
 
