@@ -3,6 +3,7 @@
 import { loadConfig } from "@mlq/config";
 import { errorMessage, type Logger } from "@mlq/core";
 import { parsePayload } from "@mlq/jobs";
+import { createProducer } from "@mlq/producer";
 import { hashPassword } from "./auth.js";
 import { createDashboard } from "./dashboard.js";
 
@@ -27,18 +28,20 @@ async function main(argv: string[]): Promise<void> {
   const unknown = argv.filter((a) => a !== "--insecure-local");
   if (unknown.length) throw new Error(`unknown argument ${unknown[0]!} (usage: main.js [--insecure-local] | hash-password)`);
   const config = loadConfig();
+  // Forced retrains from "add job" go through the producer's one-at-a-time rule.
+  const producer = createProducer({ redisUrl: config.redisUrl, prefix: config.queuePrefix, config, logger: consoleLogger });
   const dashboard = await createDashboard({
     config,
     logger: consoleLogger,
     insecureLocal: argv.includes("--insecure-local"),
     validatePayload: (queue, data) => parsePayload(queue, data),
-    // enqueue: wire the producer's enqueue here once @mlq/producer exports it.
+    enqueue: (queue, payload) => producer.enqueue(queue, payload, { requestedBy: "dashboard" }),
   });
   const running = await dashboard.listen();
   console.log(`mlq dashboard on ${running.url}`);
   const stop = (signal: string) => {
     consoleLogger.info("dashboard: shutting down", { signal });
-    running.close().then(
+    Promise.all([running.close(), producer.stop()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

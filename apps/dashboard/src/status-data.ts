@@ -341,7 +341,7 @@ function fill(conn: Connection, report: StatusReport, opts: StatusOptions): void
     const trades: ClosedTrade[] = rows.map((r) => ({ closedTsMs: Number(r.closed_ts_ms), pnlPct: Number(r.pnl_pct), modelArm: strOrNull(r.model_arm) }));
     let lastRetrain: number | null = null;
     if (tableExists(db, "phase2_retrain_runs")) {
-      const row = db.prepare("SELECT MAX(ts_ms) AS ts FROM phase2_retrain_runs WHERE success = 1 AND trigger_reason != 'dry-run'").get() as Row | undefined;
+      const row = db.prepare("SELECT MAX(ts_ms) AS ts FROM phase2_retrain_runs WHERE success = 1 AND models_trained > 0").get() as Row | undefined;
       lastRetrain = numOrNull(row?.ts);
     }
     const eq = armEquity(trades, lastRetrain);

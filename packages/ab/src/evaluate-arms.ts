@@ -49,7 +49,7 @@ export function loadClosedTrades(conn: Connection): LoadedTrades {
 /** ts_ms of the newest successful retrain, or null when there is none (or no table). */
 export function lastSuccessfulRetrainTsMs(conn: Connection): number | null {
   if (!tableExists(conn.sqlite, "phase2_retrain_runs")) return null;
-  const row = conn.sqlite.prepare("SELECT max(ts_ms) AS ts FROM phase2_retrain_runs WHERE success = 1").get() as { ts: number | null };
+  const row = conn.sqlite.prepare("SELECT max(ts_ms) AS ts FROM phase2_retrain_runs WHERE success = 1 AND models_trained > 0").get() as { ts: number | null };
   return row.ts;
 }
 

@@ -5,6 +5,9 @@ import { registerDemoData } from "./demo-data.js";
 import { registerMarketData } from "./market-data.js";
 import { registerMigrate } from "./migrate.js";
 import { registerRetrain } from "./retrain.js";
+import { registerOps } from "./ops.js";
+import { registerUp } from "./up.js";
+import { registerDemo } from "./demo.js";
 
 export function registerCommands(program: Command): void {
   registerDemoData(program);
@@ -13,4 +16,7 @@ export function registerCommands(program: Command): void {
   registerRetrain(program);
   registerAb(program);
   registerCalibrate(program);
+  registerOps(program);
+  registerUp(program);
+  registerDemo(program);
 }
