@@ -89,7 +89,7 @@ describe("materializeCandles", () => {
     insertTicks(t.conn, [tick(0, "BTC", 10), tick(M, "BTC", 11)]);
     materializeCandles(t.conn);
     t.conn.sqlite.prepare("UPDATE candles_1m SET high = 999").run();
-    expect(materializeCandles(t.conn, { rebuild: true })).toMatchObject({ ticksRead: 2, rowsWritten: 2 });
+    expect(materializeCandles(t.conn, { rebuild: true, batchSize: 1 })).toMatchObject({ ticksRead: 2, rowsWritten: 2 });
     expect(readAllCandles(t.conn).map((c) => c.high)).toEqual([10, 11]);
   });
 

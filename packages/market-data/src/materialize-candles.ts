@@ -75,10 +75,11 @@ export function materializeCandles(conn: Connection, options: MaterializeCandles
   const { sqlite } = conn;
 
   if (options.rebuild) {
-    writeTx(conn, () => {
-      sqlite.prepare("DELETE FROM candles_1m").run();
-      sqlite.prepare("DELETE FROM candles_1m_watermark").run();
-    });
+    // Watermarks first: without them the next run rebuilds from the first tick and overwrites
+    // any candle still here, so a crash between these short transactions is harmless.
+    writeTx(conn, () => sqlite.prepare("DELETE FROM candles_1m_watermark").run());
+    const deleteBatch = sqlite.prepare("DELETE FROM candles_1m WHERE rowid IN (SELECT rowid FROM candles_1m LIMIT ?)");
+    while (writeTx(conn, () => deleteBatch.run(batchSize).changes) > 0) throwIfAborted(signal);
   }
 
   const states = new Map<string, SymbolState>();
