@@ -63,6 +63,16 @@ export async function runRetrain(deps: RetrainDeps, options: { trigger: RetrainT
   const dryRun = trigger === "dry-run";
 
   const runId = writeTx(conn, () => {
+    // A row of this same job still 'running' belongs to an attempt whose worker died or lost
+    // its lock (BullMQ re-ran the job): close it so exactly one row per attempt tells the truth.
+    if (deps.jobId)
+      conn.sqlite
+        .prepare(
+          `UPDATE phase2_retrain_runs SET status = 'failed', success = 0,
+             error_msg = 'attempt interrupted (worker died or lost its job lock); the job was run again'
+           WHERE job_id = ? AND status = 'running'`,
+        )
+        .run(deps.jobId);
     const r = conn.sqlite
       .prepare(
         `INSERT INTO phase2_retrain_runs (ts_ms, ts_iso, job_id, trigger_reason, success, status, vol_percentile_lo, vol_percentile_hi)
