@@ -78,18 +78,68 @@ describe("sampleTicks", () => {
   it("returns min(n, window size) distinct, increasing rowids inside the window on a gapless table", () => {
     seedAlternating();
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1200 }), fc.integer({ min: 0, max: 999 }), fc.integer({ min: 1, max: 1000 }), (n, from, width) => {
-        const s = sampleTicks(t.conn.sqlite, { n, fromMs: from * 1000, toMs: (from + width) * 1000 })!;
-        const rowids = s.ticks.map((x) => x.rowid);
-        const inWindow = Math.min(width, 1000 - from);
-        expect(rowids).toHaveLength(Math.min(n, inWindow));
-        rowids.forEach((r, i) => {
-          expect(r).toBeGreaterThanOrEqual(from + 1);
-          expect(r).toBeLessThanOrEqual(from + inWindow);
-          if (i > 0) expect(r).toBeGreaterThan(rowids[i - 1]!);
-        });
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 1200 }),
+        fc.integer({ min: 0, max: 999 }),
+        fc.integer({ min: 1, max: 1000 }),
+        (n, from, width) => {
+          const s = sampleTicks(t.conn.sqlite, { n, fromMs: from * 1000, toMs: (from + width) * 1000 })!;
+          const rowids = s.ticks.map((x) => x.rowid);
+          const inWindow = Math.min(width, 1000 - from);
+          expect(rowids).toHaveLength(Math.min(n, inWindow));
+          rowids.forEach((r, i) => {
+            expect(r).toBeGreaterThanOrEqual(from + 1);
+            expect(r).toBeLessThanOrEqual(from + inWindow);
+            if (i > 0) expect(r).toBeGreaterThan(rowids[i - 1]!);
+          });
+        },
+      ),
       { numRuns: 100 },
+    );
+  });
+
+  it("takes the first tick after a rowid gap and leaves a fully deleted segment out", () => {
+    seedAlternating();
+    t.conn.sqlite.prepare("DELETE FROM ticks WHERE rowid BETWEEN 101 AND 250").run();
+    const s = sampleTicks(t.conn.sqlite, { n: 10, fromMs: 0 })!;
+    expect(s.ticks.map((x) => x.rowid)).toEqual([1, 251, 301, 401, 501, 601, 701, 801, 901]);
+  });
+
+  it("equals the first usable tick of each rowid segment (random gaps, bad prices, symbol filter)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ keep: fc.boolean(), bad: fc.boolean(), eth: fc.boolean() }), { minLength: 1, maxLength: 150 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.constantFrom(undefined, "ETH"),
+        (rows, n, symbol) => {
+          t.conn.sqlite.prepare("DELETE FROM ticks").run();
+          insertTicks(
+            t.conn,
+            rows.map((r, i) => ({ tsMs: i, symbol: r.eth ? "ETH" : "BTC", price: r.bad ? 0 : 1 + i, size: null })),
+          );
+          rows.forEach((r, i) => {
+            if (!r.keep) t.conn.sqlite.prepare("DELETE FROM ticks WHERE rowid = ?").run(i + 1);
+          });
+          const live = rows.map((r, i) => ({ ...r, rowid: i + 1 })).filter((r) => r.keep);
+          const s = sampleTicks(t.conn.sqlite, { n, fromMs: 0, ...(symbol ? { symbol } : {}) });
+          if (live.length === 0) {
+            expect(s).toBeNull();
+            return;
+          }
+          const start = live[0]!.rowid;
+          const end = live[live.length - 1]!.rowid;
+          const step = (end - start + 1) / n;
+          const expected: number[] = [];
+          for (let i = 0; i < n; i++) {
+            const lo = start + Math.trunc(i * step);
+            const hi = i + 1 === n ? end + 1 : start + Math.trunc((i + 1) * step);
+            const hit = live.find((r) => r.rowid >= lo && r.rowid < hi && !r.bad && (symbol === undefined || r.eth));
+            if (hit) expected.push(hit.rowid);
+          }
+          expect(s!.ticks.map((x) => x.rowid)).toEqual(expected);
+        },
+      ),
+      { numRuns: 150 },
     );
   });
 

@@ -47,33 +47,59 @@ export function sampleTicks(sqlite: Sqlite, options: SampleTicksOptions): TickSa
   const window = locateWith(seeker, { fromMs, toMs });
   if (window === null) return null;
 
-  // The window is cut into n equal rowid segments and each contributes its first usable tick.
-  // One statement does all n B-tree seeks inside SQLite, which is about twice as fast as n
-  // separate calls from JS; bounding each seek by its own segment keeps a rare symbol from
-  // scanning ahead (total work never exceeds the window, and is ~n seeks for dense symbols).
-  const symbolFilter = options.symbol === undefined ? "" : "AND symbol = :symbol";
-  const rows = sqlite
+  // The window is cut into n equal rowid segments; each contributes its first usable tick.
+  // Pass 1 fetches every segment's first rowid exactly (one B-tree seek each, all inside one
+  // statement: about twice as fast as n calls from JS). Pass 2 searches only the segments that
+  // missed (a rowid gap, a bad price, another symbol), each seek bounded by its own segment so
+  // a rare symbol never scans ahead: total work stays ≤ the window, ~n seeks for dense data.
+  const step = (window.endRowid - window.startRowid + 1) / n;
+  const params = { n, start: window.startRowid, end: window.endRowid, step };
+  const found = new Map<number, Tick>();
+  const usable = (price: unknown, symbol: string): price is number =>
+    typeof price === "number" && price > 0 && price <= Number.MAX_VALUE && (options.symbol === undefined || symbol === options.symbol);
+  const exact = sqlite
     .prepare(
-      `WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < :n),
-       seg(lo, hi) AS (
-         SELECT :start + CAST(i * :step AS INTEGER),
-                CASE WHEN i + 1 = :n THEN :end + 1 ELSE :start + CAST((i + 1) * :step AS INTEGER) END
-         FROM k)
-       SELECT t.rowid, t.ts_ms, t.symbol, t.price FROM seg JOIN ticks t ON t.rowid = (
-         SELECT rowid FROM ticks
-         WHERE rowid >= seg.lo AND rowid < seg.hi AND price > 0 AND price <= ${Number.MAX_VALUE} ${symbolFilter}
-         ORDER BY rowid LIMIT 1)`,
+      `WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < :n)
+       SELECT k.i, t.rowid, t.ts_ms, t.symbol, t.price FROM k JOIN ticks t ON t.rowid = :start + CAST(k.i * :step AS INTEGER)
+       WHERE k.i + 1 = :n OR CAST((k.i + 1) * :step AS INTEGER) > CAST(k.i * :step AS INTEGER)`,
     )
     .raw(true)
-    .all({
-      n,
-      start: window.startRowid,
-      end: window.endRowid,
-      step: (window.endRowid - window.startRowid + 1) / n,
-      ...(options.symbol === undefined ? {} : { symbol: options.symbol }),
-    }) as [number, number, string, number][];
+    .all({ n, start: params.start, step }) as [number, number, number, string, unknown][];
   seeker.probes += n;
-  const ticks: Tick[] = rows.map(([rowid, tsMs, symbol, price]) => ({ rowid, tsMs, symbol, price }));
+  for (const [i, rowid, tsMs, symbol, price] of exact) {
+    if (usable(price, symbol)) found.set(i, { rowid, tsMs, symbol, price });
+  }
+  const missing: number[] = [];
+  if (found.size < n) {
+    // Same truncation as SQLite's CAST: a segment is empty when n exceeds the window.
+    const nonEmpty = (i: number): boolean => i + 1 === n || Math.trunc((i + 1) * step) > Math.trunc(i * step);
+    for (let i = 0; i < n; i++) if (!found.has(i) && nonEmpty(i)) missing.push(i);
+  }
+  if (missing.length > 0) {
+    const symbolFilter = options.symbol === undefined ? "" : "AND symbol = :symbol";
+    const rest = sqlite
+      .prepare(
+        `WITH seg(i, lo, hi) AS (
+           SELECT value, :start + CAST(value * :step AS INTEGER),
+                  CASE WHEN value + 1 = :n THEN :end + 1 ELSE :start + CAST((value + 1) * :step AS INTEGER) END
+           FROM json_each(:missing))
+         SELECT seg.i, t.rowid, t.ts_ms, t.symbol, t.price FROM seg JOIN ticks t ON t.rowid = (
+           SELECT rowid FROM ticks
+           WHERE rowid >= seg.lo AND rowid < seg.hi AND price > 0 AND price <= ${Number.MAX_VALUE} ${symbolFilter}
+           ORDER BY rowid LIMIT 1)`,
+      )
+      .raw(true)
+      .all({ ...params, missing: JSON.stringify(missing), ...(options.symbol === undefined ? {} : { symbol: options.symbol }) }) as [
+      number,
+      number,
+      number,
+      string,
+      number,
+    ][];
+    seeker.probes += missing.length;
+    for (const [i, rowid, tsMs, symbol, price] of rest) found.set(i, { rowid, tsMs, symbol, price });
+  }
+  const ticks = [...found.entries()].sort((a, b) => a[0] - b[0]).map(([, tick]) => tick);
   return { ticks, window: { ...window, fromMs, toMs, probes: window.probes }, probes: seeker.probes };
 }
 
@@ -83,7 +109,10 @@ export function sampleTicks(sqlite: Sqlite, options: SampleTicksOptions): TickSa
  */
 export function fullScanSample(sqlite: Sqlite, n: number, startRowid?: number): { tsMs: number; price: number }[] {
   requireTicksTable(sqlite);
-  const [min, max] = sqlite.prepare("SELECT (SELECT min(rowid) FROM ticks), (SELECT max(rowid) FROM ticks)").raw(true).get() as [number | null, number | null];
+  const [min, max] = sqlite.prepare("SELECT (SELECT min(rowid) FROM ticks), (SELECT max(rowid) FROM ticks)").raw(true).get() as [
+    number | null,
+    number | null,
+  ];
   if (min === null || max === null) return [];
   const start = startRowid ?? min;
   const step = Math.max(1, Math.floor((max - start + 1) / n));
