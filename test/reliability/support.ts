@@ -47,7 +47,11 @@ export class Fixture {
   private readonly cleanups: (() => unknown)[] = [];
 
   spawnNode(name: string, script: string, args: string[], env: Record<string, string>): Spawned {
-    const child = spawn(process.execPath, [script, ...args], {
+    return this.spawnCommand(name, process.execPath, [script, ...args], env);
+  }
+
+  spawnCommand(name: string, command: string, args: string[], env: Record<string, string> = {}): Spawned {
+    const child = spawn(command, args, {
       cwd: this.dir,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -101,7 +105,8 @@ export class Fixture {
         /* best effort: the rest must still run */
       }
     }
-    const conn = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+    const conn = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null });
+    conn.on("error", () => undefined);
     try {
       await conn.connect();
       await deleteKeysWithPrefix(conn, this.prefix);
