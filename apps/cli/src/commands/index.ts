@@ -8,6 +8,7 @@ import { registerRetrain } from "./retrain.js";
 import { registerOps } from "./ops.js";
 import { registerUp } from "./up.js";
 import { registerDemo } from "./demo.js";
+import { registerSmoke } from "./smoke.js";
 
 export function registerCommands(program: Command): void {
   registerDemoData(program);
@@ -19,4 +20,5 @@ export function registerCommands(program: Command): void {
   registerOps(program);
   registerUp(program);
   registerDemo(program);
+  registerSmoke(program);
 }
