@@ -21,7 +21,7 @@ function seedAlternating(): void {
 describe("sampleTicks", () => {
   it("takes evenly strided rowids from the window", () => {
     seedAlternating();
-    const s = sampleTicks(t.conn.sqlite, { n: 10, fromMs: 0, toMs: 1_000_000 })!;
+    const s = sampleTicks(t.conn.sqlite, { n: 10, fromMs: 0, toMs: 1_000_000 });
     expect(s.ticks.map((x) => x.rowid)).toEqual([1, 101, 201, 301, 401, 501, 601, 701, 801, 901]);
     expect(s.ticks[3]).toEqual({ rowid: 301, tsMs: 300_000, symbol: "BTC", price: 400 });
     expect(s.window).toMatchObject({ startRowid: 1, endRowid: 1000, fromMs: 0, toMs: 1_000_000 });
@@ -29,20 +29,20 @@ describe("sampleTicks", () => {
 
   it("costs about one point query per sample plus a logarithmic search", () => {
     seedAlternating();
-    const s = sampleTicks(t.conn.sqlite, { n: 50, fromMs: 0 })!;
+    const s = sampleTicks(t.conn.sqlite, { n: 50, fromMs: 0 });
     expect(s.ticks).toHaveLength(50);
     expect(s.probes).toBeLessThanOrEqual(50 + 2 * Math.ceil(Math.log2(1000)) + 8);
   });
 
   it("returns every tick once when n exceeds the window", () => {
     seedAlternating();
-    const s = sampleTicks(t.conn.sqlite, { n: 100, fromMs: 10_000, toMs: 15_000 })!;
+    const s = sampleTicks(t.conn.sqlite, { n: 100, fromMs: 10_000, toMs: 15_000 });
     expect(s.ticks.map((x) => x.rowid)).toEqual([11, 12, 13, 14, 15]);
   });
 
   it("keeps only the requested symbol", () => {
     seedAlternating();
-    const s = sampleTicks(t.conn.sqlite, { n: 5, fromMs: 0, symbol: "ETH" })!;
+    const s = sampleTicks(t.conn.sqlite, { n: 5, fromMs: 0, symbol: "ETH" });
     expect(s.ticks.map((x) => x.rowid)).toEqual([2, 202, 402, 602, 802]);
     expect(new Set(s.ticks.map((x) => x.symbol))).toEqual(new Set(["ETH"]));
   });
@@ -62,9 +62,9 @@ describe("sampleTicks", () => {
       t.conn,
       [0, 5, 9, 10].map((d) => ({ tsMs: d * DAY_MS, symbol: "BTC", price: 1, size: null })),
     );
-    const s = sampleTicks(t.conn.sqlite, { n: 10, windowDays: 2 })!;
+    const s = sampleTicks(t.conn.sqlite, { n: 10, windowDays: 2 });
     expect(s.ticks.map((x) => x.rowid)).toEqual([3, 4]);
-    expect(s.window.fromMs).toBe(8 * DAY_MS + 1);
+    expect(s.window?.fromMs).toBe(8 * DAY_MS + 1);
   });
 
   it("anchors the default window at nowMs when given", () => {
@@ -83,7 +83,7 @@ describe("sampleTicks", () => {
         fc.integer({ min: 0, max: 999 }),
         fc.integer({ min: 1, max: 1000 }),
         (n, from, width) => {
-          const s = sampleTicks(t.conn.sqlite, { n, fromMs: from * 1000, toMs: (from + width) * 1000 })!;
+          const s = sampleTicks(t.conn.sqlite, { n, fromMs: from * 1000, toMs: (from + width) * 1000 });
           const rowids = s.ticks.map((x) => x.rowid);
           const inWindow = Math.min(width, 1000 - from);
           expect(rowids).toHaveLength(Math.min(n, inWindow));
@@ -101,7 +101,7 @@ describe("sampleTicks", () => {
   it("takes the first tick after a rowid gap and leaves a fully deleted segment out", () => {
     seedAlternating();
     t.conn.sqlite.prepare("DELETE FROM ticks WHERE rowid BETWEEN 101 AND 250").run();
-    const s = sampleTicks(t.conn.sqlite, { n: 10, fromMs: 0 })!;
+    const s = sampleTicks(t.conn.sqlite, { n: 10, fromMs: 0 });
     expect(s.ticks.map((x) => x.rowid)).toEqual([1, 251, 301, 401, 501, 601, 701, 801, 901]);
   });
 
@@ -123,7 +123,7 @@ describe("sampleTicks", () => {
           const live = rows.map((r, i) => ({ ...r, rowid: i + 1 })).filter((r) => r.keep);
           const s = sampleTicks(t.conn.sqlite, { n, fromMs: 0, ...(symbol ? { symbol } : {}) });
           if (live.length === 0) {
-            expect(s).toBeNull();
+            expect(s.window).toBeNull();
             return;
           }
           const start = live[0]!.rowid;
@@ -136,15 +136,17 @@ describe("sampleTicks", () => {
             const hit = live.find((r) => r.rowid >= lo && r.rowid < hi && !r.bad && (symbol === undefined || r.eth));
             if (hit) expected.push(hit.rowid);
           }
-          expect(s!.ticks.map((x) => x.rowid)).toEqual(expected);
+          expect(s.ticks.map((x) => x.rowid)).toEqual(expected);
         },
       ),
       { numRuns: 150 },
     );
   });
 
-  it("returns null for an empty table", () => {
-    expect(sampleTicks(t.conn.sqlite, { n: 10 })).toBeNull();
+  it("returns no ticks and a null window for an empty table or window", () => {
+    expect(sampleTicks(t.conn.sqlite, { n: 10 })).toMatchObject({ ticks: [], window: null });
+    seedAlternating();
+    expect(sampleTicks(t.conn.sqlite, { n: 10, fromMs: 5_000_000, toMs: 6_000_000 })).toMatchObject({ ticks: [], window: null });
   });
 
   it.each([0, -1, 2.5])("rejects n = %s", (n) => {

@@ -20,14 +20,15 @@ export interface SampleTicksOptions {
 
 export interface TickSample {
   ticks: Tick[];
-  window: TickWindow & { fromMs: number; toMs: number };
+  /** The located window; null when the table or the window is empty (then `ticks` is []). */
+  window: (TickWindow & { fromMs: number; toMs: number }) | null;
   /** Point queries issued in total (window location + lookups). */
   probes: number;
 }
 
 const DEFAULT_WINDOW_DAYS = 14;
 
-export function sampleTicks(sqlite: Sqlite, options: SampleTicksOptions): TickSample | null {
+export function sampleTicks(sqlite: Sqlite, options: SampleTicksOptions): TickSample {
   requireTicksTable(sqlite);
   const { n } = options;
   if (!Number.isInteger(n) || n < 1) throw new InputDataError(`sampleTicks: n must be a positive integer, got ${n}`);
@@ -39,13 +40,13 @@ export function sampleTicks(sqlite: Sqlite, options: SampleTicksOptions): TickSa
   if (toMs === undefined) {
     const newest = sqlite.prepare("SELECT ts_ms FROM ticks ORDER BY rowid DESC LIMIT 1").pluck().get() as number | undefined;
     seeker.probes++;
-    if (newest === undefined) return null;
+    if (newest === undefined) return { ticks: [], window: null, probes: seeker.probes };
     toMs = newest + 1;
   }
   const fromMs = options.fromMs ?? toMs - windowDays * DAY_MS;
   if (!(toMs > fromMs)) throw new InputDataError(`sampleTicks: toMs (${toMs}) must be greater than fromMs (${fromMs})`);
   const window = locateWith(seeker, { fromMs, toMs });
-  if (window === null) return null;
+  if (window === null) return { ticks: [], window: null, probes: seeker.probes };
 
   // The window is cut into n equal rowid segments; each contributes its first usable tick.
   // Pass 1 fetches every segment's first rowid exactly (one B-tree seek each, all inside one
