@@ -83,8 +83,10 @@ export class Fixture {
       MLQ_LOG_LEVEL: "info",
       MLQ_XGB_ROUNDS: "10",
       MLQ_TRAIN_THREADS: "1",
-      MLQ_LOCK_DURATION_MS: "2000",
-      MLQ_STALLED_INTERVAL_MS: "2000",
+      // Not 2 s: the retrain's candle and feature stages run synchronously on the worker's event
+      // loop; on a loaded machine they outlast a 2 s lock, and the job then runs twice.
+      MLQ_LOCK_DURATION_MS: "10000",
+      MLQ_STALLED_INTERVAL_MS: "5000",
       MLQ_SHUTDOWN_GRACE_MS: "1000",
       MLQ_RETRY_BACKOFF_MS: "200",
       ...extra,
