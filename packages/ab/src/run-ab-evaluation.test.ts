@@ -57,7 +57,7 @@ function series(n: number, start: number, mean: number, amplitude = 1, modelArm:
 
 function addRetrain(tsMs: number, success = 1): void {
   conn.sqlite
-    .prepare("INSERT INTO phase2_retrain_runs (ts_ms, ts_iso, trigger_reason, success, status) VALUES (?, ?, 'scheduled', ?, 'done')")
+    .prepare("INSERT INTO phase2_retrain_runs (ts_ms, ts_iso, trigger_reason, success, status, models_trained) VALUES (?, ?, 'scheduled', ?, 'done', 5)")
     .run(tsMs, new Date(tsMs).toISOString(), success);
 }
 

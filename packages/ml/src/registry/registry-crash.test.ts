@@ -89,16 +89,24 @@ function assertEveryPointerNamesACompleteVersion(): void {
 describe("registry under SIGKILL", () => {
   it("leaves every pointer naming a complete, sha256-valid version whenever the writer dies", async () => {
     let run = 0;
+    let firstV1: string | undefined;
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 120 }), async (delayMs) => {
         await runAndKill(`k${run++}`, delayMs);
         assertEveryPointerNamesACompleteVersion();
+        // Once established, v1_backtest is never moved by later saves or promotions.
+        const v1 = readPointer(modelsDir, "v1_backtest")?.version;
+        firstV1 ??= v1;
+        expect(v1).toBe(firstV1);
       }),
       { numRuns: 12, seed: 20261102 },
     );
     const versions = listVersions(modelsDir);
     expect(versions.length).toBeGreaterThan(3);
     expect(readPointer(modelsDir, "v2_paper")).not.toBeNull();
-    expect(readPointer(modelsDir, "v1_backtest")?.version).toBe("k0-0");
+    // Under load the first child may die before its first save completes, so v1 is the
+    // first version that completed, whichever run wrote it.
+    expect(readPointer(modelsDir, "v1_backtest")?.version).toBe(firstV1);
+    expect(firstV1).toBeDefined();
   });
 });
