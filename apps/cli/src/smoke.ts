@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Config } from "@mlq/config";
 import { errorMessage } from "@mlq/core";
 import { openMigrated, tableColumns, tableExists, type Connection } from "@mlq/db";
-import { listCandleSymbols, loadCandles, materializeCandles } from "@mlq/market-data";
+import { listCandleSymbols, loadCandles, materializeCandlesAsync } from "@mlq/market-data";
 import { evaluateGates, gatePolicy, loadGateSnapshot } from "@mlq/gates";
 import {
   buildDataset,
@@ -70,7 +70,7 @@ export async function runSmoke(config: Config, onCheck: (c: SmokeCheck) => void 
     const db = conn;
 
     await check("gates", async () => {
-      await materializeCandles(db, {});
+      await materializeCandlesAsync(db, {});
       const gates = evaluateGates(loadGateSnapshot(db, Date.now()), gatePolicy(config.gates, true));
       if (gates.length !== 3) throw new Error(`expected 3 gates, got ${gates.length}`);
       const bad = gates.find((g) => g.value !== null && !Number.isFinite(g.value));

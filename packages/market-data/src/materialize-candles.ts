@@ -20,6 +20,8 @@ export interface MaterializeCandlesOptions {
   logger?: Logger;
   /** Clock for `updated_ts_ms` (tests). */
   now?: () => number;
+  /** Stop at this rowid (the watermark lands there); the next run continues. */
+  maxRowid?: number;
 }
 
 export interface MaterializeCandlesResult {
@@ -103,7 +105,8 @@ export function materializeCandles(conn: Connection, options: MaterializeCandles
   // Every run advances all watermarks together, so the smallest one is where reading resumes;
   // a symbol first seen after it has no earlier ticks.
   let cursor = wmRows.length === 0 ? NO_ROWID : Math.min(...wmRows.map((r) => r[1]));
-  const endRowid = sqlite.prepare("SELECT max(rowid) FROM ticks").pluck().get() as number | null;
+  const tableMaxRowid = sqlite.prepare("SELECT max(rowid) FROM ticks").pluck().get() as number | null;
+  const endRowid = tableMaxRowid !== null && options.maxRowid !== undefined ? Math.min(tableMaxRowid, options.maxRowid) : tableMaxRowid;
   const result: MaterializeCandlesResult = { rowsWritten: 0, ticksRead: 0, skippedTicks: 0, symbols: [], durationMs: 0 };
   if (endRowid === null || endRowid <= cursor) {
     result.durationMs = performance.now() - started;
@@ -247,4 +250,54 @@ export function materializeCandles(conn: Connection, options: MaterializeCandles
     durationMs: Math.round(result.durationMs),
   });
   return result;
+}
+
+export interface MaterializeCandlesAsyncOptions extends Omit<MaterializeCandlesOptions, "maxRowid"> {
+  /** Rowids per synchronous slice (default 250,000: well under a second of work). */
+  sliceRows?: number;
+}
+
+/**
+ * materializeCandles in rowid slices with an event-loop turn between them. A worker must not
+ * block its loop for long (BullMQ renews the job lock from it; a 28M-tick first run takes
+ * tens of seconds), and each slice commits its watermark, so this is the same result as one
+ * call — the property tests of incremental == full rebuild cover the slice boundaries.
+ */
+export async function materializeCandlesAsync(conn: Connection, options: MaterializeCandlesAsyncOptions = {}): Promise<MaterializeCandlesResult> {
+  const started = performance.now();
+  const { sliceRows = 250_000, progress, ...rest } = options;
+  const { sqlite } = conn;
+  requireTables(conn, ["ticks", "candles_1m", "candles_1m_watermark"]);
+  const total: MaterializeCandlesResult = { rowsWritten: 0, ticksRead: 0, skippedTicks: 0, symbols: [], durationMs: 0 };
+  const symbols = new Set<string>();
+  const tableMax = sqlite.prepare("SELECT max(rowid) FROM ticks").pluck().get() as number | null;
+  const resumeFrom = (): number | null => {
+    const wm = sqlite.prepare("SELECT min(last_rowid) FROM candles_1m_watermark").pluck().get() as number | null;
+    if (wm !== null) return wm;
+    const first = sqlite.prepare("SELECT min(rowid) FROM ticks").pluck().get() as number | null;
+    return first === null ? null : first - 1;
+  };
+  const first = resumeFrom();
+  let rebuild = rest.rebuild ?? false;
+  for (let start = first; tableMax !== null && start !== null && (rebuild || start < tableMax); start = resumeFrom()) {
+    const r = materializeCandles(conn, {
+      ...rest,
+      rebuild,
+      maxRowid: rebuild ? (sqlite.prepare("SELECT min(rowid) FROM ticks").pluck().get() as number) - 1 + sliceRows : start + sliceRows,
+    });
+    const wasRebuild = rebuild;
+    rebuild = false;
+    const next = resumeFrom();
+    if (!wasRebuild && (next === null || next <= start)) break; // nothing advanced: done
+    total.rowsWritten += r.rowsWritten;
+    total.ticksRead += r.ticksRead;
+    total.skippedTicks += r.skippedTicks;
+    for (const s of r.symbols) symbols.add(s);
+    const at = resumeFrom() ?? tableMax;
+    if (first !== null) progress?.({ stage: "candles", pct: Math.min(100, ((at - first) / Math.max(1, tableMax - first)) * 100), detail: `rowid ${at}/${tableMax}` });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  total.symbols = [...symbols].sort();
+  total.durationMs = performance.now() - started;
+  return total;
 }

@@ -3,7 +3,7 @@
 import { errorMessage, isoUtc, throwIfAborted, type Logger, type ProgressFn, silentLogger, noProgress } from "@mlq/core";
 import type { Config } from "@mlq/config";
 import { requireTables, writeTx, type Connection } from "@mlq/db";
-import { candleCoverage, listCandleSymbols, loadCandles, materializeCandles } from "@mlq/market-data";
+import { candleCoverage, listCandleSymbols, loadCandles, materializeCandlesAsync } from "@mlq/market-data";
 import { evaluateGates, gatePolicy, loadGateSnapshot, writeGateLog, type GateResult } from "@mlq/gates";
 import { buildDataset, latestCalibration, roundTripCost, selectNewest, slippageMult, walkForwardSplit, checkRowCap } from "./features/index.js";
 import { trainModelSet } from "./train/index.js";
@@ -108,7 +108,7 @@ export async function runRetrain(deps: RetrainDeps, options: { trigger: RetrainT
 
     progress({ stage: "candles", pct: 0 });
     const candles = await timed("candles", () =>
-      materializeCandles(conn, { signal: deps.signal, logger, progress: (p) => progress({ stage: "candles", pct: p.pct * 0.2, detail: p.detail }) }),
+      materializeCandlesAsync(conn, { signal: deps.signal, logger, progress: (p) => progress({ stage: "candles", pct: p.pct * 0.2, detail: p.detail }) }),
     );
     const coverage = candleCoverage(conn.sqlite);
     const candleSummary = { rowsWritten: candles.rowsWritten, ticksRead: candles.ticksRead, skippedTicks: candles.skippedTicks, coverage };

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { openDatabase, openMigrated } from "@mlq/db";
-import { materializeCandles, sampleTicks } from "@mlq/market-data";
+import { materializeCandlesAsync, sampleTicks } from "@mlq/market-data";
 import { positiveInt, positiveNumber } from "../errors.js";
 import { cliConfig } from "../context.js";
 import { kv, printJson } from "../output.js";
@@ -26,7 +26,7 @@ export function registerMarketData(program: Command): void {
         const out = {
           db: conn.path,
           sampled: sample?.ticks.length ?? 0,
-          window: sample ? { from: new Date(sample.window.fromMs).toISOString(), to: new Date(sample.window.toMs).toISOString(), startRowid: sample.window.startRowid, endRowid: sample.window.endRowid } : null,
+          window: sample?.window ? { from: new Date(sample.window.fromMs).toISOString(), to: new Date(sample.window.toMs).toISOString(), startRowid: sample.window.startRowid, endRowid: sample.window.endRowid } : null,
           probes: sample?.probes ?? 0,
           ms: Math.round(ms * 100) / 100,
           first: sample?.ticks[0] ?? null,
@@ -59,7 +59,7 @@ export function registerMarketData(program: Command): void {
       const conn = openMigrated(config.dbPath);
       const bar = progressBar(!opts.json);
       try {
-        const r = await materializeCandles(conn, { progress: bar.update });
+        const r = await materializeCandlesAsync(conn, { progress: bar.update });
         bar.stop();
         if (opts.json) printJson(r);
         else
