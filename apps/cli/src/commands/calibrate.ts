@@ -3,6 +3,7 @@ import { openMigrated } from "@mlq/db";
 import { existsSync, readFileSync } from "node:fs";
 import { CalibrationFileSchema, calibrationPolicyFromConfig, runCalibration, type BucketStatsFile, type CalibrationSummary } from "@mlq/calibration";
 import { currentSlippageMult } from "@mlq/ml";
+import { materializeCandlesAsync } from "@mlq/market-data";
 import { cliConfig, stderrLogger } from "../context.js";
 import { fmt, kv, printTable } from "../output.js";
 import { runJobCommand } from "../queue-client.js";
@@ -50,9 +51,10 @@ export function registerCalibrate(program: Command): void {
         local: opts.local ?? false,
         wait: opts.wait,
         json: opts.json ?? false,
-        runLocal: (progress) => {
+        runLocal: async (progress) => {
           const conn = openMigrated(config.dbPath);
           try {
+            await materializeCandlesAsync(conn, { progress: (p) => progress({ ...p, pct: p.pct * 0.5 }) });
             const policy = calibrationPolicyFromConfig(config, currentSlippageMult(conn.sqlite, config.costs.slippageMultMax));
             return runCalibration({ conn, outPath: config.calibrationPath, logger: stderrLogger(false), progress }, policy);
           } finally {
