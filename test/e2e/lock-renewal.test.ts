@@ -52,9 +52,10 @@ describe("retrain worker: job lock during long training", () => {
     });
 
     expect(summary).toMatchObject({ outcome: "trained", success: true });
-    // The premise: training alone held the job for several lock periods.
+    // The premise (not a speed check): training alone held the job for more than two lock periods,
+    // so it only survived by renewing its lock (~4 s here; raise MLQ_XGB_ROUNDS if a machine is faster).
     const stageMs = summary.stageMs as Record<string, number>;
-    expect(stageMs.train).toBeGreaterThan(3 * LOCK_MS);
+    expect(stageMs.train).toBeGreaterThan(2 * LOCK_MS);
 
     expect(stalled).toEqual([]);
     expect(activated).toEqual([jobId]);
