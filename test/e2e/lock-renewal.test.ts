@@ -2,12 +2,9 @@
 // the BullMQ job lock keeps renewing. Here training outlasts a shortened lock several times over
 // and the job must still run exactly once: no 'stalled' event, one attempt, one run row.
 //
-// The candles are materialized by the test before the job runs. materializeCandles is
-// synchronous SQLite work on the worker's main thread, and run-retrain follows it with gates and
-// features without yielding to the event loop: on the 200k-tick demo DB that first build blocked
-// the loop ~1.0 s (+0.45 s gates/features) here, longer than this test's 1 s lock, so BullMQ
-// declared the job stalled and trained it twice. That is a separate defect (see the skipped test
-// below); this test isolates the training claim of the issue.
+// The first test materializes candles before the job runs, to isolate the training claim; the
+// second covers a first candle build that outlasts the lock (materializeCandlesAsync works in
+// rowid slices with event-loop turns between them, and runRetrain yields between stages).
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openMigrated } from "@mlq/db";
 import { materializeCandles } from "@mlq/market-data";
@@ -66,11 +63,9 @@ describe("retrain worker: job lock during long training", () => {
     expect(log).not.toMatch(/could not renew lock|Missing lock/);
   });
 
-  // Known defect, skipped because whether it shows depends on machine speed: the first candle
-  // build (synchronous, main thread) of a larger database outlasts the lock, the job stalls and is
-  // trained twice (two run rows, v2_paper promoted twice). Un-skip once materialization yields.
-  // Measured here: 200k ticks stalled under load but not when idle; 600k ticks stalled every time.
-  it.skip("runs a first retrain whose candle build outlasts the job lock exactly once", async () => {
+  // Before materialization yielded, 600k ticks stalled the job every time here and it was
+  // trained twice (two run rows, v2_paper promoted twice).
+  it("runs a first retrain whose candle build outlasts the job lock exactly once", async () => {
     await demoDb(fx.dbPath, { ticks: 600_000 });
     const { jobId, stalled } = await runForcedRetrainWatchingStalls({ ...LOCK_ENV, MLQ_XGB_ROUNDS: "10" });
     expect(stalled).toEqual([]);

@@ -26,5 +26,7 @@ try {
     else process.stderr.write(`mlq: ${errorMessage(err)}\n`);
     if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + "\n");
     process.exitCode = err instanceof ConfigValidationError ? 2 : exitCodeFor(err);
+    // A failed command may leave a reconnecting Redis client behind: do not wait for it.
+    process.exit();
   }
 }

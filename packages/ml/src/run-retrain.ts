@@ -91,6 +91,8 @@ export async function runRetrain(deps: RetrainDeps, options: { trigger: RetrainT
     );
   };
   const timed = async <T>(stage: string, fn: () => T | Promise<T>): Promise<T> => {
+    // A turn of the event loop between stages lets BullMQ renew the job lock.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     throwIfAborted(deps.signal);
     const t0 = performance.now();
     try {
