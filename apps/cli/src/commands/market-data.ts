@@ -18,7 +18,7 @@ export function registerMarketData(program: Command): void {
     .option("--json", "machine-readable output")
     .action((opts: { db?: string; n: number; windowDays: number; symbol?: string; json?: boolean }) => {
       const config = cliConfig({ MLQ_DB_PATH: opts.db });
-      const conn = openDatabase(config.dbPath, { readonly: true });
+      const conn = openDatabase(config.dbPath, { readonly: true, mmapBytes: 1 << 30 });
       try {
         const t0 = performance.now();
         const sample = sampleTicks(conn.sqlite, { n: opts.n, windowDays: opts.windowDays, ...(opts.symbol && { symbol: opts.symbol }) });
