@@ -2,10 +2,9 @@
 // one temp dir + Redis prefix per test, small demo databases, bounded waits, and a cleanup
 // (afterEach) that kills every child, closes every connection and deletes every key.
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { Queue, QueueEvents } from "bullmq";
@@ -15,24 +14,15 @@ import { silentLogger } from "@mlq/core";
 import { generateDemoDatabase, type DemoOptions, type DemoSummary } from "@mlq/demo-data";
 import { deleteKeysWithPrefix, type QueueName } from "@mlq/jobs";
 import { createProducer, type Producer } from "@mlq/producer";
+import { REPO_ROOT, REDIS_URL, appEntry, sleep, uniquePrefix, waitFor } from "../support/common.js";
 
-export const REPO_ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../..");
+export { REPO_ROOT, REDIS_URL, appEntry, sleep, uniquePrefix, waitFor };
+
 export const CHILDREN_DIR = fileURLToPath(new URL("./children/", import.meta.url));
-export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 /** Fixed end of the demo history, so the same seed gives the same database on every run. */
 export const DEMO_END_MS = Date.UTC(2025, 0, 15);
 
 export type WorkerApp = "worker-retrain" | "worker-ab" | "worker-calibrate";
-
-export function appEntry(app: string): string {
-  const entry = join(REPO_ROOT, "apps", app, "dist", "main.js");
-  if (!existsSync(entry)) throw new Error(`${entry} missing: build first (pnpm turbo run build)`);
-  return entry;
-}
-
-export function uniquePrefix(): string {
-  return `{mlqtest-${randomBytes(5).toString("hex")}}`;
-}
 
 /** A small demo database (~1 s): 200k ticks over 21 days, 400 trades, fixed end. */
 export function demoDb(out: string, options: Partial<DemoOptions> = {}): Promise<DemoSummary> {
@@ -46,16 +36,6 @@ export function sqlRows<T = Record<string, unknown>>(path: string, sql: string, 
     return db.prepare(sql).all(...params) as T[];
   } finally {
     db.close();
-  }
-}
-
-export async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 

@@ -2,31 +2,21 @@
 // processes (killed in afterEach, also on failure), per-test temp dirs and Redis prefixes,
 // small demo databases, and bounded polling.
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { deleteKeysWithPrefix } from "@mlq/jobs";
 import { generateDemoDatabase } from "@mlq/demo-data";
+import { REPO_ROOT, REDIS_URL, appEntry, sleep, uniquePrefix, waitFor } from "../support/common.js";
 
-export const REPO_ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../..");
+export { REPO_ROOT, REDIS_URL, appEntry, sleep, uniquePrefix, waitFor };
+
 export const CHILDREN_DIR = fileURLToPath(new URL("./children/", import.meta.url));
-export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 /** Fixed so demo data (and therefore training) is the same on every run. */
 export const DEMO_END_MS = Date.UTC(2026, 10, 1, 0, 0, 0);
-
-export function appEntry(app: string): string {
-  const entry = join(REPO_ROOT, "apps", app, "dist", "main.js");
-  if (!existsSync(entry)) throw new Error(`${entry} missing: build first (pnpm turbo run build)`);
-  return entry;
-}
-
-export function uniquePrefix(): string {
-  return `{mlqtest-${randomBytes(5).toString("hex")}}`;
-}
 
 export interface Spawned {
   name: string;
@@ -118,21 +108,6 @@ export class Fixture {
       conn.disconnect();
     }
     rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `fn` until it returns something other than undefined; throws naming `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
   }
 }
 
