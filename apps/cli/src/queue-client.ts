@@ -55,7 +55,7 @@ export async function runJobCommand<S>(cmd: JobCommand<S>): Promise<void> {
       if ("queued" in done && done.queued) {
         bar.stop();
         if (cmd.json) printJson(done.queued);
-        else process.stdout.write(`${done.queued.message} (job ${done.queued.jobId})\n`);
+        else process.stdout.write(done.queued.message.includes(done.queued.jobId) ? `${done.queued.message}\n` : `${done.queued.message} (job ${done.queued.jobId})\n`);
         return;
       }
       summary = (done as { result: S }).result;

@@ -31,7 +31,13 @@ export function supervise(apps: AppName[], options: SuperviseOptions): Supervise
   const restarts = new Map<AppName, number[]>();
 
   const start = (app: AppName): void => {
-    const child = spawn(process.execPath, [appEntry(app), ...(options.args?.[app] ?? [])], { env: options.env, stdio: ["ignore", options.stdio ?? "inherit", options.stdio ?? "inherit"] });
+    // Own process group: a terminal's Ctrl-C reaches only the supervisor, which then sends one
+    // SIGTERM (a second signal would make a worker abort its job instead of finishing it).
+    const child = spawn(process.execPath, [appEntry(app), ...(options.args?.[app] ?? [])], {
+      env: options.env,
+      stdio: ["ignore", options.stdio ?? "inherit", options.stdio ?? "inherit"],
+      detached: true,
+    });
     children.set(app, child);
     child.on("exit", (code, signal) => {
       options.onExit?.(app, code, signal);
@@ -46,6 +52,10 @@ export function supervise(apps: AppName[], options: SuperviseOptions): Supervise
     });
   };
   for (const app of apps) start(app);
+  // If the supervisor itself dies, do not leave detached children behind.
+  process.once("exit", () => {
+    for (const c of children.values()) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
+  });
 
   return {
     children,
