@@ -1,4 +1,4 @@
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { logReturns } from "./log-returns.js";
 import { expectSeries, f64 } from "../dataset/synthetic-candles.test-util.js";
 
@@ -10,5 +10,11 @@ describe("logReturns", () => {
     [2, [NaN_, NaN_, Math.log(1.21)]],
   ])("k = %i counts bars back from t", (k, expected) => {
     expectSeries(logReturns(f64([100, 110, 121]), k), expected);
+  });
+
+  it("is not defined across a non-positive price (no silent -Infinity or NaN leaking as a number)", () => {
+    const r = logReturns(f64([100, 0, 100]), 1);
+    expect(Number.isFinite(r[1]!)).toBe(false);
+    expect(Number.isFinite(r[2]!)).toBe(false);
   });
 });
