@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Soak run: producer + the three workers as child processes on a small demo DB, with the
 // schedulers compressed to seconds, for a bounded time. Reports jobs completed and failed per
-// queue, each worker's RSS at start and end (growth > 20 % flagged) and Redis memory.
+// queue, each worker's RSS (peak of the last quarter vs the first quarter, growth > 20 % flagged)
+// and Redis memory.
 // Usage: node scripts/soak.mjs [--minutes 5] [--keep]   (build first: pnpm build)
 import { spawn, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -130,11 +131,25 @@ for (const c of children) if (!c.exit) c.child.kill("SIGTERM");
 await Promise.race([Promise.all(children.map((c) => (c.exit ? null : new Promise((r) => c.child.once("exit", r))))), sleep(40_000)]);
 for (const c of children) if (!c.exit) c.child.kill("SIGKILL");
 
+// A worker's first jobs load code and the WebAssembly heap: compare the peak of the last quarter of
+// the run with the peak of the first quarter (after that warm-up), not with the idle start.
 const rss = workers.map((w) => {
-  const first = w.rss[0] ?? null;
-  const last = w.rss.at(-1) ?? null;
-  const growthPct = first && last ? ((last - first) / first) * 100 : null;
-  return { worker: w.app, startMb: first && +(first / 1024).toFixed(1), endMb: last && +(last / 1024).toFixed(1), maxMb: w.rss.length ? +(Math.max(...w.rss) / 1024).toFixed(1) : null, growthPct: growthPct && +growthPct.toFixed(1), flagged: growthPct !== null && growthPct > 20, samples: w.rss.length };
+  const mb = (kb) => (kb === null || kb === undefined ? null : +(kb / 1024).toFixed(1));
+  const q = Math.max(1, Math.floor(w.rss.length / 4));
+  const warm = w.rss.length ? Math.max(...w.rss.slice(0, q)) : null;
+  const late = w.rss.length ? Math.max(...w.rss.slice(-q)) : null;
+  const growthPct = warm && late ? ((late - warm) / warm) * 100 : null;
+  return {
+    worker: w.app,
+    startMb: mb(w.rss[0]),
+    warmPeakMb: mb(warm),
+    latePeakMb: mb(late),
+    endMb: mb(w.rss.at(-1)),
+    maxMb: w.rss.length ? mb(Math.max(...w.rss)) : null,
+    growthPct: growthPct === null ? null : +growthPct.toFixed(1),
+    flagged: growthPct !== null && growthPct > 20,
+    samples: w.rss.length,
+  };
 });
 const totalFailed = QUEUES.reduce((s, q) => s + jobs[q].failed, 0);
 const report = { minutes, prefix, jobs, rss, redis: { start: redisStart, end: redisEnd }, totalFailed, flaggedRss: rss.filter((r) => r.flagged).map((r) => r.worker) };
