@@ -305,6 +305,18 @@ describe("runAbEvaluation", () => {
     conn.sqlite.exec("DROP TABLE paper_trades");
     expect(() => run("evaluate")).toThrow(InputDataError);
     expect(() => run("evaluate")).toThrow(`paper_trades table missing in ${conn.path}`);
+    // Each failed attempt is still an audit row: success 0, the error, no swap.
+    const rows = conn.sqlite.prepare("SELECT success, error_msg, swap_executed, decision_reason FROM ab_test_runs").all();
+    expect(rows).toEqual([
+      { success: 0, error_msg: `paper_trades table missing in ${conn.path}`, swap_executed: 0, decision_reason: `FAILED: paper_trades table missing in ${conn.path}` },
+      { success: 0, error_msg: `paper_trades table missing in ${conn.path}`, swap_executed: 0, decision_reason: `FAILED: paper_trades table missing in ${conn.path}` },
+    ]);
+  });
+
+  it("records successful evaluations with success = 1 and no error", () => {
+    insertTrades(series(5, T0, 0.1));
+    run("evaluate");
+    expect(conn.sqlite.prepare("SELECT success, error_msg FROM ab_test_runs").all()).toEqual([{ success: 1, error_msg: null }]);
   });
 
   it.each([
@@ -323,7 +335,7 @@ describe("runAbEvaluation", () => {
     expect({ ...b, runId: a.runId }).toEqual(a);
   });
 
-  it("reports progress and stops on an aborted signal before writing", () => {
+  it("reports progress, and on an aborted signal records the timeout without evaluating or swapping", () => {
     betterB();
     const progress = vi.fn();
     run("dry-run", { progress });
@@ -331,7 +343,9 @@ describe("runAbEvaluation", () => {
     const controller = new AbortController();
     controller.abort(new Error("ab-eval timed out after 1800000 ms"));
     expect(() => run("evaluate", { signal: controller.signal })).toThrow(/timed out/);
-    expect(runRows()).toHaveLength(1);
+    const rows = runRows();
+    expect(rows).toHaveLength(2);
+    expect(rows[1]).toMatchObject({ success: 0, swap_executed: 0, error_msg: "ab-eval timed out after 1800000 ms" });
   });
 });
 

@@ -89,6 +89,50 @@ type Plan = { readonly kind: "swap"; readonly arm: ArmLabel; readonly model: Tar
  * rewrites the file from the DB before doing anything else.
  */
 export function runAbEvaluation(deps: AbDeps, request: AbRequest): AbSummary {
+  const progressState = { committed: false };
+  try {
+    return evaluateAndRecord(deps, request, progressState);
+  } catch (err) {
+    // A failure after the commit (active_model.json write) already has its row; any earlier
+    // failure gets one with success = 0, so every attempted evaluation is auditable.
+    // Retryable errors (SQLITE_BUSY, …) are retried by the job: the attempt that ends it records.
+    const retryable = err instanceof MlqError && err.retryable;
+    if (!progressState.committed && !retryable) recordFailedRun(deps, request, err);
+    throw err;
+  }
+}
+
+function recordFailedRun(deps: AbDeps, request: AbRequest, err: unknown): void {
+  const { conn } = deps;
+  const nowMs = deps.nowMs ?? Date.now();
+  const message = errorMessage(err);
+  try {
+    if (!tableExists(conn.sqlite, "ab_test_runs")) return;
+    writeTx(conn, () =>
+      conn.db
+        .insert(abTestRuns)
+        .values({
+          tsMs: nowMs,
+          tsIso: isoUtc(nowMs),
+          jobId: deps.jobId ?? null,
+          armALabel: ARM_A,
+          armBLabel: ARM_B,
+          action: request.action === "dry-run" || request.action === "evaluate" ? "evaluate" : request.action,
+          dryRun: request.action === "dry-run" ? 1 : 0,
+          swapRecommended: 0,
+          swapExecuted: 0,
+          decisionReason: `FAILED: ${message}`,
+          success: 0,
+          errorMsg: message,
+        })
+        .run(),
+    );
+  } catch (auditErr) {
+    (deps.logger ?? silentLogger).error("could not record the failed A/B run", { error: errorMessage(auditErr), cause: message });
+  }
+}
+
+function evaluateAndRecord(deps: AbDeps, request: AbRequest, progressState: { committed: boolean }): AbSummary {
   const { conn, modelsDir, resolveArmModel } = deps;
   const logger = deps.logger ?? silentLogger;
   const progress = deps.progress ?? noProgress;
@@ -176,6 +220,7 @@ export function runAbEvaluation(deps: AbDeps, request: AbRequest): AbSummary {
     }
     return { runId: inserted.id, reason, swapExecuted, effective, before: currentView, after };
   });
+  progressState.committed = true;
 
   if (recorded.swapExecuted && recorded.after !== null) {
     try {

@@ -27,6 +27,8 @@ export const abTestRuns = sqliteTable(
     dryRun: integer("dry_run").notNull().default(0),
     action: text("action", { enum: ["evaluate", "force-swap", "rollback"] }).notNull().default("evaluate"),
     details: text("details"),
+    success: integer("success").notNull().default(1),
+    errorMsg: text("error_msg"),
   },
   (t) => [index("ab_test_runs_ts_idx").on(t.tsMs)],
 );
