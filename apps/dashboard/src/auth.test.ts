@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "@mlq/core";
-import { createAuthenticator, hashPassword, parsePasswordHash, safeEqual, verifyPassword } from "./auth.js";
+import { createAuthenticator, createLoginLimiter, hashPassword, parsePasswordHash, safeEqual, verifyPassword } from "./auth.js";
 
 const FAST = { N: 1024, r: 8, p: 1 };
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
@@ -74,5 +74,54 @@ describe("createAuthenticator", () => {
     expect(await auth.authenticate("Bearer viewer-token-012345678")).toBeNull();
     expect(await auth.authenticate("Digest abc")).toBeNull();
     expect(await auth.authenticate(undefined)).toBeNull();
+  });
+});
+
+describe("createLoginLimiter through the middleware", () => {
+  const TOKEN = "admin-token-0123456789";
+  function call(auth: ReturnType<typeof createAuthenticator>, authorization: string | undefined, ip = "10.0.0.7") {
+    return new Promise<{ status: number; retryAfter?: string; next: boolean }>((resolve) => {
+      const res = {
+        locals: {} as Record<string, unknown>,
+        statusCode: 200,
+        headers: {} as Record<string, string>,
+        status(code: number) {
+          this.statusCode = code;
+          return this;
+        },
+        set(k: string, v: string) {
+          this.headers[k] = v;
+          return this;
+        },
+        type() {
+          return this;
+        },
+        send() {
+          resolve({ status: this.statusCode, retryAfter: this.headers["Retry-After"], next: false });
+          return this;
+        },
+      };
+      const req = { ip, headers: authorization ? { authorization } : {}, socket: {} };
+      auth.middleware(req as never, res as never, () => resolve({ status: 200, next: true }));
+    });
+  }
+
+  it("answers 429 after 10 wrong tokens from one address, even to the right one, until the window passes", async () => {
+    let t = 1_000_000;
+    const limiter = createLoginLimiter({ maxFailures: 10, windowMs: 60_000, now: () => t });
+    const auth = createAuthenticator({ token: TOKEN }, { limiter });
+    for (let i = 0; i < 10; i++) expect((await call(auth, "Bearer wrong-token-000000000")).status).toBe(401);
+    const blocked = await call(auth, `Bearer ${TOKEN}`);
+    expect(blocked).toMatchObject({ status: 429, retryAfter: "60", next: false });
+    expect((await call(auth, `Bearer ${TOKEN}`, "10.0.0.8")).next).toBe(true); // other addresses unaffected
+    t += 60_000;
+    expect((await call(auth, `Bearer ${TOKEN}`)).next).toBe(true);
+  });
+
+  it("does not count a browser's first request without credentials as a failure", async () => {
+    const limiter = createLoginLimiter({ maxFailures: 2, windowMs: 60_000, now: () => 0 });
+    const auth = createAuthenticator({ token: TOKEN }, { limiter });
+    for (let i = 0; i < 5; i++) expect((await call(auth, undefined)).status).toBe(401);
+    expect((await call(auth, `Bearer ${TOKEN}`)).next).toBe(true);
   });
 });

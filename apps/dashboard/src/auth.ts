@@ -82,7 +82,43 @@ export interface Authenticator {
 export const REALM = 'Basic realm="mlq dashboard", charset="UTF-8"';
 
 /** Validates the settings once; without credentials only `insecureLocal` lets it start. */
-export function createAuthenticator(settings: AuthSettings, options: { insecureLocal?: boolean } = {}): Authenticator {
+/**
+ * Failed logins per client address in a sliding window. Past the limit the address gets 429
+ * without a password check (which also keeps scrypt from being used to burn CPU) until the
+ * oldest failure leaves the window.
+ */
+export function createLoginLimiter(options: { maxFailures?: number; windowMs?: number; now?: () => number } = {}) {
+  const maxFailures = options.maxFailures ?? 10;
+  const windowMs = options.windowMs ?? 5 * 60_000;
+  const now = options.now ?? Date.now;
+  const failures = new Map<string, number[]>();
+  const recent = (client: string): number[] => {
+    const t = now();
+    const kept = (failures.get(client) ?? []).filter((at) => t - at < windowMs);
+    if (kept.length) failures.set(client, kept);
+    else failures.delete(client);
+    return kept;
+  };
+  return {
+    /** Seconds until `client` may try again, or 0 when it may try now. */
+    blockedFor(client: string): number {
+      const kept = recent(client);
+      return kept.length >= maxFailures ? Math.ceil((kept[0]! + windowMs - now()) / 1000) : 0;
+    },
+    fail(client: string): void {
+      if (failures.size > 10_000) failures.clear(); // bound memory under a spray of addresses
+      failures.set(client, [...recent(client), now()]);
+    },
+  };
+}
+
+export type LoginLimiter = ReturnType<typeof createLoginLimiter>;
+
+export function createAuthenticator(
+  settings: AuthSettings,
+  options: { insecureLocal?: boolean; limiter?: LoginLimiter } = {},
+): Authenticator {
+  const limiter = options.limiter ?? createLoginLimiter();
   const { user, passwordHash, token, readonlyToken } = settings;
   if ((user && !passwordHash) || (!user && passwordHash))
     throw new ConfigError("MLQ_DASHBOARD_USER and MLQ_DASHBOARD_PASSWORD_HASH must be set together");
@@ -139,8 +175,16 @@ export function createAuthenticator(settings: AuthSettings, options: { insecureL
     enabled,
     authenticate,
     middleware(req, res, next) {
+      const client = req.ip ?? req.socket.remoteAddress ?? "unknown";
+      const wait = enabled ? limiter.blockedFor(client) : 0;
+      if (wait > 0) {
+        res.status(429).set("Retry-After", String(wait)).type("text/plain").send(`too many failed logins; try again in ${wait} s\n`);
+        return;
+      }
       authenticate(req.headers.authorization).then(
         (role) => {
+          // A request without credentials is a browser's first try, not a failed login.
+          if (!role && req.headers.authorization) limiter.fail(client);
           if (!role) {
             res.status(401).set("WWW-Authenticate", REALM).type("text/plain").send("authentication required\n");
             return;

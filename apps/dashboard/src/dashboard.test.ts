@@ -49,7 +49,7 @@ const enqueue: EnqueueFn = (queue, payload) => {
 
 beforeAll(async () => {
   fixture = createFixture({ tradesPerArm: 5 });
-  dash = await createDashboard({ config: await configWith(), dbPath: fixture.dbPath, modelsDir: fixture.modelsDir, port: 0, enqueue, validatePayload });
+  dash = await createDashboard({ config: await configWith(), dbPath: fixture.dbPath, modelsDir: fixture.modelsDir, port: 0, enqueue, validatePayload, maxFailedLogins: 1000 });
   running = await dash.listen();
 });
 
@@ -204,7 +204,7 @@ describe("add job", () => {
   });
 
   it("is refused when the dashboard is read-only for everyone", async () => {
-    const ro = await createDashboard({ config: await configWith({ MLQ_DASHBOARD_READONLY: true }), dbPath: fixture.dbPath, modelsDir: fixture.modelsDir, port: 0, enqueue, validatePayload });
+    const ro = await createDashboard({ config: await configWith({ MLQ_DASHBOARD_READONLY: true }), dbPath: fixture.dbPath, modelsDir: fixture.modelsDir, port: 0, enqueue, validatePayload, maxFailedLogins: 1000 });
     const r = await ro.listen();
     try {
       const res = await fetch(`${r.url}/queues/api/queues/retrain/add`, { method: "POST", headers: { authorization: ADMIN, "content-type": "application/json" }, body: "{}" });

@@ -6,7 +6,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { errorMessage, silentLogger, type Logger } from "@mlq/core";
 import type { Config } from "@mlq/config";
-import { createAuthenticator, roleOf } from "./auth.js";
+import { createAuthenticator, createLoginLimiter, roleOf } from "./auth.js";
 import { createBoardRouter, QUEUE_NAMES, type EnqueueFn, type QueueName, type ValidatePayloadFn } from "./bull-board.js";
 import { csrfRejection } from "./csrf.js";
 import { createMetrics } from "./metrics.js";
@@ -34,6 +34,8 @@ export interface DashboardOptions {
   readOnly?: boolean;
   /** Limit for JSON request bodies (add job, edit data). Default 16 KiB. */
   maxBodyBytes?: number;
+  /** Failed logins per client address in 5 minutes before it gets 429 (default 10). */
+  maxFailedLogins?: number;
   /** Extra origins allowed to POST (e.g. the public URL behind a reverse proxy). */
   allowedOrigins?: string[];
   /** Override config.dashboard.host / port (tests use port 0). */
@@ -70,7 +72,7 @@ export async function createDashboard(opts: DashboardOptions): Promise<Dashboard
   const modelsDir = opts.modelsDir ?? config.modelsDir;
   const maxBodyBytes = opts.maxBodyBytes ?? 16 * 1024;
   // Throws (ConfigError) before any connection is opened when credentials are missing.
-  const auth = createAuthenticator(config.dashboard, { insecureLocal });
+  const auth = createAuthenticator(config.dashboard, { insecureLocal, limiter: createLoginLimiter({ maxFailures: opts.maxFailedLogins ?? 10 }) });
   if (!auth.enabled) logger.warn("dashboard: INSECURE LOCAL MODE, no authentication");
 
   const ownsRedis = !opts.redisConnection;
