@@ -37,15 +37,15 @@ describe("runSmoke", () => {
     expect(results.every((r) => !r.passed && /not a SQLite database or corrupt/.test(r.detail))).toBe(true);
   });
 
-  it("reports a missing table as a failed integrity check naming it", async () => {
+  it("reports a bot table without a column mlq needs as a failed integrity check naming it", async () => {
     const partial = join(dir, "partial.db");
     await generateDemoDatabase({ out: partial, ticks: 50_000, days: 3, trades: 20, seed: 3, endMs: Date.UTC(2026, 10, 1), overwrite: true });
     const conn = openDatabase(partial);
-    conn.sqlite.exec("DROP TABLE ab_test_runs");
+    conn.sqlite.exec("ALTER TABLE paper_trades DROP COLUMN pnl_pct");
     conn.close();
     const results = await runSmoke(config({ MLQ_DB_PATH: partial }));
     const integrity = results.find((r) => r.name === "database integrity");
     expect(integrity?.passed).toBe(false);
-    expect(integrity?.detail).toMatch(/^ab_test_runs table missing in .*partial\.db$/);
+    expect(integrity?.detail).toMatch(/^paper_trades lacks column\(s\) pnl_pct in .*partial\.db$/);
   }, 120_000);
 });

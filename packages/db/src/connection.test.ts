@@ -100,6 +100,27 @@ describe("migrate", () => {
   });
 });
 
+describe("migrate repairs", () => {
+  it("re-creates an mlq table dropped after migration, with the columns later migrations added", () => {
+    const conn = openMigrated(join(dir, "repair.db"), { create: true });
+    conn.sqlite.exec("INSERT INTO calibration_runs (ts_ms, ts_iso, trades_analyzed) VALUES (1, 'x', 3)");
+    conn.sqlite.exec("DROP TABLE ab_test_runs");
+    migrate(conn);
+    expect(tableExists(conn.sqlite, "ab_test_runs")).toBe(true);
+    expect(tableColumns(conn.sqlite, "ab_test_runs")).toContain("error_msg");
+    expect(conn.sqlite.prepare("SELECT trades_analyzed FROM calibration_runs").all()).toEqual([{ trades_analyzed: 3 }]);
+    conn.close();
+  });
+
+  it("does not re-create the bot's ticks table behind its back", () => {
+    const conn = openMigrated(join(dir, "bot-gone.db"), { create: true });
+    conn.sqlite.exec("DROP TABLE ticks");
+    migrate(conn);
+    expect(tableExists(conn.sqlite, "ticks")).toBe(false);
+    conn.close();
+  });
+});
+
 describe("requireTables", () => {
   it("names the missing table and the database path", () => {
     const p = join(dir, "bare.db");

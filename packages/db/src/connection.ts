@@ -3,8 +3,8 @@
 import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate as drizzleMigrate } from "drizzle-orm/better-sqlite3/migrator";
-import { accessSync, constants, existsSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputDataError, isTransientSqliteError, TransientDbError } from "@mlq/core";
 import * as schema from "./schema/index.js";
@@ -96,10 +96,39 @@ export function openDatabase(path: string, options: OpenOptions = {}): Connectio
 export function migrate(conn: Connection): void {
   try {
     drizzleMigrate(conn.db, { migrationsFolder: MIGRATIONS_DIR });
+    repairMissingTables(conn);
   } catch (err) {
     if (isTransientSqliteError(err)) throw new TransientDbError(`database busy while migrating ${conn.path}`, { cause: err });
     throw new InputDataError(`migration failed on ${conn.path}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/**
+ * drizzle's journal says a migration ran even when one of its tables was dropped later (a
+ * restore, a hand-made cleanup). Re-apply every idempotent CREATE, then the column additions the
+ * re-created tables lack, so mlq's tables always match the schema after `migrate`.
+ */
+const BOT_TABLES = new Set(["ticks", "paper_trades"]);
+
+function repairMissingTables(conn: Connection): void {
+  const files = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith(".sql")).sort();
+  const statements = files.flatMap((f) => readFileSync(join(MIGRATIONS_DIR, f), "utf8").split("--> statement-breakpoint").map((x) => x.trim()).filter(Boolean));
+  const creates = statements.filter((x) => /^CREATE (UNIQUE )?(TABLE|INDEX) IF NOT EXISTS/i.test(x));
+  const missing = creates
+    .map((x) => /^CREATE TABLE IF NOT EXISTS `([^`]+)`/i.exec(x)?.[1])
+    // The bot's own tables are never re-created behind its back: their absence is reported.
+    .filter((t): t is string => t !== undefined && !BOT_TABLES.has(t) && !tableExists(conn.sqlite, t));
+  if (missing.length === 0) return;
+  conn.sqlite.transaction(() => {
+    for (const x of creates) {
+      const table = /^CREATE TABLE IF NOT EXISTS `([^`]+)`/i.exec(x)?.[1] ?? /^CREATE (?:UNIQUE )?INDEX IF NOT EXISTS `[^`]+` ON `([^`]+)`/i.exec(x)?.[1];
+      if (table !== undefined && missing.includes(table)) conn.sqlite.exec(x);
+    }
+    for (const x of statements) {
+      const add = /^ALTER TABLE `([^`]+)` ADD `([^`]+)`/i.exec(x);
+      if (add && missing.includes(add[1]!) && !tableColumns(conn.sqlite, add[1]!).has(add[2]!)) conn.sqlite.exec(x);
+    }
+  }).immediate();
 }
 
 /** Opens and migrates in one step (what workers and the CLI do). */
