@@ -2,6 +2,7 @@
 // environment) and a logger. Only the CLI's entry calls loadConfig.
 import { loadConfig, type Config } from "@mlq/config";
 import type { Logger } from "@mlq/core";
+import { openMigrated, type Connection } from "@mlq/db";
 
 export interface GlobalOptions {
   verbose?: boolean;
@@ -26,4 +27,14 @@ export function stderrLogger(verbose = false): Logger {
     warn: (m, f) => line("warn ", m, f),
     error: (m, f) => line("error", m, f),
   };
+}
+
+/** Opens and migrates the database for one command, and always closes it. */
+export async function withDb<T>(path: string, fn: (conn: Connection) => T | Promise<T>): Promise<T> {
+  const conn = openMigrated(path);
+  try {
+    return await fn(conn);
+  } finally {
+    conn.close();
+  }
 }

@@ -6,6 +6,12 @@ import { errorMessage } from "@mlq/core";
 import { exitCodeFor } from "./errors.js";
 import { registerCommands } from "./commands/index.js";
 
+// `mlq jobs | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 const program = new Command("mlq")
   .description("Model lifecycle jobs for the trading bot: gated retrains, A/B promotion, execution calibration.")
   .option("--verbose", "show debug logs and stack traces")

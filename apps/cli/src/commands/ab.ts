@@ -1,9 +1,8 @@
 import type { Command } from "commander";
-import { openMigrated } from "@mlq/db";
 import { abStatus, formatStatus, runAbEvaluation, type AbAction, type AbSummary } from "@mlq/ab";
 import { registryArmResolver } from "@mlq/ml";
 import { UsageError } from "../errors.js";
-import { cliConfig, stderrLogger } from "../context.js";
+import { cliConfig, stderrLogger, withDb } from "../context.js";
 import { fmt, printJson, printTable } from "../output.js";
 import { runJobCommand } from "../queue-client.js";
 
@@ -60,14 +59,9 @@ export function registerAb(program: Command): void {
       if (chosen.length > 1) throw new UsageError(`choose one of --dry-run, --status, --force-swap, --rollback (got ${chosen.join(" ")})`);
       const config = cliConfig({ MLQ_DB_PATH: opts.db });
       if (opts.status) {
-        const conn = openMigrated(config.dbPath);
-        try {
-          const status = abStatus(conn, config.modelsDir, { last: 5 });
-          if (opts.json) printJson(status);
-          else process.stdout.write(formatStatus(status) + "\n");
-        } finally {
-          conn.close();
-        }
+        const status = await withDb(config.dbPath, (conn) => abStatus(conn, config.modelsDir, { last: 5 }));
+        if (opts.json) printJson(status);
+        else process.stdout.write(formatStatus(status) + "\n");
         return;
       }
       const action: AbAction = opts.dryRun ? "dry-run" : opts.forceSwap ? "force-swap" : opts.rollback ? "rollback" : "evaluate";
@@ -78,17 +72,13 @@ export function registerAb(program: Command): void {
         local: opts.local ?? false,
         wait: opts.wait,
         json: opts.json ?? false,
-        runLocal: (progress) => {
-          const conn = openMigrated(config.dbPath);
-          try {
-            return runAbEvaluation(
+        runLocal: (progress) =>
+          withDb(config.dbPath, (conn) =>
+            runAbEvaluation(
               { conn, modelsDir: config.modelsDir, resolveArmModel: registryArmResolver(config.modelsDir), logger: stderrLogger(false), progress },
               { action, policy: { minTradesPerArm: config.ab.minTradesPerArm, minConfidence: config.ab.minConfidence } },
-            );
-          } finally {
-            conn.close();
-          }
-        },
+            ),
+          ),
         print: printAbSummary,
       });
     });

@@ -1,10 +1,9 @@
 import type { Command } from "commander";
-import { openMigrated } from "@mlq/db";
 import { existsSync, readFileSync } from "node:fs";
 import { CalibrationFileSchema, calibrationPolicyFromConfig, runCalibration, type BucketStatsFile, type CalibrationSummary } from "@mlq/calibration";
 import { currentSlippageMult } from "@mlq/ml";
 import { materializeCandlesAsync } from "@mlq/market-data";
-import { cliConfig, stderrLogger } from "../context.js";
+import { cliConfig, stderrLogger, withDb } from "../context.js";
 import { fmt, kv, printTable } from "../output.js";
 import { runJobCommand } from "../queue-client.js";
 
@@ -51,16 +50,12 @@ export function registerCalibrate(program: Command): void {
         local: opts.local ?? false,
         wait: opts.wait,
         json: opts.json ?? false,
-        runLocal: async (progress) => {
-          const conn = openMigrated(config.dbPath);
-          try {
+        runLocal: (progress) =>
+          withDb(config.dbPath, async (conn) => {
             await materializeCandlesAsync(conn, { progress: (p) => progress({ ...p, pct: p.pct * 0.5 }) });
             const policy = calibrationPolicyFromConfig(config, currentSlippageMult(conn.sqlite, config.costs.slippageMultMax));
             return runCalibration({ conn, outPath: config.calibrationPath, logger: stderrLogger(false), progress }, policy);
-          } finally {
-            conn.close();
-          }
-        },
+          }),
         print: printCalibrationSummary,
       });
     });

@@ -1,8 +1,7 @@
 import type { Command } from "commander";
-import { openMigrated } from "@mlq/db";
 import { runRetrain, type RetrainSummary, type RetrainTrigger } from "@mlq/ml";
 import { UsageError } from "../errors.js";
-import { cliConfig, stderrLogger } from "../context.js";
+import { cliConfig, stderrLogger, withDb } from "../context.js";
 import { fmt, kv, printTable } from "../output.js";
 import { runJobCommand } from "../queue-client.js";
 
@@ -75,14 +74,7 @@ export function registerRetrain(program: Command): void {
         local: opts.local ?? false,
         wait: opts.wait,
         json: opts.json ?? false,
-        runLocal: async (progress) => {
-          const conn = openMigrated(config.dbPath);
-          try {
-            return await runRetrain({ conn, config, logger: stderrLogger(false), progress }, { trigger });
-          } finally {
-            conn.close();
-          }
-        },
+        runLocal: (progress) => withDb(config.dbPath, (conn) => runRetrain({ conn, config, logger: stderrLogger(false), progress }, { trigger })),
         print: printRetrainSummary,
       });
     });
