@@ -3,3 +3,4 @@ export * from "./logger.js";
 export * from "./atomic-file.js";
 export * from "./stats.js";
 export * from "./time.js";
+export * from "./random.js";

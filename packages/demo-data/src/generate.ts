@@ -9,7 +9,7 @@ import { migrate, openDatabase, type Connection } from "@mlq/db";
 import { demoAnchors, planRegimes, simulateMinutePath, tickIntensity, allocateTicks, type RegimePlan } from "./market-model.js";
 import { resolveDemoOptions, symbolProfile, type DemoOptions, type ResolvedDemoOptions, type SymbolProfile } from "./options.js";
 import { drawSlippagePct, fillTrade, planTrades, type PlannedTrade } from "./paper-trades.js";
-import { createRng, type Rng } from "./prng.js";
+import { createRng, type Rng } from "@mlq/core";
 
 export interface DemoSummary {
   path: string;

@@ -28,4 +28,4 @@ export {
   type Side,
   type ModelArm,
 } from "./paper-trades.js";
-export { createRng, hashLabel, type Rng } from "./prng.js";
+export { createRng, hashLabel, type Rng } from "@mlq/core";

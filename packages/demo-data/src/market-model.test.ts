@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { DAY_MS, MINUTE_MS } from "@mlq/core";
 import { allocateTicks, demoAnchors, MINUTES_PER_YEAR, planRegimes, REGIMES, simulateMinutePath, type RegimePlan } from "./market-model.js";
-import { createRng } from "./prng.js";
+import { createRng } from "@mlq/core";
 
 const FROM = Date.UTC(2026, 9, 1);
 

@@ -2,7 +2,7 @@
 // log-price paths with a planted short-horizon momentum signal, and per-minute tick counts.
 // Ticks are drawn later inside each minute (Brownian bridge between these minute prices).
 import { DAY_MS, MINUTE_MS } from "@mlq/core";
-import type { Rng } from "./prng.js";
+import type { Rng } from "@mlq/core";
 
 export const MINUTES_PER_YEAR = 525_600;
 

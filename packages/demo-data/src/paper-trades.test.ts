@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { DAY_MS, HOUR_MS, MINUTE_MS, mean } from "@mlq/core";
 import { drawSlippagePct, fillTrade, planTrades, SLIPPAGE_MEAN_PCT_BY_BUCKET, timeOfDayBucket } from "./paper-trades.js";
-import { createRng } from "./prng.js";
+import { createRng } from "@mlq/core";
 
 const identity = (p: number) => p;
 

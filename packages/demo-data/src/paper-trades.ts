@@ -1,7 +1,7 @@
 // Paper trades of the demo bot: when they open and close, which side they take (a noisy
 // oracle on the planned price path, better for v2_paper), and how fills, fees and pnl follow.
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "@mlq/core";
-import type { Rng } from "./prng.js";
+import type { Rng } from "@mlq/core";
 
 export type Side = "long" | "short";
 export type ModelArm = "v1_backtest" | "v2_paper";

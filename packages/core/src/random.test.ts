@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { mean, std } from "@mlq/core";
-import { createRng } from "./prng.js";
+import { mean, std } from "./stats.js";
+import { createRng } from "./random.js";
 
 describe("createRng", () => {
   it("repeats the same sequence for the same seed and stream", () => {

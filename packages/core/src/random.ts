@@ -1,4 +1,4 @@
-// Seeded randomness for the generator: xoshiro128** (fast, 32-bit integer ops only) seeded
+// Seeded randomness (demo data, simulations, tests): xoshiro128** (fast, 32-bit integer ops only) seeded
 // through splitmix32, so every (seed, stream) pair gives an independent, reproducible sequence.
 
 export interface Rng {

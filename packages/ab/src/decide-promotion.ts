@@ -1,0 +1,112 @@
+// The promotion rule as a table of conditions: B (the challenger) replaces A (the champion) only
+// when both arms are ready, B is at least as good and makes money, the Sharpe-difference z has
+// crossed the α-spending boundary at the challenger's α_k, and the paired shadow evaluation (when
+// it ran) does not find B worse. Every condition is {name, value, threshold, passed}.
+import type { ArmMetrics } from "./arm-metrics.js";
+import { sequentialLook, type LookResult } from "./sequential/sequential-look.js";
+import { sharpeVariance } from "./sharpe-stats.js";
+import { normalCdf } from "@mlq/core";
+
+export type DecisionArm = Pick<ArmMetrics, "trades" | "sharpe" | "skewness" | "kurtosis" | "expectancy" | "psr" | "minTrackRecord">;
+
+export interface PromotionPolicy {
+  /** Closed trades each arm needs before the first look (default 100). */
+  readonly minTradesPerArm: number;
+  /** The shadow evaluation blocks a swap when its one-sided p that B is worse is below this (default 0.05). */
+  readonly shadowWorseP: number;
+}
+
+export const DEFAULT_PROMOTION_POLICY: PromotionPolicy = Object.freeze({ minTradesPerArm: 100, shadowWorseP: 0.05 });
+
+export interface EvaluationContext {
+  /** α_k granted to this challenger. */
+  readonly alpha: number;
+  /** Information fractions of this evaluation's earlier looks. */
+  readonly previousFractions: readonly number[];
+  /** Trades per arm expected by expiry; null before the first look (then estimated by the caller). */
+  readonly nMaxPerArm: number;
+  /** The challenger's time is up: this look spends what is left of α_k. */
+  readonly expired: boolean;
+  /** One-sided p-value that the challenger is worse in the paired shadow evaluation; null when it did not run. */
+  readonly shadowWorseP?: number | null;
+}
+
+export interface DecisionCondition {
+  readonly name: string;
+  readonly value: number | null;
+  readonly threshold: number | null;
+  readonly passed: boolean;
+  /** The condition in words, e.g. "Sharpe B 0.081 ≥ A 0.052". */
+  readonly text: string;
+}
+
+export interface PromotionDecision {
+  readonly ready: boolean;
+  readonly swapRecommended: boolean;
+  /** z = (SR_B − SR_A) / √(V_A + V_B); null when either Sharpe inference is undefined. */
+  readonly z: number | null;
+  /** Φ(z): the fixed-sample P(SR_B > SR_A), shown for reference only. */
+  readonly pBBetter: number | null;
+  /** This look of the sequential test; null when not ready (no look is taken). */
+  readonly look: LookResult | null;
+  readonly conditions: DecisionCondition[];
+  /** One line: every condition with ✓/✗, then "→ swap" or "→ no swap". */
+  readonly text: string;
+}
+
+/** z of SPEC §6 for independent arms. */
+export function sharpeDifferenceZ(a: DecisionArm, b: DecisionArm): number | null {
+  const va = sharpeVariance(a);
+  const vb = sharpeVariance(b);
+  if (va === null || vb === null || a.sharpe === null || b.sharpe === null) return null;
+  const z = (b.sharpe - a.sharpe) / Math.sqrt(va + vb);
+  return Number.isFinite(z) ? z : null;
+}
+
+export function decidePromotion(a: DecisionArm, b: DecisionArm, policy: PromotionPolicy, ctx: EvaluationContext): PromotionDecision {
+  const min = policy.minTradesPerArm;
+  const conditions: DecisionCondition[] = [];
+  const add = (name: string, value: number | null, threshold: number | null, passed: boolean, text: string) =>
+    conditions.push({ name, value, threshold, passed, text });
+
+  add("trades_a", a.trades, min, a.trades >= min, `arm A has ${a.trades} of ${min} trades`);
+  add("trades_b", b.trades, min, b.trades >= min, `arm B has ${b.trades} of ${min} trades`);
+  const ready = a.trades >= min && b.trades >= min;
+
+  const sharpeOk = a.sharpe !== null && b.sharpe !== null && b.sharpe >= a.sharpe;
+  add("sharpe_b_ge_a", b.sharpe, a.sharpe, sharpeOk, a.sharpe === null || b.sharpe === null ? "Sharpe undefined (zero variance)" : `Sharpe B ${fmt(b.sharpe)} ${sharpeOk ? "≥" : "<"} A ${fmt(a.sharpe)}`);
+  const expOk = b.expectancy !== null && b.expectancy > 0;
+  add("expectancy_b_positive", b.expectancy, 0, expOk, b.expectancy === null ? "expectancy B undefined" : `expectancy B ${fmt(b.expectancy)}% ${expOk ? ">" : "≤"} 0`);
+
+  const z = sharpeDifferenceZ(a, b);
+  const look = ready
+    ? sequentialLook({ tradesA: a.trades, tradesB: b.trades, nMaxPerArm: ctx.nMaxPerArm, previousFractions: ctx.previousFractions, alpha: ctx.alpha, expired: ctx.expired })
+    : null;
+  const boundary = look ? (Number.isFinite(look.boundary) ? look.boundary : null) : null;
+  const crossed = z !== null && look !== null && z >= look.boundary;
+  add(
+    "sequential_boundary",
+    z,
+    boundary,
+    crossed,
+    look === null
+      ? "sequential test: no look before both arms are ready"
+      : `z ${fmt(z)} ${crossed ? "≥" : "<"} boundary ${boundary === null ? "∞" : fmt(boundary)} (look ${look.look}, information ${(look.informationFraction * 100).toFixed(0)} %, α_k ${ctx.alpha.toPrecision(2)}, spent ${look.alphaSpent.toPrecision(2)})`,
+  );
+
+  const shadowP = ctx.shadowWorseP ?? null;
+  if (ctx.shadowWorseP !== undefined) {
+    const shadowOk = shadowP === null || shadowP >= policy.shadowWorseP;
+    add("shadow_not_worse", shadowP, policy.shadowWorseP, shadowOk, shadowP === null ? "shadow evaluation: no result" : `shadow p(B worse) ${fmt(shadowP)} ${shadowOk ? "≥" : "<"} ${policy.shadowWorseP}`);
+  }
+
+  const swapRecommended = ready && conditions.every((c) => c.passed);
+  const text = `${conditions.map((c) => `${c.text} ${c.passed ? "✓" : "✗"}`).join("; ")} → ${swapRecommended ? "swap" : "no swap"}`;
+  return { ready, swapRecommended, z, pBBetter: z === null ? null : normalCdf(z), look, conditions, text };
+}
+
+function fmt(x: number | null): string {
+  if (x === null) return "—";
+  const abs = Math.abs(x);
+  return abs !== 0 && abs < 0.001 ? x.toPrecision(3) : x.toFixed(3);
+}
