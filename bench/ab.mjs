@@ -1,6 +1,6 @@
 // A/B evaluation benchmark: load + split + metrics + significance + decision over every closed
 // paper trade, on a read-only connection (nothing is written to the benchmarked database).
-// Build first: npx tsc -p packages/core/tsconfig.build.json && npx tsc -p packages/db/tsconfig.build.json && npx tsc -p packages/ab/tsconfig.build.json
+// Build first: npx tsc -p packages/core/tsconfig.build.json && npx tsc -p packages/db/tsconfig.build.json && npx tsc -p packages/registry/tsconfig.build.json && npx tsc -p packages/ab/tsconfig.build.json
 // Standalone: `node bench/ab.mjs [dbPath]` — without a path it generates 35,719 closed trades in a temp file.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

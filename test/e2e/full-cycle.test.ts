@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CalibrationFileSchema } from "@mlq/calibration";
-import { loadModelSet, readPointer } from "@mlq/ml";
+import { loadModelSet, readPointer } from "@mlq/registry";
 import { E2eFixture, demoDb, sqlRows } from "./support.js";
 
 describe("full cycle through real queues", () => {

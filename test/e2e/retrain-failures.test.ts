@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openMigrated } from "@mlq/db";
 import { JobFailedError } from "@mlq/producer";
-import { pointerPath, readPointer } from "@mlq/ml";
+import { pointerPath, readPointer } from "@mlq/registry";
 import { E2eFixture, demoDb, sqlRows, waitFor } from "./support.js";
 
 interface RunRow {

@@ -13,7 +13,8 @@ import { MlqError, ModelIntegrityError, errorMessage } from "@mlq/core";
 import { openMigrated } from "@mlq/db";
 import { MAX_PAYLOAD_BYTES, PayloadError, QUEUE_NAMES, parsePayload } from "@mlq/jobs";
 import { materializeCandles } from "@mlq/market-data";
-import { POINTER_NAMES, loadModelSet, pointerPath, promoteV2Paper, readPointer, runRetrain, saveModelSet } from "@mlq/ml";
+import { runRetrain } from "@mlq/ml";
+import { POINTER_NAMES, loadModelSet, pointerPath, promoteV2Paper, readPointer, saveModelSet } from "@mlq/registry";
 import { DEMO_END_MS, Fixture } from "./support.js";
 
 const observed: { input: string; outcome: string; lost: string }[] = [];

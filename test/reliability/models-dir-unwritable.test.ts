@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "@mlq/config";
 import { silentLogger } from "@mlq/core";
 import { createProducer, type Producer } from "@mlq/producer";
-import { POINTER_NAMES, listVersions, pointerPath, verifyVersion } from "@mlq/ml";
+import { POINTER_NAMES, listVersions, pointerPath, verifyVersion } from "@mlq/registry";
 import { Fixture, REDIS_URL, appEntry, makeDemoDb, waitFor } from "./support.js";
 
 let fx: Fixture;

@@ -1,6 +1,6 @@
 // runRetrain in-process on real SQLite files: every outcome writes exactly one run row that
 // tells the truth, and nothing but a completed training moves a model pointer.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,7 +8,10 @@ import { loadConfig, type Config } from "@mlq/config";
 import { AbortedError, InputDataError, OutputError } from "@mlq/core";
 import { openDatabase, openMigrated, type Connection } from "@mlq/db";
 import { generateDemoDatabase } from "@mlq/demo-data";
-import { listVersions, loadModelSet, readPointer, runRetrain } from "@mlq/ml";
+import { runRetrain } from "@mlq/ml";
+import { listVersions, loadModelSet, readPointer } from "@mlq/registry";
+
+const ML_PACKAGE_VERSION = (JSON.parse(readFileSync(new URL("../../packages/ml/package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 let dir: string;
 let demoDb: string;
@@ -53,7 +56,10 @@ describe("runRetrain", () => {
     expect(row!.vol_percentile_lo).toBeLessThan(row!.vol_percentile_hi as number);
     const paper = readPointer(config.modelsDir, "v2_paper");
     expect(paper?.version).toBe(s.version);
-    expect(loadModelSet(config.modelsDir, paper!).models).toHaveLength(5);
+    const saved = loadModelSet(config.modelsDir, paper!);
+    expect(saved.models).toHaveLength(5);
+    // The manifest names the trainer, @mlq/ml at its package.json version, not the registry.
+    expect(saved.manifest.code_version).toMatchObject({ package: "@mlq/ml", package_version: ML_PACKAGE_VERSION });
     expect(readPointer(config.modelsDir, "v1_backtest")?.version).toBe(s.version);
     const gateRows = conn.sqlite.prepare("SELECT count(*) AS n FROM phase2_gate_log WHERE run_id = ?").get(s.runId) as { n: number };
     expect(gateRows.n).toBe(3);

@@ -9,18 +9,8 @@ import { errorMessage } from "@mlq/core";
 import { openMigrated, tableColumns, tableExists, type Connection } from "@mlq/db";
 import { listCandleSymbols, loadCandles, materializeCandlesAsync } from "@mlq/market-data";
 import { evaluateGates, gatePolicy, loadGateSnapshot } from "@mlq/gates";
-import {
-  buildDataset,
-  loadModelSet,
-  POINTER_NAMES,
-  readPointer,
-  roundTripCost,
-  saveModelSet,
-  selectNewest,
-  trainModelSet,
-  verifyVersion,
-  walkForwardSplit,
-} from "@mlq/ml";
+import { buildDataset, ML_CODE_PACKAGE, roundTripCost, selectNewest, trainModelSet, walkForwardSplit } from "@mlq/ml";
+import { loadModelSet, POINTER_NAMES, readPointer, saveModelSet, verifyVersion } from "@mlq/registry";
 import { evaluateArms } from "@mlq/ab";
 import { CalibrationFileSchema, calibrate, calibrationPolicyFromConfig, loadCalibrationInput, toCalibrationFile } from "@mlq/calibration";
 
@@ -97,7 +87,7 @@ export async function runSmoke(config: Config, onCheck: (c: SmokeCheck) => void 
       const saved = saveModelSet(files.models, "smoke", {
         models: trained.models,
         manifest: { featureNames: [...ds.featureNames], params: { rounds: 10 }, dataWindow: {}, metrics: trained.metrics as unknown as Record<string, unknown> },
-      });
+      }, { codePackage: ML_CODE_PACKAGE });
       loadModelSet(files.models, saved.version);
       return `${ds.rows} feature rows (${ds.droppedRows} dropped), 5 models trained on ${Math.min(split.train.length, 20_000)} rows, direction AUC ${trained.metrics.direction.auc.toFixed(3)}`;
     });

@@ -3,7 +3,7 @@ import type { Config } from "@mlq/config";
 import { openMigrated } from "@mlq/db";
 import type { JobHandler, JobSummary } from "@mlq/jobs";
 import { runAbEvaluation, type AbAction } from "@mlq/ab";
-import { registryArmResolver } from "@mlq/ml";
+import { registryArmResolver } from "@mlq/registry";
 
 export function abHandler(config: Config): JobHandler<"ab-eval"> {
   return async (payload, io) => {

@@ -1,9 +1,8 @@
 // `mlq ab --status`: the active arm and why, plus the latest evaluations.
 import { silentLogger, type Logger } from "@mlq/core";
 import { requireTables, type Connection } from "@mlq/db";
-import { activeFileFromState, readActiveState, reconcileActiveModelFile, type ReconcileOutcome } from "./active-model.js";
+import { ARM_A, activeFileFromState, readActiveState, reconcileActiveModelFile, type ArmLabel, type ReconcileOutcome } from "@mlq/registry";
 import type { ActiveModelView } from "./run-ab-evaluation.js";
-import { ARM_A, type ArmLabel } from "./split-arms.js";
 
 export interface AbRunRecord {
   readonly id: number;

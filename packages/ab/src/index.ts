@@ -1,4 +1,4 @@
-export { ARM_A, ARM_B, isArmLabel, splitArms, type ArmLabel, type ArmSample, type ArmSplit, type ClosedTrade, type SplitMethod } from "./split-arms.js";
+export { splitArms, type ArmSample, type ArmSplit, type ClosedTrade, type SplitMethod } from "./split-arms.js";
 export {
   centralMoments,
   finiteOrNull,
@@ -14,17 +14,5 @@ export {
 export { armMetrics, cumulativeReturns, YEAR_MS, type ArmMetrics } from "./arm-metrics.js";
 export { decideSwap, DEFAULT_SWAP_POLICY, type DecisionArm, type SwapDecision, type SwapPolicy } from "./decide-swap.js";
 export { evaluateArms, lastSuccessfulRetrainTsMs, loadClosedTrades, type AbEvaluation, type LoadedTrades } from "./evaluate-arms.js";
-export {
-  ACTIVE_MODEL_FILE,
-  activeModelPath,
-  readActiveModel,
-  readActiveState,
-  reconcileActiveModelFile,
-  type ActiveModelFile,
-  type ActiveModelState,
-  type ArmModel,
-  type ReconcileOutcome,
-  type ResolveArmModel,
-} from "./active-model.js";
 export { runAbEvaluation, type AbAction, type AbDeps, type AbRequest, type AbSummary, type ActiveModelView } from "./run-ab-evaluation.js";
 export { abStatus, formatStatus, type AbRunRecord, type StatusSummary } from "./ab-status.js";

@@ -5,9 +5,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConfigError, DAY_MS, InputDataError, ModelIntegrityError, OutputError, TransientDbError, type Logger } from "@mlq/core";
 import { openMigrated, type Connection } from "@mlq/db";
 import { abStatus, formatStatus } from "./ab-status.js";
-import { activeModelPath, readActiveModel, readActiveState, type ArmModel, type ResolveArmModel } from "./active-model.js";
+import { activeModelPath, readActiveModel, readActiveState, type ArmLabel, type ArmModel, type ResolveArmModel } from "@mlq/registry";
 import { runAbEvaluation, type AbAction, type AbDeps } from "./run-ab-evaluation.js";
-import type { ArmLabel } from "./split-arms.js";
 
 const T0 = Date.UTC(2026, 8, 1);
 const RETRAIN_TS = T0 + 30 * DAY_MS;

@@ -3,21 +3,25 @@
 import { existsSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { ConfigError, errorMessage, isoUtc, MlqError, noProgress, OutputError, silentLogger, throwIfAborted, type Logger, type ProgressFn } from "@mlq/core";
-import { abActiveModel, abTestRuns, requireTables, tableExists, writeTx, type Connection } from "@mlq/db";
+import { abTestRuns, requireTables, tableExists, writeTx, type Connection } from "@mlq/db";
 import {
+  ARM_A,
+  ARM_B,
   activeFileFromState,
   readActiveState,
   reconcileActiveModelFile,
   writeActiveModel,
+  writeActiveState,
   type ActiveModelState,
+  type ArmLabel,
   type ArmModel,
   type ReconcileOutcome,
   type ResolveArmModel,
-} from "./active-model.js";
+} from "@mlq/registry";
 import type { ArmMetrics } from "./arm-metrics.js";
 import type { SwapDecision, SwapPolicy } from "./decide-swap.js";
 import { evaluateArms, type AbEvaluation } from "./evaluate-arms.js";
-import { ARM_A, ARM_B, type ArmLabel, type SplitMethod } from "./split-arms.js";
+import type { SplitMethod } from "./split-arms.js";
 
 export type AbAction = "evaluate" | "dry-run" | "force-swap" | "rollback";
 
@@ -215,8 +219,7 @@ function evaluateAndRecord(deps: AbDeps, request: AbRequest, progressState: { co
         previousVersionDir: current === null ? (defaultA?.versionDir ?? null) : current.versionDir,
         previousManifestSha256: current === null ? (defaultA?.manifestSha256 ?? null) : current.manifestSha256,
       };
-      const values = { ...after, id: 1 };
-      conn.db.insert(abActiveModel).values(values).onConflictDoUpdate({ target: abActiveModel.id, set: after }).run();
+      writeActiveState(conn, after);
     }
     return { runId: inserted.id, reason, swapExecuted, effective, before: currentView, after };
   });

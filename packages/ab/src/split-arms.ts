@@ -1,12 +1,7 @@
-// Assigns closed trades to arm A (v1_backtest) or arm B (v2_paper).
-export const ARM_A = "v1_backtest";
-export const ARM_B = "v2_paper";
-export type ArmLabel = typeof ARM_A | typeof ARM_B;
-export type SplitMethod = "model_arm" | "temporal";
+// Assigns closed trades to arm A (v1_backtest) or arm B (v2_paper); the labels are the registry's pointer names.
+import { ARM_A, ARM_B, isArmLabel } from "@mlq/registry";
 
-export function isArmLabel(x: unknown): x is ArmLabel {
-  return x === ARM_A || x === ARM_B;
-}
+export type SplitMethod = "model_arm" | "temporal";
 
 export interface ClosedTrade {
   readonly id: number;

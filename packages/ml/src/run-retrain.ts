@@ -7,7 +7,8 @@ import { candleCoverage, listCandleSymbols, loadCandles, materializeCandlesAsync
 import { evaluateGates, gatePolicy, loadGateSnapshot, writeGateLog, type GateResult } from "@mlq/gates";
 import { buildDataset, latestCalibration, roundTripCost, selectNewest, slippageMult, walkForwardSplit, checkRowCap } from "./features/index.js";
 import { trainModelSet } from "./train/index.js";
-import { checkModelsDirWritable, ensureV1Backtest, promoteV2Paper, saveModelSet } from "./registry/index.js";
+import { checkModelsDirWritable, ensureV1Backtest, promoteV2Paper, saveModelSet } from "@mlq/registry";
+import { ML_CODE_PACKAGE } from "./code-package.js";
 
 export type RetrainTrigger = "scheduled" | "force" | "smoke" | "dry-run";
 
@@ -224,7 +225,7 @@ export async function runRetrain(deps: RetrainDeps, options: { trigger: RetrainT
           embargoHours: split.embargoHours,
           extra: { runId, trigger, labelNames: [...dataset.labelNames], gates, codeVersion: deps.codeVersion ?? null },
         },
-      }, { gitSha: deps.codeVersion ?? null }),
+      }, { gitSha: deps.codeVersion ?? null, codePackage: ML_CODE_PACKAGE }),
     );
     const version = saved.version;
     promoteV2Paper(modelsDir, version);

@@ -1,7 +1,7 @@
 // Reader child of the SIGKILL scenario: checks in a tight loop that every pointer file names a
 // complete, sha256-valid version (as the trading bot would load it). On SIGTERM it prints one
 // `SUMMARY {json}` line: checks done, versions seen, and every violation observed.
-import { POINTER_NAMES, readPointer, verifyVersion } from "@mlq/ml";
+import { POINTER_NAMES, readPointer, verifyVersion } from "@mlq/registry";
 
 const [modelsDir] = process.argv.slice(2);
 if (!modelsDir) throw new Error("usage: pointer-reader.mjs <modelsDir>");

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { abStatus, formatStatus, runAbEvaluation, type AbAction, type AbSummary } from "@mlq/ab";
-import { registryArmResolver } from "@mlq/ml";
+import { registryArmResolver } from "@mlq/registry";
 import { UsageError } from "../errors.js";
 import { cliConfig, stderrLogger, withDb } from "../context.js";
 import { fmt, printJson, printTable } from "../output.js";

@@ -1,7 +1,9 @@
 // Thin binding over ml-xgboost's emscripten module (XGBoost 0.7x in WebAssembly).
 // The package's own wrapper copies matrices onto a 5 MiB wasm stack and predicts
 // through per-row JS arrays; this binding puts matrices on the wasm heap (_malloc)
-// and calls the exported C functions directly.
+// and calls the exported C functions directly. Model bytes are XGBoost's own binary
+// format (what XGBoosterSaveModel writes). Any wasm failure becomes MlqError
+// "XGBOOST_WASM" naming the operation, and that instance is discarded.
 //
 // `loadXgbModule` and `createXgbBinding` are SELF-CONTAINED on purpose: the worker
 // pool ships their source text (`fn.toString()`) into an `eval` worker thread, so

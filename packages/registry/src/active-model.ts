@@ -1,23 +1,15 @@
-// Which model the bot trades: the `ab_active_model` row (source of truth) and its mirror
-// `<modelsDir>/active_model.json`, which the bot reads. A swap commits the row first and
-// writes the file second; `reconcileActiveModelFile` repairs the file after a crash between.
+// Which model the bot trades: the `ab_active_model` row (source of truth; this package owns
+// the table) and its mirror `<modelsDir>/active_model.json`, which the bot reads. A swap
+// commits the row first (`writeActiveState`, inside the caller's transaction) and writes the
+// file second (`writeActiveModel`); `reconcileActiveModelFile` repairs the file after a crash
+// between.
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { ensureDir, errorMessage, ModelIntegrityError, writeFileAtomic, type Logger } from "@mlq/core";
-import type { Connection } from "@mlq/db";
-import { ARM_A, isArmLabel, type ArmLabel } from "./split-arms.js";
+import { abActiveModel, type Connection } from "@mlq/db";
+import { ARM_A, ARM_B, isArmLabel, type ArmLabel } from "./pointers.js";
 
 export const ACTIVE_MODEL_FILE = "active_model.json";
-
-/** A model version as the registry names it. */
-export interface ArmModel {
-  readonly version: string;
-  readonly versionDir: string;
-  readonly manifestSha256: string;
-}
-
-/** Resolves a registry pointer; throws ModelIntegrityError / InputDataError when missing or corrupt. */
-export type ResolveArmModel = (arm: ArmLabel) => ArmModel;
 
 /** The `ab_active_model` row (id = 1). */
 export interface ActiveModelState {
@@ -56,7 +48,7 @@ export function readActiveState(conn: Connection): ActiveModelState | null {
   if (!row) return null;
   const arm = row["active_arm"];
   if (!isArmLabel(arm))
-    throw new ModelIntegrityError(`ab_active_model.active_arm is ${JSON.stringify(arm)} in ${conn.path}, expected ${ARM_A} or v2_paper`, { context: { path: conn.path } });
+    throw new ModelIntegrityError(`ab_active_model.active_arm is ${JSON.stringify(arm)} in ${conn.path}, expected ${ARM_A} or ${ARM_B}`, { context: { path: conn.path } });
   const prev = row["previous_arm"];
   return {
     activeArm: arm,
@@ -92,6 +84,22 @@ export function readActiveModel(modelsDir: string): ActiveModelFile | null {
   };
 }
 
+/** Upserts the row (id = 1). Call inside the transaction that records why the model changed. */
+export function writeActiveState(conn: Connection, state: ActiveModelState): void {
+  const row = {
+    activeArm: state.activeArm,
+    versionDir: state.versionDir,
+    manifestSha256: state.manifestSha256,
+    swappedAt: state.swappedAt,
+    swapRunId: state.swapRunId,
+    previousArm: state.previousArm,
+    previousVersionDir: state.previousVersionDir,
+    previousManifestSha256: state.previousManifestSha256,
+  };
+  conn.db.insert(abActiveModel).values({ ...row, id: 1 }).onConflictDoUpdate({ target: abActiveModel.id, set: row }).run();
+}
+
+/** What active_model.json should say for a row. */
 export function activeFileFromState(state: ActiveModelState): ActiveModelFile {
   return {
     arm: state.activeArm,
@@ -103,6 +111,7 @@ export function activeFileFromState(state: ActiveModelState): ActiveModelFile {
   };
 }
 
+/** Writes active_model.json atomically (temp file, fsync, rename). */
 export function writeActiveModel(modelsDir: string, file: ActiveModelFile): void {
   ensureDir(modelsDir);
   const body = {

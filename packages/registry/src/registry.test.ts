@@ -11,6 +11,7 @@ import {
   pointerPath,
   promoteV2Paper,
   readPointer,
+  registryArmResolver,
   removeStaleTempDirs,
   saveModelSet,
   setPointer,
@@ -53,7 +54,7 @@ describe("saveModelSet", () => {
       format: "mlq-model-set/1",
       version: "41",
       created_at: "2026-11-02T13:00:00.000Z",
-      code_version: { package: "@mlq/ml", package_version: "0.1.0", git_sha: "abc123" },
+      code_version: { package: "@mlq/registry", package_version: "0.1.0", git_sha: "abc123" },
       feature_names: manifestInput.featureNames,
       row_counts: { train: 700, test: 250 },
       slippage_mult: 1.8,
@@ -65,9 +66,9 @@ describe("saveModelSet", () => {
 
   it("writes further manifest keys through in snake_case without letting them replace the registry's fields", () => {
     const manifest = { ...manifestInput, runId: 9, labelNames: ["direction"], codeVersion: "1.4.0+deploy", version: "forged", models: {} };
-    const saved = saveModelSet(dir, "x9", { models: fakeModels(1), manifest }, { gitSha: null });
+    const saved = saveModelSet(dir, "x9", { models: fakeModels(1), manifest }, { gitSha: null, codePackage: { name: "@mlq/ml", version: "2.3.4" } });
     expect(saved.manifest).toMatchObject({ run_id: 9, label_names: ["direction"], version: "x9" });
-    expect(saved.manifest.code_version).toEqual({ package: "@mlq/ml", package_version: "0.1.0", git_sha: null, label: "1.4.0+deploy" });
+    expect(saved.manifest.code_version).toEqual({ package: "@mlq/ml", package_version: "2.3.4", git_sha: null, label: "1.4.0+deploy" });
     expect(Object.keys(saved.manifest.models)).toEqual(FIVE_NAMES);
     expect(verifyVersion(dir, "x9").manifest).toEqual(saved.manifest);
   });
@@ -212,6 +213,26 @@ describe("pointers", () => {
     setPointer(dir, "v1_backtest", "a");
     writeFileSync(pointerPath(dir, "v1_backtest"), "{");
     expect(() => readPointer(dir, "v1_backtest")).toThrow(`pointer ${pointerPath(dir, "v1_backtest")} is not valid JSON`);
+  });
+});
+
+describe("registryArmResolver", () => {
+  it("resolves each arm to the version its pointer names, after verifying it", () => {
+    const a = save("a", 1);
+    const b = save("b", 2);
+    setPointer(dir, "v1_backtest", "a");
+    promoteV2Paper(dir, "b");
+    const resolve = registryArmResolver(dir);
+    expect(resolve("v1_backtest")).toEqual({ version: "a", versionDir: join(dir, "a"), manifestSha256: a.manifestSha256 });
+    expect(resolve("v2_paper")).toEqual({ version: "b", versionDir: join(dir, "b"), manifestSha256: b.manifestSha256 });
+
+    truncateSync(join(dir, "b", "risk.xgb"), 3);
+    expect(() => resolve("v2_paper")).toThrow(`model file ${join(dir, "b", "risk.xgb")} has 3 bytes`);
+  });
+
+  it("names the missing pointer and the models dir", () => {
+    expect(() => registryArmResolver(dir)("v2_paper")).toThrow(ModelIntegrityError);
+    expect(() => registryArmResolver(dir)("v2_paper")).toThrow(`no v2_paper model pointer in ${dir} (run a retrain first)`);
   });
 });
 

@@ -10,6 +10,26 @@ import { POINTERS_DIR, verifyVersion } from "./version-store.js";
 export const POINTER_NAMES = ["v2_paper", "v2_paper_prev", "v1_backtest"] as const;
 export type PointerName = (typeof POINTER_NAMES)[number];
 
+/** Arm A of the A/B: the baseline pointer (a trade's `model_arm` and the active model name it). */
+export const ARM_A = "v1_backtest" satisfies PointerName;
+/** Arm B of the A/B: the paper (challenger) pointer. */
+export const ARM_B = "v2_paper" satisfies PointerName;
+export type ArmLabel = typeof ARM_A | typeof ARM_B;
+
+export function isArmLabel(x: unknown): x is ArmLabel {
+  return x === ARM_A || x === ARM_B;
+}
+
+/** A model version as an arm's pointer names it, verified complete. */
+export interface ArmModel {
+  readonly version: string;
+  readonly versionDir: string;
+  readonly manifestSha256: string;
+}
+
+/** Resolves an arm to its model; throws ModelIntegrityError / InputDataError when missing or corrupt. */
+export type ResolveArmModel = (arm: ArmLabel) => ArmModel;
+
 export interface Pointer {
   version: string;
   /** Absolute path of the version directory, for readers outside mlq. */
@@ -85,6 +105,16 @@ export function ensureV1Backtest(modelsDir: string, version: string, options: Po
   if (readPointer(modelsDir, "v1_backtest")) return false;
   setPointer(modelsDir, "v1_backtest", version, options);
   return true;
+}
+
+/** Resolves an arm to the version its pointer names, verifying every file's sha256 first. */
+export function registryArmResolver(modelsDir: string): ResolveArmModel {
+  return (arm) => {
+    const pointer = readPointer(modelsDir, arm);
+    if (!pointer) throw new ModelIntegrityError(`no ${arm} model pointer in ${modelsDir} (run a retrain first)`, { context: { modelsDir, arm } });
+    verifyVersion(modelsDir, pointer.version, pointer.manifestSha256);
+    return { version: pointer.version, versionDir: pointer.versionDir, manifestSha256: pointer.manifestSha256 };
+  };
 }
 
 function writePointer(modelsDir: string, name: PointerName, pointer: Pointer): void {

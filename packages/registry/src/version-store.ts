@@ -16,7 +16,6 @@ import {
   writeSync,
 } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { InputDataError, ModelIntegrityError, OutputError, ensureDir, fsyncDir, sha256 } from "@mlq/core";
 import {
@@ -40,11 +39,17 @@ export interface ModelFile {
   objective?: string;
 }
 
+/** The package whose code trained a set: manifest `code_version.package` / `package_version`. */
+export interface CodePackage {
+  readonly name: string;
+  readonly version: string;
+}
+
 export interface SaveModelSetOptions {
   /** Commit of the code that trained the set, when the deployment knows it. */
   gitSha?: string | null;
-  /** Defaults to @mlq/ml's package.json version. */
-  packageVersion?: string;
+  /** The trainer (the retrain passes @mlq/ml's); defaults to @mlq/registry's own name and version. */
+  codePackage?: CodePackage;
   now?: () => Date;
 }
 
@@ -119,14 +124,15 @@ export function saveModelSet(
     }
     const { featureNames, params, dataWindow, rowCounts, metrics, slippageMult, embargoHours, codeVersion, ...rest } = set.manifest;
     const extras = Object.fromEntries(Object.entries(rest).map(([key, value]) => [snakeCase(key), value]));
+    const code = options.codePackage ?? ownCodePackage();
     const manifest: ModelSetManifest = {
       ...extras,
       format: MANIFEST_FORMAT,
       version,
       created_at: (options.now?.() ?? new Date()).toISOString(),
       code_version: {
-        package: "@mlq/ml",
-        package_version: options.packageVersion ?? ownPackageVersion(),
+        package: code.name,
+        package_version: code.version,
         git_sha: options.gitSha ?? null,
         ...(codeVersion ? { label: codeVersion } : {}),
       },
@@ -294,17 +300,20 @@ function writeFileDurable(path: string, data: string | Uint8Array): void {
   }
 }
 
-let cachedPackageVersion: string | undefined;
-
-function ownPackageVersion(): string {
-  if (cachedPackageVersion === undefined) {
-    try {
-      // Two levels up from both src/registry and dist/registry.
-      const pkg = createRequire(import.meta.url)("../../package.json") as { version?: unknown };
-      cachedPackageVersion = typeof pkg.version === "string" ? pkg.version : "unknown";
-    } catch {
-      cachedPackageVersion = "unknown";
-    }
+/** The `version` of the package.json at `url`, "unknown" when it cannot be read. */
+export function packageVersionAt(url: URL): string {
+  try {
+    const pkg = JSON.parse(readFileSync(url, "utf8")) as { version?: unknown };
+    return typeof pkg.version === "string" ? pkg.version : "unknown";
+  } catch {
+    return "unknown";
   }
-  return cachedPackageVersion;
+}
+
+let cachedCodePackage: CodePackage | undefined;
+
+function ownCodePackage(): CodePackage {
+  // One level up from both src/ and dist/.
+  cachedCodePackage ??= { name: "@mlq/registry", version: packageVersionAt(new URL("../package.json", import.meta.url)) };
+  return cachedCodePackage;
 }

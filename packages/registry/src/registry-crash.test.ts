@@ -1,8 +1,8 @@
 // Fault test: a child process saving and promoting versions in a loop is SIGKILLed at
 // random moments; afterwards every pointer must still name a complete, sha256-valid version.
 // The child runs plain JS: beforeAll transpiles @mlq/core and this registry into a temp
-// dir with TypeScript's transpileModule, so the test needs no prior build and does not
-// depend on the rest of packages/ml compiling.
+// dir with TypeScript's transpileModule, so the test needs no prior build. The child imports
+// version-store.js and pointers.js directly (active-model.js would need @mlq/db).
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POINTER_NAMES, listVersions, loadModelSet, readPointer, verifyVersion } from "./index.js";
 
 const registrySrc = fileURLToPath(new URL(".", import.meta.url));
-const coreSrc = resolve(registrySrc, "../../../core/src");
+const coreSrc = resolve(registrySrc, "../../core/src");
 let buildDir: string;
 let modelsDir: string;
 
@@ -32,7 +32,8 @@ function transpileDir(from: string, to: string, rewrite: (code: string) => strin
 
 const CHILD = `
 import { randomBytes } from "node:crypto";
-import { ensureV1Backtest, promoteV2Paper, saveModelSet } from "./registry/index.js";
+import { saveModelSet } from "./registry/version-store.js";
+import { ensureV1Backtest, promoteV2Paper } from "./registry/pointers.js";
 const [dir, prefix] = process.argv.slice(2);
 const names = ["direction", "risk", "price", "momentum", "volatility"];
 const manifest = { featureNames: ["f"], params: {}, dataWindow: {}, rowCounts: { train: 1 }, metrics: {}, slippageMult: 2, embargoHours: 24 };
