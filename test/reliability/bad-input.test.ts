@@ -142,7 +142,7 @@ describe("bad database input", () => {
     else if (before.startsWith("ticks")) expect(after.replaceAll(" -", " 0")).toBe(before.replaceAll(" -", " 0"));
     else expect(after).toBe(before);
     expect(existsSync(join(fx.dir, "bot.db")) || input === "missing DB file").toBe(true);
-    expect(POINTER_NAMES.map((n) => existsSync(pointerPath(modelsDir, n)))).toEqual([false, false, false]);
+    expect(POINTER_NAMES.map((n) => existsSync(pointerPath(modelsDir, n)))).toEqual(POINTER_NAMES.map(() => false));
     record(input, outcome, bytesBefore ? "none (file byte-identical)" : `none (${after})`);
   });
 

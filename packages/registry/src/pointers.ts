@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { ModelIntegrityError, ensureDir, writeFileAtomic } from "@mlq/core";
 import { POINTERS_DIR, verifyVersion } from "./version-store.js";
 
-export const POINTER_NAMES = ["v2_paper", "v2_paper_prev", "v1_backtest"] as const;
+export const POINTER_NAMES = ["candidate", "v2_paper", "v2_paper_prev", "v1_backtest"] as const;
 export type PointerName = (typeof POINTER_NAMES)[number];
 
 /** Arm A of the A/B: the baseline pointer (a trade's `model_arm` and the active model name it). */

@@ -6,3 +6,4 @@ export * from "./ab-test-runs.js";
 export * from "./ab-active-model.js";
 export * from "./calibration-runs.js";
 export * from "./candles.js";
+export * from "./model-roles.js";
