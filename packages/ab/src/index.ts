@@ -16,3 +16,9 @@ export { decideSwap, DEFAULT_SWAP_POLICY, type DecisionArm, type SwapDecision, t
 export { evaluateArms, lastSuccessfulRetrainTsMs, loadClosedTrades, type AbEvaluation, type LoadedTrades } from "./evaluate-arms.js";
 export { runAbEvaluation, type AbAction, type AbDeps, type AbRequest, type AbSummary, type ActiveModelView } from "./run-ab-evaluation.js";
 export { abStatus, formatStatus, type AbRunRecord, type StatusSummary } from "./ab-status.js";
+export { attributeTrades, type AbTrade, type Attribution, type AttributionMethod, type Evaluation } from "./attribute-trades.js";
+export { decidePromotion, DEFAULT_PROMOTION_POLICY, sharpeDifferenceZ, type DecisionCondition, type EvaluationContext, type PromotionDecision, type PromotionPolicy } from "./decide-promotion.js";
+export { obrienFlemingSpent, sequentialBoundaries, type SequentialBoundary, type SpendingFunction } from "./sequential/alpha-spending.js";
+export { expectedTradesAtExpiry, informationFraction, sequentialLook, type LookInput, type LookResult } from "./sequential/sequential-look.js";
+export { allocateChallengerAlpha, type AlphaAllocation, type AlphaGrant } from "./sequential/alpha-allocation.js";
+export { cusumArl, cusumThresholdForArl, decayAllowance, decayThreshold, detectDecay, type DecayPolicy, type DecayState } from "./monitor/decay-detector.js";

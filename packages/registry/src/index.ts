@@ -62,14 +62,18 @@ export {
   EMPTY_ROLES,
   applyRoleEvent,
   evaluationStartMs,
+  holderAt,
   replayRoles,
+  roleTimeline,
   type CandidateHolder,
   type ChallengerHolder,
   type Holder,
   type RoleEvent,
   type RoleEventName,
   type RoleName,
+  type RoleSpan,
   type RoleState,
+  type RoleTimeline,
 } from "./role-history.js";
 export {
   appendRoleEvents,

@@ -160,3 +160,48 @@ export function applyRoleEvent(state: RoleState, e: RoleEvent): RoleState {
 export function replayRoles(events: readonly RoleEvent[]): RoleState {
   return events.reduce(applyRoleEvent, EMPTY_ROLES);
 }
+
+/** Who held a role from `fromMs` until `toMs` (exclusive; Infinity while it still holds it). */
+export interface RoleSpan {
+  readonly version: string;
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+export interface RoleTimeline {
+  readonly champion: readonly RoleSpan[];
+  readonly challenger: readonly RoleSpan[];
+  /** Every version the history names (registered, seeded or swapped in). */
+  readonly known: ReadonlySet<string>;
+}
+
+/** The champion's and the challenger's spans over time, from a replay of the history. */
+export function roleTimeline(events: readonly RoleEvent[]): RoleTimeline {
+  const champion: RoleSpan[] = [];
+  const challenger: RoleSpan[] = [];
+  const known = new Set<string>();
+  let state = EMPTY_ROLES;
+  const track = (spans: RoleSpan[], before: Holder | null, after: Holder | null, tsMs: number) => {
+    if (before?.version === after?.version && before?.sinceMs === after?.sinceMs) return;
+    const open = spans[spans.length - 1];
+    if (before && open && open.toMs === Infinity) spans[spans.length - 1] = { ...open, toMs: tsMs };
+    if (after) spans.push({ version: after.version, fromMs: after.sinceMs, toMs: Infinity });
+  };
+  for (const e of events) {
+    known.add(e.version);
+    const next = applyRoleEvent(state, e);
+    track(champion, state.champion, next.champion, e.tsMs);
+    track(challenger, state.challenger, next.challenger, e.tsMs);
+    state = next;
+  }
+  return { champion, challenger, known };
+}
+
+/** The version holding a role at `tsMs` per the timeline, or null. */
+export function holderAt(spans: readonly RoleSpan[], tsMs: number): string | null {
+  for (let i = spans.length - 1; i >= 0; i--) {
+    const s = spans[i]!;
+    if (s.fromMs <= tsMs && tsMs < s.toMs) return s.version;
+  }
+  return null;
+}
