@@ -3,7 +3,12 @@ import { roleTimeline, type RoleEvent } from "@mlq/registry";
 import { attributeTrades, type AbTrade, type Evaluation } from "./attribute-trades.js";
 
 const H = 3600_000;
-const ev = (tsMs: number, event: RoleEvent["event"], version: string, role: RoleEvent["role"]): RoleEvent => ({ tsMs, event, version, role });
+const ev = (tsMs: number, event: RoleEvent["event"], version: string, role: RoleEvent["role"]): RoleEvent => ({
+  tsMs,
+  event,
+  version,
+  role,
+});
 // 1 is champion from 0; 2 challenges from 10h and is promoted at 20h; 3 challenges from 30h.
 const timeline = roleTimeline([
   ev(0, "register", "1", "champion"),
@@ -15,7 +20,13 @@ const timeline = roleTimeline([
 ]);
 const evaluation: Evaluation = { champion: "2", challenger: "3", startMs: 30 * H, championSinceMs: 20 * H, nowMs: 40 * H };
 let id = 0;
-const trade = (openedH: number, extra: Partial<AbTrade> = {}): AbTrade => ({ id: ++id, openedTsMs: openedH * H, closedTsMs: openedH * H + 600_000, pnlPct: openedH / 100, ...extra });
+const trade = (openedH: number, extra: Partial<AbTrade> = {}): AbTrade => ({
+  id: ++id,
+  openedTsMs: openedH * H,
+  closedTsMs: openedH * H + 600_000,
+  pnlPct: openedH / 100,
+  ...extra,
+});
 
 describe("attributeTrades", () => {
   it("by model_version: exact, inside the evaluation only, unknown versions counted and never attributed", () => {
@@ -41,7 +52,14 @@ describe("attributeTrades", () => {
 
   it("by model_arm: the role's holder at entry time decides, across a challenger change inside the window", () => {
     const ev2: Evaluation = { champion: "1", challenger: "2", startMs: 10 * H, championSinceMs: 0, nowMs: 19 * H };
-    const tl = roleTimeline([ev(0, "register", "1", "champion"), ev(1 * H, "register", "4", "candidate"), ev(2 * H, "take_slot", "4", "challenger"), ev(8 * H, "reject", "4", "none"), ev(9 * H, "register", "2", "candidate"), ev(10 * H, "take_slot", "2", "challenger")]);
+    const tl = roleTimeline([
+      ev(0, "register", "1", "champion"),
+      ev(1 * H, "register", "4", "candidate"),
+      ev(2 * H, "take_slot", "4", "challenger"),
+      ev(8 * H, "reject", "4", "none"),
+      ev(9 * H, "register", "2", "candidate"),
+      ev(10 * H, "take_slot", "2", "challenger"),
+    ]);
     const r = attributeTrades(
       [
         trade(3, { modelArm: "v2_paper" }), // challenger 4 then: outside

@@ -86,7 +86,13 @@ export function attributeTrades(trades: readonly AbTrade[], ev: Evaluation, time
       else if (version === ev.challenger && inEvaluation(t)) push(b, t);
       else outside++;
     }
-    return { method, a, b, counts: { unknownVersion, unknownVersions: [...unknown].sort(), outside, untaggedLeftOut, unknownArm }, temporalA: null };
+    return {
+      method,
+      a,
+      b,
+      counts: { unknownVersion, unknownVersions: [...unknown].sort(), outside, untaggedLeftOut, unknownArm },
+      temporalA: null,
+    };
   }
 
   // Untagged: B = opened since the evaluation began; A = the same length of time before it,
@@ -98,5 +104,11 @@ export function attributeTrades(trades: readonly AbTrade[], ev: Evaluation, time
     else if (t.openedTsMs >= aFrom && t.openedTsMs < ev.startMs) push(a, t);
     else outside++;
   }
-  return { method, a, b, counts: { unknownVersion: 0, unknownVersions: [], outside, untaggedLeftOut: 0, unknownArm }, temporalA: { fromMs: aFrom, toMs: ev.startMs } };
+  return {
+    method,
+    a,
+    b,
+    counts: { unknownVersion: 0, unknownVersions: [], outside, untaggedLeftOut: 0, unknownArm },
+    temporalA: { fromMs: aFrom, toMs: ev.startMs },
+  };
 }

@@ -74,13 +74,34 @@ export function decidePromotion(a: DecisionArm, b: DecisionArm, policy: Promotio
   const ready = a.trades >= min && b.trades >= min;
 
   const sharpeOk = a.sharpe !== null && b.sharpe !== null && b.sharpe >= a.sharpe;
-  add("sharpe_b_ge_a", b.sharpe, a.sharpe, sharpeOk, a.sharpe === null || b.sharpe === null ? "Sharpe undefined (zero variance)" : `Sharpe B ${fmt(b.sharpe)} ${sharpeOk ? "≥" : "<"} A ${fmt(a.sharpe)}`);
+  add(
+    "sharpe_b_ge_a",
+    b.sharpe,
+    a.sharpe,
+    sharpeOk,
+    a.sharpe === null || b.sharpe === null
+      ? "Sharpe undefined (zero variance)"
+      : `Sharpe B ${fmt(b.sharpe)} ${sharpeOk ? "≥" : "<"} A ${fmt(a.sharpe)}`,
+  );
   const expOk = b.expectancy !== null && b.expectancy > 0;
-  add("expectancy_b_positive", b.expectancy, 0, expOk, b.expectancy === null ? "expectancy B undefined" : `expectancy B ${fmt(b.expectancy)}% ${expOk ? ">" : "≤"} 0`);
+  add(
+    "expectancy_b_positive",
+    b.expectancy,
+    0,
+    expOk,
+    b.expectancy === null ? "expectancy B undefined" : `expectancy B ${fmt(b.expectancy)}% ${expOk ? ">" : "≤"} 0`,
+  );
 
   const z = sharpeDifferenceZ(a, b);
   const look = ready
-    ? sequentialLook({ tradesA: a.trades, tradesB: b.trades, nMaxPerArm: ctx.nMaxPerArm, previousFractions: ctx.previousFractions, alpha: ctx.alpha, expired: ctx.expired })
+    ? sequentialLook({
+        tradesA: a.trades,
+        tradesB: b.trades,
+        nMaxPerArm: ctx.nMaxPerArm,
+        previousFractions: ctx.previousFractions,
+        alpha: ctx.alpha,
+        expired: ctx.expired,
+      })
     : null;
   const boundary = look ? (Number.isFinite(look.boundary) ? look.boundary : null) : null;
   const crossed = z !== null && look !== null && z >= look.boundary;
@@ -97,7 +118,15 @@ export function decidePromotion(a: DecisionArm, b: DecisionArm, policy: Promotio
   const shadowP = ctx.shadowWorseP ?? null;
   if (ctx.shadowWorseP !== undefined) {
     const shadowOk = shadowP === null || shadowP >= policy.shadowWorseP;
-    add("shadow_not_worse", shadowP, policy.shadowWorseP, shadowOk, shadowP === null ? "shadow evaluation: no result" : `shadow p(B worse) ${fmt(shadowP)} ${shadowOk ? "≥" : "<"} ${policy.shadowWorseP}`);
+    add(
+      "shadow_not_worse",
+      shadowP,
+      policy.shadowWorseP,
+      shadowOk,
+      shadowP === null
+        ? "shadow evaluation: no result"
+        : `shadow p(B worse) ${fmt(shadowP)} ${shadowOk ? "≥" : "<"} ${policy.shadowWorseP}`,
+    );
   }
 
   const swapRecommended = ready && conditions.every((c) => c.passed);

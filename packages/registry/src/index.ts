@@ -81,6 +81,9 @@ export {
   currentRoles,
   endChallenger,
   fillEvaluationSlot,
+  listVersionRoles,
+  rejectVersion,
+  setPinned,
   readRoleEvents,
   recordChampionChange,
   registerVersion,
@@ -90,4 +93,5 @@ export {
   type RegisterOptions,
   type SlotOutcome,
   type StoredRoleEvent,
+  type VersionRoleView,
 } from "./role-store.js";

@@ -3,7 +3,19 @@
 // contradicts itself is reported rather than silently believed.
 import { InputDataError } from "@mlq/core";
 
-export const ROLE_EVENTS = ["seed", "register", "take_slot", "skip", "promote", "force_swap", "reject", "expire", "rollback", "pin", "unpin"] as const;
+export const ROLE_EVENTS = [
+  "seed",
+  "register",
+  "take_slot",
+  "skip",
+  "promote",
+  "force_swap",
+  "reject",
+  "expire",
+  "rollback",
+  "pin",
+  "unpin",
+] as const;
 export type RoleEventName = (typeof ROLE_EVENTS)[number];
 export const ROLES = ["candidate", "challenger", "champion", "previous_champion", "v1_backtest", "none"] as const;
 export type RoleName = (typeof ROLES)[number];
@@ -72,7 +84,10 @@ export function evaluationStartMs(state: RoleState): number | null {
 /** Applies one event; throws InputDataError naming the event when it contradicts the state. */
 export function applyRoleEvent(state: RoleState, e: RoleEvent): RoleState {
   const bad = (why: string) =>
-    new InputDataError(`role history event${e.id === undefined ? "" : ` #${e.id}`} (${e.event} ${e.version}) contradicts the roles: ${why}`, { context: { event: e } });
+    new InputDataError(
+      `role history event${e.id === undefined ? "" : ` #${e.id}`} (${e.event} ${e.version}) contradicts the roles: ${why}`,
+      { context: { event: e } },
+    );
   const since = (version: string): Holder => ({ version, sinceMs: e.tsMs });
   const withoutCandidate = state.candidates.filter((c) => c.version !== e.version);
   switch (e.event) {
@@ -83,16 +98,27 @@ export function applyRoleEvent(state: RoleState, e: RoleEvent): RoleState {
         case "previous_champion":
           return { ...state, previousChampion: since(e.version) };
         case "challenger":
-          return { ...state, challenger: { ...since(e.version), alpha: e.alpha ?? null }, grants: e.alpha ? [...state.grants, { tsMs: e.tsMs, alpha: e.alpha }] : state.grants };
+          return {
+            ...state,
+            challenger: { ...since(e.version), alpha: e.alpha ?? null },
+            grants: e.alpha ? [...state.grants, { tsMs: e.tsMs, alpha: e.alpha }] : state.grants,
+          };
         case "v1_backtest":
           return { ...state, v1Backtest: since(e.version) };
         case "candidate":
-          return { ...state, candidates: [...withoutCandidate, { ...since(e.version), trigger: e.trigger ?? null, runId: e.runId ?? null }] };
+          return {
+            ...state,
+            candidates: [...withoutCandidate, { ...since(e.version), trigger: e.trigger ?? null, runId: e.runId ?? null }],
+          };
         default:
           throw bad(`a seed cannot give the role ${e.role}`);
       }
     case "register":
-      if (state.candidates.some((c) => c.version === e.version) || state.challenger?.version === e.version || state.champion?.version === e.version)
+      if (
+        state.candidates.some((c) => c.version === e.version) ||
+        state.challenger?.version === e.version ||
+        state.champion?.version === e.version
+      )
         throw bad("the version is already registered");
       if (e.role === "champion") {
         // The first version has nothing to be compared with: it is champion and baseline at once.

@@ -7,7 +7,20 @@ import { openMigrated, type Connection } from "@mlq/db";
 import { readActiveModel, readActiveState, writeActiveState } from "./active-model.js";
 import { pointerPath, readPointer, setPointer } from "./pointers.js";
 import { fakeModels, manifestInput } from "./registry.test-util.js";
-import { appendRoleEvents, currentRoles, endChallenger, fillEvaluationSlot, readRoleEvents, recordChampionChange, registerVersion, seedRoleHistory, syncRoleFiles } from "./role-store.js";
+import {
+  appendRoleEvents,
+  currentRoles,
+  endChallenger,
+  fillEvaluationSlot,
+  listVersionRoles,
+  readRoleEvents,
+  recordChampionChange,
+  registerVersion,
+  rejectVersion,
+  seedRoleHistory,
+  setPinned,
+  syncRoleFiles,
+} from "./role-store.js";
 import { saveModelSet, verifyVersion } from "./version-store.js";
 
 let dir: string;
@@ -26,7 +39,8 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const register = (version: string, nowMs: number) => registerVersion(conn, modelsDir, { version, runId: Number(version), trigger: "scheduled", nowMs });
+const register = (version: string, nowMs: number) =>
+  registerVersion(conn, modelsDir, { version, runId: Number(version), trigger: "scheduled", nowMs });
 
 describe("the role store", () => {
   it("makes the first version champion and baseline, with ab_active_model and active_model.json to match", () => {
@@ -50,7 +64,13 @@ describe("the role store", () => {
     syncRoleFiles(conn, modelsDir, logger());
     expect(readPointer(modelsDir, "v2_paper")?.version).toBe("3");
     expect(existsSync(pointerPath(modelsDir, "candidate"))).toBe(false);
-    expect(readRoleEvents(conn).map((e) => `${e.event}:${e.version}`)).toEqual(["register:1", "register:2", "register:3", "skip:2", "take_slot:3"]);
+    expect(readRoleEvents(conn).map((e) => `${e.event}:${e.version}`)).toEqual([
+      "register:1",
+      "register:2",
+      "register:3",
+      "skip:2",
+      "take_slot:3",
+    ]);
     // a held slot stays held
     register("4", 5000);
     expect(fillEvaluationSlot(conn, { nowMs: 6000, allocate: () => 0.05 }).took).toBeNull();
@@ -65,7 +85,19 @@ describe("the role store", () => {
     register("1", 1000);
     register("2", 2000);
     fillEvaluationSlot(conn, { nowMs: 3000, allocate: () => 0.05 });
-    conn.sqlite.transaction(() => recordChampionChange(conn, modelsDir, { tsMs: 4000, event: "promote", version: "2", role: "champion", previousVersion: "1", runId: 5, reason: "won" })).immediate();
+    conn.sqlite
+      .transaction(() =>
+        recordChampionChange(conn, modelsDir, {
+          tsMs: 4000,
+          event: "promote",
+          version: "2",
+          role: "champion",
+          previousVersion: "1",
+          runId: 5,
+          reason: "won",
+        }),
+      )
+      .immediate();
     const active = readActiveState(conn)!;
     expect(active).toMatchObject({ activeArm: "v2_paper", swapRunId: 5, previousArm: "v1_backtest" });
     expect(active.previousVersionDir).toBe(verifyVersion(modelsDir, "1").versionDir);
@@ -77,7 +109,12 @@ describe("the role store", () => {
     register("1", 1000);
     register("2", 2000);
     const before = readRoleEvents(conn).length;
-    expect(() => appendRoleEvents(conn, [{ tsMs: 3000, event: "take_slot", version: "2", role: "challenger" }, { tsMs: 3000, event: "promote", version: "3", role: "champion" }])).toThrow(InputDataError);
+    expect(() =>
+      appendRoleEvents(conn, [
+        { tsMs: 3000, event: "take_slot", version: "2", role: "challenger" },
+        { tsMs: 3000, event: "promote", version: "3", role: "champion" },
+      ]),
+    ).toThrow(InputDataError);
     expect(readRoleEvents(conn)).toHaveLength(before);
     expect(currentRoles(conn).challenger).toBeNull();
   });
@@ -116,5 +153,53 @@ describe("the role store", () => {
     seedRoleHistory(conn, modelsDir, { nowMs: 6000, alpha: 0.05 });
     expect(readRoleEvents(conn)).toHaveLength(n);
     expect(JSON.parse(readFileSync(pointerPath(modelsDir, "v2_paper"), "utf8")).version).toBe("3");
+  });
+});
+
+describe("operator actions", () => {
+  it("rejects the challenger, skips a waiting candidate, refuses anything else with a clear error", () => {
+    register("1", 1000);
+    register("2", 2000);
+    fillEvaluationSlot(conn, { nowMs: 3000, allocate: () => 0.05 });
+    register("3", 4000);
+    expect(rejectVersion(conn, { version: "3", nowMs: 5000, reason: "bad data day" }).candidates).toEqual([]);
+    expect(rejectVersion(conn, { version: "2", nowMs: 6000, reason: "looks off" }).challenger).toBeNull();
+    expect(() => rejectVersion(conn, { version: "1", nowMs: 7000, reason: "x" })).toThrow(
+      "version 1 is neither the challenger nor a waiting candidate",
+    );
+    expect(
+      readRoleEvents(conn)
+        .slice(-2)
+        .map((e) => [e.event, e.trigger, e.reason]),
+    ).toEqual([
+      ["skip", "operator", "operator: bad data day"],
+      ["reject", "operator", "operator: looks off"],
+    ]);
+  });
+
+  it("pins and unpins only the champion, once each", () => {
+    register("1", 1000);
+    register("2", 2000);
+    expect(() => setPinned(conn, { version: "2", pinned: true, nowMs: 3000, reason: "x" })).toThrow(
+      "version 2 is not the champion (the champion is 1)",
+    );
+    expect(setPinned(conn, { version: "1", pinned: true, nowMs: 3000, reason: "holiday" }).pinned).toBe(true);
+    setPinned(conn, { version: "1", pinned: true, nowMs: 3500, reason: "again" });
+    expect(setPinned(conn, { version: "1", pinned: false, nowMs: 4000, reason: "back" }).pinned).toBe(false);
+    expect(readRoleEvents(conn).filter((e) => e.event === "pin" || e.event === "unpin")).toHaveLength(2);
+  });
+
+  it("lists every version with its roles, newest first", () => {
+    register("1", 1000);
+    register("2", 2000);
+    fillEvaluationSlot(conn, { nowMs: 3000, allocate: () => 0.05 });
+    register("3", 4000);
+    const list = listVersionRoles(conn, modelsDir);
+    expect(list.map((v) => [v.version, v.roles])).toEqual([
+      ["4", []],
+      ["3", ["candidate"]],
+      ["2", ["challenger"]],
+      ["1", ["champion", "v1_backtest"]],
+    ]);
   });
 });

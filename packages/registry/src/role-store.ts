@@ -6,12 +6,22 @@
 // after a crash in between, as `reconcileActiveModelFile` does for the champion.
 import { existsSync, unlinkSync } from "node:fs";
 import { basename } from "node:path";
-import { isoUtc, type Logger } from "@mlq/core";
+import { InputDataError, isoUtc, type Logger } from "@mlq/core";
 import { modelRoleEvents, tableExists, writeTx, type Connection } from "@mlq/db";
 import { readActiveState, reconcileActiveModelFile, writeActiveState, type ActiveModelState } from "./active-model.js";
 import { ARM_A, ARM_B, pointerPath, readPointer, setPointer } from "./pointers.js";
-import { applyRoleEvent, EMPTY_ROLES, replayRoles, ROLE_EVENTS, ROLES, type RoleEvent, type RoleEventName, type RoleName, type RoleState } from "./role-history.js";
-import { verifyVersion } from "./version-store.js";
+import {
+  applyRoleEvent,
+  EMPTY_ROLES,
+  replayRoles,
+  ROLE_EVENTS,
+  ROLES,
+  type RoleEvent,
+  type RoleEventName,
+  type RoleName,
+  type RoleState,
+} from "./role-history.js";
+import { listVersions, verifyVersion } from "./version-store.js";
 
 export interface StoredRoleEvent extends RoleEvent {
   readonly id: number;
@@ -22,7 +32,9 @@ export interface StoredRoleEvent extends RoleEvent {
 export function readRoleEvents(conn: Connection): StoredRoleEvent[] {
   if (!tableExists(conn.sqlite, "model_role_events")) return [];
   const rows = conn.sqlite
-    .prepare("SELECT id, ts_ms, ts_iso, event, version, role, previous_version, run_id, trigger, reason, alpha, details FROM model_role_events ORDER BY id")
+    .prepare(
+      "SELECT id, ts_ms, ts_iso, event, version, role, previous_version, run_id, trigger, reason, alpha, details FROM model_role_events ORDER BY id",
+    )
     .all() as Record<string, unknown>[];
   return rows.map((r) => ({
     id: r["id"] as number,
@@ -153,18 +165,45 @@ export function fillEvaluationSlot(conn: Connection, opts: { nowMs: number; allo
     const older = state.candidates.slice(0, -1);
     const alpha = opts.allocate(state);
     const after = appendRoleEvents(conn, [
-      ...older.map((c): NewRoleEvent => ({ tsMs: opts.nowMs, event: "skip", version: c.version, role: "none", reason: `superseded by the newer candidate ${newest.version}` })),
-      { tsMs: opts.nowMs, event: "take_slot", version: newest.version, role: "challenger", previousVersion: null, alpha, reason: `evaluation slot free; α_k ${alpha}` },
+      ...older.map((c): NewRoleEvent => ({
+        tsMs: opts.nowMs,
+        event: "skip",
+        version: c.version,
+        role: "none",
+        reason: `superseded by the newer candidate ${newest.version}`,
+      })),
+      {
+        tsMs: opts.nowMs,
+        event: "take_slot",
+        version: newest.version,
+        role: "challenger",
+        previousVersion: null,
+        alpha,
+        reason: `evaluation slot free; α_k ${alpha}`,
+      },
     ]);
     return { took: newest.version, skipped: older.map((c) => c.version), alpha, state: after };
   });
 }
 
 /** Ends the current challenger's evaluation without a promotion (reject or expire). */
-export function endChallenger(conn: Connection, opts: { event: "reject" | "expire"; nowMs: number; runId: number | null; reason: string; trigger: string }): RoleState {
+export function endChallenger(
+  conn: Connection,
+  opts: { event: "reject" | "expire"; nowMs: number; runId: number | null; reason: string; trigger: string },
+): RoleState {
   const challenger = currentRoles(conn).challenger;
   if (!challenger) return currentRoles(conn);
-  return appendRoleEvents(conn, [{ tsMs: opts.nowMs, event: opts.event, version: challenger.version, role: "none", runId: opts.runId, reason: opts.reason, trigger: opts.trigger }]);
+  return appendRoleEvents(conn, [
+    {
+      tsMs: opts.nowMs,
+      event: opts.event,
+      version: challenger.version,
+      role: "none",
+      runId: opts.runId,
+      reason: opts.reason,
+      trigger: opts.trigger,
+    },
+  ]);
 }
 
 /**
@@ -178,7 +217,11 @@ export function seedRoleHistory(conn: Connection, modelsDir: string, opts: { now
     const v1 = readPointer(modelsDir, "v1_backtest");
     const v2 = readPointer(modelsDir, "v2_paper");
     const active = readActiveState(conn);
-    const champion = active?.versionDir ? basename(active.versionDir) : active?.activeArm === ARM_B ? (v2?.version ?? null) : (v1?.version ?? null);
+    const champion = active?.versionDir
+      ? basename(active.versionDir)
+      : active?.activeArm === ARM_B
+        ? (v2?.version ?? null)
+        : (v1?.version ?? null);
     const previous = active?.previousVersionDir ? basename(active.previousVersionDir) : null;
     const seed = (role: RoleName, version: string, alpha: number | null = null): NewRoleEvent => ({
       tsMs: opts.nowMs,
@@ -234,8 +277,6 @@ export function syncRoleFiles(conn: Connection, modelsDir: string, logger: Logge
   return changed;
 }
 
-
-
 function asEvent(x: unknown): RoleEventName {
   if ((ROLE_EVENTS as readonly unknown[]).includes(x)) return x as RoleEventName;
   throw new Error(`model_role_events.event is ${JSON.stringify(x)}`);
@@ -244,4 +285,91 @@ function asEvent(x: unknown): RoleEventName {
 function asRole(x: unknown): RoleName {
   if ((ROLES as readonly unknown[]).includes(x)) return x as RoleName;
   throw new Error(`model_role_events.role is ${JSON.stringify(x)}`);
+}
+
+/**
+ * An operator ends an evaluation or a wait: the challenger is rejected, a waiting candidate is
+ * skipped. InputDataError when the version holds neither role.
+ */
+export function rejectVersion(conn: Connection, opts: { version: string; nowMs: number; reason: string }): RoleState {
+  return writeTx(conn, () => {
+    const state = currentRoles(conn);
+    const reason = `operator: ${opts.reason}`;
+    if (state.challenger?.version === opts.version)
+      return appendRoleEvents(conn, [
+        { tsMs: opts.nowMs, event: "reject", version: opts.version, role: "none", trigger: "operator", reason },
+      ]);
+    if (state.candidates.some((c) => c.version === opts.version))
+      return appendRoleEvents(conn, [
+        { tsMs: opts.nowMs, event: "skip", version: opts.version, role: "none", trigger: "operator", reason },
+      ]);
+    throw new InputDataError(
+      `version ${opts.version} is neither the challenger nor a waiting candidate (challenger: ${state.challenger?.version ?? "none"})`,
+      {
+        context: { version: opts.version },
+      },
+    );
+  });
+}
+
+/** Holds the champion in place (no automatic rollback, no promotion) or releases it. `version` must be the champion. */
+export function setPinned(conn: Connection, opts: { version: string; pinned: boolean; nowMs: number; reason: string }): RoleState {
+  return writeTx(conn, () => {
+    const state = currentRoles(conn);
+    if (state.champion?.version !== opts.version)
+      throw new InputDataError(`version ${opts.version} is not the champion (the champion is ${state.champion?.version ?? "none"})`, {
+        context: { version: opts.version },
+      });
+    if (state.pinned === opts.pinned) return state;
+    return appendRoleEvents(conn, [
+      {
+        tsMs: opts.nowMs,
+        event: opts.pinned ? "pin" : "unpin",
+        version: opts.version,
+        role: "champion",
+        trigger: "operator",
+        reason: opts.reason,
+      },
+    ]);
+  });
+}
+
+export interface VersionRoleView {
+  readonly version: string;
+  readonly versionDir: string;
+  readonly createdAt: string | null;
+  /** The roles it holds now (champion, challenger, candidate, previous_champion, v1_backtest), or [] */
+  readonly roles: RoleName[];
+  /** Since when it holds its main role. */
+  readonly sinceMs: number | null;
+  readonly barred: boolean;
+}
+
+/** Every version in the models dir with the roles it holds, newest first. */
+export function listVersionRoles(conn: Connection, modelsDir: string): VersionRoleView[] {
+  const state = currentRoles(conn);
+  return listVersions(modelsDir)
+    .map((v) => {
+      const roles: RoleName[] = [];
+      let since: number | null = null;
+      const hold = (role: RoleName, h: { version: string; sinceMs: number } | null | undefined) => {
+        if (h?.version !== v.version) return;
+        roles.push(role);
+        since ??= h.sinceMs;
+      };
+      hold("champion", state.champion);
+      hold("challenger", state.challenger);
+      for (const c of state.candidates) hold("candidate", c);
+      hold("previous_champion", state.previousChampion);
+      hold("v1_backtest", state.v1Backtest);
+      return {
+        version: v.version,
+        versionDir: v.versionDir,
+        createdAt: v.createdAt,
+        roles,
+        sinceMs: since,
+        barred: state.barred.includes(v.version),
+      };
+    })
+    .reverse();
 }

@@ -9,6 +9,7 @@ import { registerOps } from "./ops.js";
 import { registerUp } from "./up.js";
 import { registerDemo } from "./demo.js";
 import { registerSmoke } from "./smoke.js";
+import { registerModels } from "./models.js";
 
 export function registerCommands(program: Command): void {
   registerDemoData(program);
@@ -21,4 +22,5 @@ export function registerCommands(program: Command): void {
   registerUp(program);
   registerDemo(program);
   registerSmoke(program);
+  registerModels(program);
 }

@@ -25,7 +25,12 @@ describe("detectDecay", () => {
 
   it("skips non-finite returns", () => {
     const a = detectDecay([1, -1, 2, -2, 0.5], { referenceSharpe: 0.1, decaySharpe: -0.1, threshold: 9, warmupTrades: 2 });
-    const b = detectDecay([1, -1, Number.NaN, 2, -2, Number.POSITIVE_INFINITY, 0.5], { referenceSharpe: 0.1, decaySharpe: -0.1, threshold: 9, warmupTrades: 2 });
+    const b = detectDecay([1, -1, Number.NaN, 2, -2, Number.POSITIVE_INFINITY, 0.5], {
+      referenceSharpe: 0.1,
+      decaySharpe: -0.1,
+      threshold: 9,
+      warmupTrades: 2,
+    });
     expect(b).toEqual(a);
   });
 });
@@ -52,7 +57,7 @@ describe("the decay detector on simulated champions (Student-t ν = 5, 20 trades
     for (let y = 0; y < years; y++) {
       const rs = Array.from({ length: 7300 }, () => draw(0.05));
       // after a rollback the next champion starts a fresh detector
-      for (let start = 0; ; ) {
+      for (let start = 0; ;) {
         const s = detectDecay(rs.slice(start), { ...policy, threshold });
         if (s.alarmAt === null) break;
         alarms++;

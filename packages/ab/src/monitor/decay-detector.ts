@@ -44,7 +44,8 @@ export function decayAllowance(policy: Pick<DecayPolicy, "referenceSharpe" | "de
  * standardizes itself). Deterministic, O(n).
  */
 export function detectDecay(returns: ArrayLike<number>, policy: DecayPolicy): DecayState {
-  if (!(policy.referenceSharpe > policy.decaySharpe)) throw new RangeError(`referenceSharpe (${policy.referenceSharpe}) must exceed decaySharpe (${policy.decaySharpe})`);
+  if (!(policy.referenceSharpe > policy.decaySharpe))
+    throw new RangeError(`referenceSharpe (${policy.referenceSharpe}) must exceed decaySharpe (${policy.decaySharpe})`);
   const warmup = Math.max(2, policy.warmupTrades ?? 30);
   const clip = policy.clip ?? 3;
   const k = decayAllowance(policy);
@@ -104,7 +105,11 @@ export function cusumThresholdForArl(drift: number, arl: number): number {
  * tradesPerYear / maxFalseAlarmsPerYear trades (Siegmund), the in-control drift being
  * referenceSharpe − allowance.
  */
-export function decayThreshold(policy: Pick<DecayPolicy, "referenceSharpe" | "decaySharpe">, tradesPerYear: number, maxFalseAlarmsPerYear: number): number {
+export function decayThreshold(
+  policy: Pick<DecayPolicy, "referenceSharpe" | "decaySharpe">,
+  tradesPerYear: number,
+  maxFalseAlarmsPerYear: number,
+): number {
   const drift = policy.referenceSharpe - decayAllowance(policy);
   return cusumThresholdForArl(drift, tradesPerYear / maxFalseAlarmsPerYear);
 }

@@ -32,7 +32,11 @@ const LOWER = -8; // the continuation region's lower end on the z scale (Φ(−8
  * adds no information and gets the previous boundary; a fraction ≥ 1 is the final look, which
  * spends whatever α is left. Deterministic: the same looks always give the same boundaries.
  */
-export function sequentialBoundaries(fractions: readonly number[], alpha: number, spend: SpendingFunction = obrienFlemingSpent): SequentialBoundary {
+export function sequentialBoundaries(
+  fractions: readonly number[],
+  alpha: number,
+  spend: SpendingFunction = obrienFlemingSpent,
+): SequentialBoundary {
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
   const ts: number[] = [];
   const boundaries: number[] = [];

@@ -59,7 +59,12 @@ export function simulateEvaluations(sim: AbSimulation): AbSimulationResult {
       nMax ??= expectedTradesAtExpiry(k, day * DAY_MS, sim.maxDays * DAY_MS);
       const ma = armMetrics(a.subarray(0, k), ts.subarray(0, k));
       const mb = armMetrics(b.subarray(0, k), ts.subarray(0, k));
-      const d = decidePromotion(ma, mb, DEFAULT_PROMOTION_POLICY, { alpha: sim.alpha, previousFractions: fractions, nMaxPerArm: nMax, expired: day === sim.maxDays });
+      const d = decidePromotion(ma, mb, DEFAULT_PROMOTION_POLICY, {
+        alpha: sim.alpha,
+        previousFractions: fractions,
+        nMaxPerArm: nMax,
+        expired: day === sim.maxDays,
+      });
       if (d.look) fractions.push(d.look.informationFraction);
       if (d.swapRecommended) {
         swapDays.push(day);
