@@ -39,7 +39,8 @@ describe("dailyRealizedVols", () => {
       ((2 * Math.log(1.01)) / Math.sqrt(3)) * ANNUAL_PCT,
       3,
     ],
-    // the 3-minute gap is allowed (≤ 5 min), the 20-minute gap is skipped
+    // the 3-minute gap is allowed (≤ 5 min) and enters as r/√3, the 20-minute gap is skipped:
+    // z = [a, −a/√3, a] with a = ln 1.01, so var(ddof 1) = a²·(4/9 + 2/(3√3))
     [
       "gaps",
       [
@@ -49,8 +50,19 @@ describe("dailyRealizedVols", () => {
         [24, 150],
         [25, 151.5],
       ],
-      ((2 * Math.log(1.01)) / Math.sqrt(3)) * ANNUAL_PCT,
+      Math.log(1.01) * Math.sqrt(4 / 9 + 2 / (3 * Math.sqrt(3))) * ANNUAL_PCT,
       3,
+    ],
+    // r = [0.02 over 2 min, −0.01 over 1 min] → z = [0.02/√2, −0.01]; std = |z1 − z2| / √2
+    [
+      "a 2-minute return scaled by 1/√2",
+      [
+        [0, 100],
+        [2, 100 * Math.exp(0.02)],
+        [3, 100 * Math.exp(0.01)],
+      ],
+      ((0.02 / Math.SQRT2 + 0.01) / Math.SQRT2) * ANNUAL_PCT,
+      2,
     ],
   ] as [string, [number, number][], number, number][])("computes %s", (_label, points, vol, returns) => {
     const out = dailyRealizedVols(series(points), 2);
@@ -70,6 +82,33 @@ describe("dailyRealizedVols", () => {
         2,
       )[0]!.vol,
     ).toBeCloseTo(10287.187041624562, 6);
+  });
+
+  it("checks the gap cases by their decimal values", () => {
+    const gaps: [number, number][] = [
+      [0, 100],
+      [1, 101],
+      [4, 100],
+      [24, 150],
+      [25, 151.5],
+    ];
+    // 0.00995033·0.910671·724.983·100; the old estimator (gap returns as one-minute returns) gave 833.0
+    expect(dailyRealizedVols(series(gaps), 2)[0]!.vol).toBeCloseTo(656.9506045657594, 6);
+    const twoMinute: [number, number][] = [
+      [0, 100],
+      [2, 100 * Math.exp(0.02)],
+      [3, 100 * Math.exp(0.01)],
+    ];
+    expect(dailyRealizedVols(series(twoMinute), 2)[0]!.vol).toBeCloseTo(1237.62298, 4);
+  });
+
+  it("gives a 2-minute series of ±a√2 moves the vol of a 1-minute series of ±a moves", () => {
+    const a = 0.004;
+    const oneMinute = Array.from({ length: 61 }, (_, i) => [i, 100 * Math.exp(i % 2 === 0 ? 0 : a)] as [number, number]);
+    const twoMinute = Array.from({ length: 61 }, (_, i) => [2 * i, 100 * Math.exp(i % 2 === 0 ? 0 : a * Math.SQRT2)] as [number, number]);
+    const v1 = dailyRealizedVols(series(oneMinute), 60)[0]!.vol;
+    const v2 = dailyRealizedVols(series(twoMinute), 60)[0]!.vol;
+    expect(v2).toBeCloseTo(v1, 9);
   });
 
   it("never counts a return across UTC midnight", () => {

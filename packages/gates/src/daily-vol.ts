@@ -8,16 +8,20 @@ export const MINUTES_PER_YEAR = 525_600;
 export interface DailyVolOptions {
   /**
    * Returns between bars further apart than this are skipped. Candles exist only for minutes
-   * with ticks, and a return across a long silence is not a one-minute return: it would
-   * inflate the vol. Default 5 minutes.
+   * with ticks, and a return across a long silence says little about one-minute variance.
+   * Default 5 minutes.
    */
   maxGapMinutes?: number;
 }
 
 /**
- * std(ddof=1) of the day's log returns between consecutive bars × √525600 × 100, for days with
- * at least `minReturns` returns. A return belongs to a day only when both of its bars lie in
- * it (no return across midnight).
+ * Annualized realized vol (%) of each (symbol, UTC day) with at least `minReturns` returns.
+ *
+ * Estimator: a log return r spanning k minutes (consecutive bars k ≤ maxGapMinutes apart)
+ * enters as r / √k, its per-minute equivalent: under a random walk its variance is k·σ²_min,
+ * so r / √k has variance σ²_min like a one-minute return. The day's vol is
+ * std(ddof = 1) of these scaled returns × √525600 × 100. A return belongs to a day only when
+ * both of its bars lie in it (no return across midnight); `returns` counts returns, not minutes.
  */
 export function dailyRealizedVols(series: CandleSeries, minReturns: number, options: DailyVolOptions = {}): DailyVol[] {
   const maxGapMs = (options.maxGapMinutes ?? 5) * MINUTE_MS;
@@ -40,8 +44,11 @@ export function dailyRealizedVols(series: CandleSeries, minReturns: number, opti
       day = d;
     }
     const prev = ts[i - 1]!;
-    if (prev < d || ts[i]! - prev > maxGapMs) continue;
-    const r = Math.log(close[i]! / close[i - 1]!);
+    const spanMs = ts[i]! - prev;
+    if (prev < d || spanMs > maxGapMs || spanMs <= 0) continue;
+    // Bars sit on minute boundaries; rounding guards against a stray millisecond.
+    const minutes = Math.max(1, Math.round(spanMs / MINUTE_MS));
+    const r = Math.log(close[i]! / close[i - 1]!) / Math.sqrt(minutes);
     if (Number.isFinite(r)) returns.push(r);
   }
   finishDay();
