@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigValidationError, loadConfig } from "./config.js";
+import { ConfigValidationError, loadConfig, WASM_TRAINER_MAX_ROWS } from "./config.js";
 
 describe("loadConfig", () => {
   it("applies the SPEC defaults when nothing is set", () => {
@@ -40,6 +40,25 @@ describe("loadConfig", () => {
   it("rejects an unknown time zone and a prefix with a colon", () => {
     expect(() => loadConfig({ MLQ_SCHEDULE_TZ: "Mars/Base" })).toThrow(/MLQ_SCHEDULE_TZ="Mars\/Base": unknown time zone/);
     expect(() => loadConfig({ MLQ_QUEUE_PREFIX: "a:b" })).toThrow(/must not contain ':'/);
+  });
+
+  it("bounds MLQ_MAX_TRAINING_ROWS by the WebAssembly trainer's measured ceiling", () => {
+    expect(loadConfig({}).retrain.maxTrainingRows).toBe(500_000);
+    expect(loadConfig({ MLQ_MAX_TRAINING_ROWS: String(WASM_TRAINER_MAX_ROWS) }).retrain.maxTrainingRows).toBe(1_000_000);
+    expect(() => loadConfig({ MLQ_MAX_TRAINING_ROWS: "1000001" })).toThrow(ConfigValidationError);
+    expect(() => loadConfig({ MLQ_MAX_TRAINING_ROWS: "5000000" })).toThrow(
+      /MLQ_MAX_TRAINING_ROWS="5000000": expected at most 1000000, the WebAssembly trainer's measured ceiling/,
+    );
+  });
+
+  it("reads the regime gate's per-symbol settings, share in (0, 1]", () => {
+    expect(loadConfig({}).gates).toMatchObject({ regimeMinHistoryDays: 7, regimeMinSymbolShare: 1 });
+    expect(loadConfig({ MLQ_GATE_REGIME_MIN_SYMBOL_SHARE: "0.75", MLQ_GATE_REGIME_MIN_HISTORY_DAYS: "10" }).gates).toMatchObject({
+      regimeMinHistoryDays: 10,
+      regimeMinSymbolShare: 0.75,
+    });
+    expect(() => loadConfig({ MLQ_GATE_REGIME_MIN_SYMBOL_SHARE: "0" })).toThrow(/MLQ_GATE_REGIME_MIN_SYMBOL_SHARE="0": expected 0 < share ≤ 1/);
+    expect(() => loadConfig({ MLQ_GATE_REGIME_MIN_SYMBOL_SHARE: "1.2" })).toThrow(ConfigValidationError);
   });
 
   it("treats empty strings as unset and lets overrides win", () => {

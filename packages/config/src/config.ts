@@ -18,6 +18,23 @@ const cron = (def: string) =>
     .regex(/^\s*(\S+\s+){4,5}\S+\s*$/, "expected a cron pattern with 5 or 6 fields")
     .default(def);
 
+/**
+ * The most training rows ml-xgboost's WebAssembly trainer is known to handle: 1,000,000 rows ×
+ * 11 features trained when the matrices are copied through the wasm heap (SPEC §10). The row
+ * cap may not exceed it; a larger one would crash the wasm module instead of failing cleanly.
+ */
+export const WASM_TRAINER_MAX_ROWS = 1_000_000;
+/** The feature count at which WASM_TRAINER_MAX_ROWS was measured. */
+export const WASM_TRAINER_MEASURED_FEATURES = 11;
+
+const rowCap = (def: number) =>
+  z.coerce
+    .number({ error: "expected an integer" })
+    .int("expected an integer")
+    .min(1, "expected at least 1")
+    .max(WASM_TRAINER_MAX_ROWS, `expected at most ${WASM_TRAINER_MAX_ROWS}, the WebAssembly trainer's measured ceiling (1M rows x 11 features through the wasm heap)`)
+    .default(def);
+
 /** env var name -> [path in config, schema, help] */
 const SPEC = {
   REDIS_URL: ["redisUrl", z.url({ error: "expected a redis:// or rediss:// URL" }).default("redis://127.0.0.1:6379"), "Redis URL (password and db index allowed)"],
@@ -35,11 +52,17 @@ const SPEC = {
   MLQ_GATE_VOL_PCT_LO: ["gates.volPercentileLo", pct(20), "regime_diversity lower percentile"],
   MLQ_GATE_VOL_PCT_HI: ["gates.volPercentileHi", pct(80), "regime_diversity upper percentile"],
   MLQ_GATE_MIN_RETURNS_PER_DAY: ["gates.minReturnsPerDay", int(60, 2), "one-minute returns a day needs to count"],
+  MLQ_GATE_REGIME_MIN_HISTORY_DAYS: ["gates.regimeMinHistoryDays", int(7, 1), "days of daily vol a symbol needs before regime_diversity counts it"],
+  MLQ_GATE_REGIME_MIN_SYMBOL_SHARE: [
+    "gates.regimeMinSymbolShare",
+    num(1, (s) => s.gt(0, "expected 0 < share ≤ 1").max(1, "expected 0 < share ≤ 1")),
+    "share of counted symbols whose paper vol range must cover their own band",
+  ],
 
   MLQ_HORIZON_BARS: ["retrain.horizonBars", int(15, 2), "label horizon H (bars; forward vol needs 2)"],
   MLQ_TRAIN_FRACTION: ["retrain.trainFraction", num(0.7, (s) => s.gt(0).lt(1)), "walk-forward train fraction"],
   MLQ_EMBARGO_MIN_HOURS: ["retrain.embargoMinHours", num(24, (s) => s.min(0)), "minimum embargo between train and test"],
-  MLQ_MAX_TRAINING_ROWS: ["retrain.maxTrainingRows", int(500_000, 1), "row cap (newest first) for the WebAssembly trainer"],
+  MLQ_MAX_TRAINING_ROWS: ["retrain.maxTrainingRows", rowCap(500_000), `row cap (newest first) for the WebAssembly trainer, at most ${WASM_TRAINER_MAX_ROWS}`],
   MLQ_MIN_TEST_ROWS: ["retrain.minTestRows", int(100, 1), "fewer test rows than this is 'insufficient data'"],
   MLQ_MAX_GAP_MINUTES: ["retrain.maxGapMinutes", int(5, 1), "a longer gap between candles restarts feature warm-up"],
   MLQ_MIN_TRAINING_ROWS: ["retrain.minTrainingRows", int(500, 10), "fewer rows than this is 'insufficient data'"],

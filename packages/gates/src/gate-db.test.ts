@@ -91,6 +91,8 @@ describe("writeGateLog", () => {
         volPercentileLo: 20,
         volPercentileHi: 80,
         minReturnsPerDay: 60,
+        regimeMinHistoryDays: 7,
+        regimeMinSymbolShare: 1,
       }),
     );
     expect(writeGateLog(conn, runId, results, DAY0)).toBe(3);

@@ -1,7 +1,7 @@
 // The three retrain gates as pure functions of a snapshot and a policy. A failing gate is a
 // result, not an exception.
 import { DAY_MS, isoUtc, percentile } from "@mlq/core";
-import type { GatePolicy, GateResult, GateSnapshot } from "./types.js";
+import type { DailyVol, GatePolicy, GateResult, GateSnapshot, SymbolRegime } from "./types.js";
 
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 const smokeTag = (policy: GatePolicy): string => (policy.smoke ? " [smoke]" : "");
@@ -46,62 +46,74 @@ function ordinal(p: number): string {
   return `${n}${suffix}`;
 }
 
+/** One symbol's check against its own history's band. */
+function symbolRegime(symbol: string, vols: readonly DailyVol[], paperStart: number | null, policy: GatePolicy): SymbolRegime {
+  const history = vols.map((v) => v.vol);
+  const historyLo = percentile(history, policy.volPercentileLo);
+  const historyHi = percentile(history, policy.volPercentileHi);
+  const paper = paperStart === null ? [] : vols.filter((v) => v.dayMs >= paperStart).map((v) => v.vol);
+  const paperMin = paper.length > 0 ? Math.min(...paper) : null;
+  const paperMax = paper.length > 0 ? Math.max(...paper) : null;
+  const counted = vols.length >= policy.regimeMinHistoryDays;
+  const passed = counted && paperMin !== null && paperMax !== null && paperMin <= historyLo && paperMax >= historyHi;
+  return { symbol, paperMin, paperMax, historyLo, historyHi, paperDays: paper.length, historyDays: vols.length, counted, passed };
+}
+
+/** `BTC-USDT: vol range [2.91, 68.60] vs 20th–80th [23.92, 35.83] (16 paper / 21 history days)` */
+function describeSymbol(s: SymbolRegime, band: string, policy: GatePolicy): string {
+  const days = `(${s.paperDays} paper / ${s.historyDays} history days)`;
+  if (!s.counted) return `${s.symbol}: not counted, ${s.historyDays} history days (need ≥ ${policy.regimeMinHistoryDays})`;
+  const range = s.paperMin === null || s.paperMax === null ? "no paper-period days" : `vol range [${s.paperMin.toFixed(2)}, ${s.paperMax.toFixed(2)}]`;
+  return `${s.symbol}: ${range} vs ${band} [${s.historyLo.toFixed(2)}, ${s.historyHi.toFixed(2)}] ${days}`;
+}
+
 /**
- * Passes when the paper period's daily vol range [min, max] covers the whole history's
- * [p_lo, p_hi] band. `value` is the covered fraction of that band (1 = fully covered), so
- * like the other gates it passes when value ≥ threshold (1).
+ * Per symbol: passes when its paper period's daily vol range [min, max] covers its own whole
+ * history's [p_lo, p_hi] band. Pooling symbols would let one volatile symbol's calm day and
+ * another's stormy day "cover" a band neither saw. Symbols with fewer than
+ * `regimeMinHistoryDays` usable days are listed but not counted. `value` = share of counted
+ * symbols that pass, `threshold` = `regimeMinSymbolShare`: the gate passes at value ≥ threshold.
  */
 export function regimeDiversityGate(snapshot: GateSnapshot, policy: GatePolicy): GateResult {
-  const { volPercentileLo: pLo, volPercentileHi: pHi } = policy;
+  const { volPercentileLo: pLo, volPercentileHi: pHi, regimeMinSymbolShare: threshold } = policy;
   const band = `${ordinal(pLo)}–${ordinal(pHi)}`;
-  const usable = snapshot.dailyVols.filter(
-    (v) => v.returns >= policy.minReturnsPerDay && v.dayMs <= snapshot.nowMs && Number.isFinite(v.vol),
-  );
-  const fail = (details: string, metrics: Record<string, number | null> = {}): GateResult => ({
-    name: "regime_diversity",
-    passed: false,
-    value: null,
-    threshold: 1,
-    details,
-    metrics,
-  });
-  if (usable.length === 0)
+  const bySymbol = new Map<string, DailyVol[]>();
+  for (const v of snapshot.dailyVols) {
+    if (v.returns < policy.minReturnsPerDay || v.dayMs > snapshot.nowMs || !Number.isFinite(v.vol)) continue;
+    let list = bySymbol.get(v.symbol);
+    if (list === undefined) bySymbol.set(v.symbol, (list = []));
+    list.push(v);
+  }
+  const symbols = [...bySymbol.keys()].sort().map((symbol) => symbolRegime(symbol, bySymbol.get(symbol)!, snapshot.paperStartDayMs, policy));
+  const counted = symbols.filter((s) => s.counted);
+  const passing = counted.filter((s) => s.passed).length;
+  const metrics = { symbolsTotal: symbols.length, symbolsCounted: counted.length, symbolsPassing: passing, requiredShare: threshold };
+  const perSymbol = symbols.map((s) => describeSymbol(s, band, policy)).join("; ");
+  const fail = (details: string): GateResult => ({ name: "regime_diversity", passed: false, value: null, threshold, details, metrics, symbols });
+
+  if (symbols.length === 0)
     return fail(`No daily volatility data: no symbol-day has ≥ ${policy.minReturnsPerDay} one-minute returns in candles_1m`);
-  const history = usable.map((v) => v.vol);
-  const lo = percentile(history, pLo);
-  const hi = percentile(history, pHi);
-  const base = { historyLo: lo, historyHi: hi, historyDays: usable.length };
-  if (snapshot.paperStartDayMs === null)
-    return fail(`No paper trades yet; history ${band} [${lo.toFixed(2)}, ${hi.toFixed(2)}]`, {
-      ...base,
-      paperMin: null,
-      paperMax: null,
-      paperDays: 0,
-    });
-  const paperStart = snapshot.paperStartDayMs;
-  const paper = usable.filter((v) => v.dayMs >= paperStart).map((v) => v.vol);
-  if (paper.length === 0)
-    return fail(
-      `No daily volatility data since the paper period began ${isoUtc(paperStart).slice(0, 10)}; history ${band} [${lo.toFixed(2)}, ${hi.toFixed(2)}]`,
-      {
-        ...base,
-        paperMin: null,
-        paperMax: null,
-        paperDays: 0,
-      },
-    );
-  const min = Math.min(...paper);
-  const max = Math.max(...paper);
-  const passed = min <= lo && max >= hi;
-  const coverage = hi > lo ? Math.max(0, Math.min(max, hi) - Math.max(min, lo)) / (hi - lo) : passed ? 1 : 0;
+  if (snapshot.paperStartDayMs === null) return fail(`No paper trades yet; ${perSymbol}`);
+  if (counted.length === 0)
+    return fail(`No symbol has ≥ ${policy.regimeMinHistoryDays} days of daily volatility; ${perSymbol}`);
+  if (counted.every((s) => s.paperDays === 0))
+    return fail(`No daily volatility data since the paper period began ${isoUtc(snapshot.paperStartDayMs).slice(0, 10)}; ${perSymbol}`);
+  const share = passing / counted.length;
+  // k/n against a configured share: a rounding hair below the threshold must not fail the gate.
+  const passed = share >= threshold - 1e-12;
   return {
     name: "regime_diversity",
     passed,
-    value: finiteOrNull(coverage),
-    threshold: 1,
-    details: `Vol range [${min.toFixed(2)}, ${max.toFixed(2)}] vs ${band} [${lo.toFixed(2)}, ${hi.toFixed(2)}] (${paper.length} paper / ${usable.length} history symbol-days)`,
-    metrics: { ...base, paperMin: min, paperMax: max, paperDays: paper.length },
+    value: share,
+    threshold,
+    details: `${passing} of ${counted.length} symbols cover their own ${band} band (need ${formatShare(threshold)}): ${perSymbol}`,
+    metrics,
+    symbols,
   };
+}
+
+function formatShare(share: number): string {
+  return `${Number((share * 100).toFixed(1))} %`;
 }
 
 /** All three gates, in the order they are logged. */

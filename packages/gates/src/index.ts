@@ -1,4 +1,4 @@
-export type { DailyVol, GateName, GatePolicy, GateResult, GateSnapshot } from "./types.js";
+export type { DailyVol, GateName, GatePolicy, GateResult, GateSnapshot, SymbolRegime } from "./types.js";
 export { gatePolicy, type GateConfig } from "./policy.js";
 export { dailyRealizedVols, MINUTES_PER_YEAR, type DailyVolOptions } from "./daily-vol.js";
 export { evaluateGates, allGatesPassed, paperAgeGate, tradeCountGate, regimeDiversityGate } from "./gates.js";

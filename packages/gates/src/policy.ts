@@ -10,6 +10,8 @@ export interface GateConfig {
   volPercentileLo: number;
   volPercentileHi: number;
   minReturnsPerDay: number;
+  regimeMinHistoryDays: number;
+  regimeMinSymbolShare: number;
 }
 
 /** Thresholds for one evaluation; smoke mode relaxes paper age and trade count only. */
@@ -19,6 +21,10 @@ export function gatePolicy(gates: GateConfig, smoke = false): GatePolicy {
     throw new ConfigError(`gate vol percentiles must satisfy 0 ≤ lo < hi ≤ 100, got lo=${lo} hi=${hi}`);
   if (!(Number.isInteger(gates.minReturnsPerDay) && gates.minReturnsPerDay >= 2))
     throw new ConfigError(`gates.minReturnsPerDay must be an integer ≥ 2 (std uses ddof=1), got ${gates.minReturnsPerDay}`);
+  if (!(Number.isInteger(gates.regimeMinHistoryDays) && gates.regimeMinHistoryDays >= 1))
+    throw new ConfigError(`gates.regimeMinHistoryDays must be an integer ≥ 1, got ${gates.regimeMinHistoryDays}`);
+  if (!(gates.regimeMinSymbolShare > 0 && gates.regimeMinSymbolShare <= 1))
+    throw new ConfigError(`gates.regimeMinSymbolShare must be in (0, 1], got ${gates.regimeMinSymbolShare}`);
   return {
     smoke,
     paperDays: smoke ? gates.paperDaysSmoke : gates.paperDays,
@@ -26,5 +32,7 @@ export function gatePolicy(gates: GateConfig, smoke = false): GatePolicy {
     volPercentileLo: lo,
     volPercentileHi: hi,
     minReturnsPerDay: gates.minReturnsPerDay,
+    regimeMinHistoryDays: gates.regimeMinHistoryDays,
+    regimeMinSymbolShare: gates.regimeMinSymbolShare,
   };
 }

@@ -7,8 +7,30 @@ export interface GateResult {
   value: number | null;
   threshold: number | null;
   details: string;
-  /** Extra numbers for the run row (e.g. the regime gate's percentile band). */
+  /** Extra numbers for the run row (e.g. the regime gate's symbol counts). */
   metrics?: Record<string, number | null>;
+  /** regime_diversity only: one entry per symbol with daily vols, in symbol order. */
+  symbols?: SymbolRegime[];
+}
+
+/**
+ * One symbol's regime-diversity check: its paper period's daily vol range against its own
+ * history's [p_lo, p_hi] band (annualized %). Null where there are no days to measure.
+ */
+export interface SymbolRegime {
+  symbol: string;
+  /** Min and max daily vol since the paper period began; null without paper-period days. */
+  paperMin: number | null;
+  paperMax: number | null;
+  /** The symbol's whole-history percentiles (policy volPercentileLo / volPercentileHi). */
+  historyLo: number;
+  historyHi: number;
+  paperDays: number;
+  historyDays: number;
+  /** False when the symbol has fewer than the policy's regimeMinHistoryDays: it neither passes nor fails the gate. */
+  counted: boolean;
+  /** paperMin ≤ historyLo and paperMax ≥ historyHi (false when not counted). */
+  passed: boolean;
 }
 
 /** Realized volatility of one (symbol, UTC day): annualized %, from `returns` one-minute log returns. */
@@ -38,4 +60,8 @@ export interface GatePolicy {
   volPercentileLo: number;
   volPercentileHi: number;
   minReturnsPerDay: number;
+  /** Usable history days a symbol needs before the regime gate counts it. */
+  regimeMinHistoryDays: number;
+  /** Share (0, 1] of counted symbols that must cover their band for the regime gate to pass. */
+  regimeMinSymbolShare: number;
 }

@@ -121,15 +121,13 @@ export async function runRetrain(deps: RetrainDeps, options: { trigger: RetrainT
     gatePass = gates.every((g) => g.passed);
     const paperAge = gates.find((g) => g.name === "paper_age");
     const tradeCount = gates.find((g) => g.name === "trade_count");
-    // The history's vol band (e.g. p20/p80 in annualized %), as the gate measured it.
-    const regime = gates.find((g) => g.name === "regime_diversity")?.metrics;
     writeTx(conn, () => {
       writeGateLog(conn, runId, gates, nowMs);
       conn.sqlite
         .prepare(
           `UPDATE phase2_retrain_runs SET gate_pass = ?, gate_details = ?, paper_days = ?, closed_trades = ?, vol_percentile_lo = ?, vol_percentile_hi = ? WHERE id = ?`,
         )
-        .run(gatePass ? 1 : 0, JSON.stringify(gates), paperAge?.value ?? null, tradeCount?.value ?? null, regime?.historyLo ?? null, regime?.historyHi ?? null, runId);
+        .run(gatePass ? 1 : 0, JSON.stringify(gates), paperAge?.value ?? null, tradeCount?.value ?? null, config.gates.volPercentileLo, config.gates.volPercentileHi, runId);
     });
     const failedGates = gates.filter((g) => !g.passed).map((g) => `${g.name} (${g.details})`);
 
