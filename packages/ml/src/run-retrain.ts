@@ -175,7 +175,7 @@ export async function runRetrain(deps: RetrainDeps, options: { trigger: RetrainT
       return { ...base, outcome: "insufficient-data", success: false, message: split.reason, droppedRows: dataset.droppedRows, durationSec: (performance.now() - started) / 1000 };
     }
     const train = selectNewest(split.train, config.retrain.maxTrainingRows);
-    checkRowCap(train.length, config.retrain.maxTrainingRows);
+    checkRowCap(train.length, dataset.featureNames.length, config.retrain.maxTrainingRows);
     finish({ training_rows: train.length, embargo_hours: split.embargoHours });
 
     progress({ stage: "train", pct: 30, detail: "model 0/5" });
