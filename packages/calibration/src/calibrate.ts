@@ -1,11 +1,12 @@
 // The pure calibrator: closed trades + a regime lookup + policy → slippage figures and
 // position-size multipliers overall, per UTC time-of-day bucket and per volatility regime.
-import { mean, percentile } from "@mlq/core";
+import { mean } from "@mlq/core";
 import { emaSlippage } from "./ema.js";
 import { sizeMultiplier } from "./multiplier.js";
 import { validatePolicy, type CalibrationPolicy } from "./policy.js";
 import { buildRecommendations } from "./recommendations.js";
 import { proxyRegime, REGIMES, type Regime, type RegimeLookup } from "./regime.js";
+import { TrailingPercentile } from "./trailing-percentile.js";
 import { sideSkipReason, sideSlippagePct, TIME_OF_DAY_BUCKETS, timeOfDayIndex, type TimeOfDayBucket } from "./slippage.js";
 
 /** A paper trade as read from `paper_trades` (status 'closed'); prices may be NULL or junk. */
@@ -82,12 +83,25 @@ export function emptySkippedCounts(): SkippedCounts {
   return { null_signal: 0, zero_signal: 0, invalid_price: 0, missing_fill: 0, invalid_side: 0, invalid_timestamp: 0, closed_before_open: 0, no_usable_side: 0 };
 }
 
-/** Calibrates from closed trades (any order; sorted here by close time, ties by id). */
-export function calibrate(trades: readonly ClosedTrade[], regimeLookup: RegimeLookup, policy: CalibrationPolicy): CalibrationReport {
-  validatePolicy(policy);
+/** Analyzed trades as typed columns (NaN = side not usable), `order` = their indices in close order. */
+interface TradeColumns {
+  m: number;
+  order: Uint32Array;
+  entrySlip: Float64Array;
+  exitSlip: Float64Array;
+  closedAt: Float64Array;
+  openedAt: Float64Array;
+  pnl: Float64Array;
+  /** Regime from candles (index into REGIMES, -1 = none). */
+  candleRegime: Int8Array;
+  skipped: SkippedCounts;
+}
+
+// Columnar scratch: 35k trade objects' worth of boxed doubles is what made this slow, not the
+// arithmetic. Regimes from candles are looked up in input order, so the sorted passes only
+// touch typed arrays, not scattered trade objects.
+function toColumns(trades: readonly ClosedTrade[], regimeLookup: RegimeLookup): TradeColumns {
   const skipped = emptySkippedCounts();
-  // Columnar scratch (NaN = side not usable): 35k trade objects' worth of boxed doubles is
-  // what made this slow, not the arithmetic.
   const n = trades.length;
   const entrySlip = new Float64Array(n);
   const exitSlip = new Float64Array(n);
@@ -95,8 +109,6 @@ export function calibrate(trades: readonly ClosedTrade[], regimeLookup: RegimeLo
   const ids = new Float64Array(n);
   const openedAt = new Float64Array(n);
   const pnl = new Float64Array(n);
-  // Regime from candles (index into REGIMES, -1 = none), looked up in input order: the
-  // sorted pass below then only touches typed arrays, not scattered trade objects.
   const candleRegime = new Int8Array(n);
   const kept = new Uint32Array(n);
   let m = 0;
@@ -135,6 +147,76 @@ export function calibrate(trades: readonly ClosedTrade[], regimeLookup: RegimeLo
     kept[m++] = i;
   }
   const order = kept.subarray(0, m).sort((a, b) => closedAt[a]! - closedAt[b]! || ids[a]! - ids[b]!);
+  return { m, order, entrySlip, exitSlip, closedAt, openedAt, pnl, candleRegime, skipped };
+}
+
+const METHOD_CANDLES = 0;
+const METHOD_PROXY = 1;
+const METHOD_NONE = 2;
+
+/**
+ * Regime of each analyzed trade, by its position k in close order (index into REGIMES, -1 =
+ * unclassified), and how it was found. Candles first; else the pnl_pct proxy, whose cutoff is
+ * the `volatilePercentile` of |pnl_pct| over the trades that closed strictly before this one
+ * opened (never itself or later trades), +∞ (not volatile) when none had.
+ */
+function assignRegimes(c: TradeColumns, volatilePercentile: number): { regime: Int8Array; method: Uint8Array } {
+  const { m, order, openedAt, closedAt, pnl, candleRegime } = c;
+  const regime = new Int8Array(m);
+  const method = new Uint8Array(m);
+  const proxyTrades: number[] = [];
+  for (let k = 0; k < m; k++) {
+    const i = order[k]!;
+    if (candleRegime[i]! >= 0) {
+      regime[k] = candleRegime[i]!;
+      method[k] = METHOD_CANDLES;
+    } else if (!Number.isNaN(pnl[i]!)) {
+      proxyTrades.push(k);
+      method[k] = METHOD_PROXY;
+    } else {
+      regime[k] = -1;
+      method[k] = METHOD_NONE;
+    }
+  }
+  if (proxyTrades.length === 0) return { regime, method };
+
+  // Sweep the proxy trades by open time, adding each trade's |pnl| (in close order) once it closed before that open.
+  const absPnl = new Float64Array(m);
+  for (let k = 0; k < m; k++) absPnl[k] = Math.abs(pnl[order[k]!]!);
+  const ranks = new TrailingPercentile(absPnl);
+  proxyTrades.sort((a, b) => openedAt[order[a]!]! - openedAt[order[b]!]!);
+  for (const k of proxyTrades) {
+    const open = openedAt[order[k]!]!;
+    while (ranks.position < m && closedAt[order[ranks.position]!]! < open) ranks.addNext();
+    const cutoff = ranks.size > 0 ? ranks.percentile(volatilePercentile) : Number.POSITIVE_INFINITY;
+    regime[k] = REGIMES.indexOf(proxyRegime(pnl[order[k]!]!, cutoff));
+  }
+  return { regime, method };
+}
+
+export interface TradeRegime {
+  id: number;
+  regime: Regime | null;
+  method: keyof RegimeMethodCounts;
+}
+
+/** Each analyzed trade's regime as `calibrate` assigns it, in close order (ties by id). */
+export function tradeRegimes(trades: readonly ClosedTrade[], regimeLookup: RegimeLookup, policy: Pick<CalibrationPolicy, "volatilePercentile">): TradeRegime[] {
+  const columns = toColumns(trades, regimeLookup);
+  const { regime, method } = assignRegimes(columns, policy.volatilePercentile);
+  const methods = ["candles", "pnl_proxy", "unclassified"] as const;
+  return Array.from(columns.order, (i, k) => ({
+    id: trades[i]!.id,
+    regime: regime[k]! >= 0 ? REGIMES[regime[k]!]! : null,
+    method: methods[method[k]!]!,
+  }));
+}
+
+/** Calibrates from closed trades (any order; sorted here by close time, ties by id). */
+export function calibrate(trades: readonly ClosedTrade[], regimeLookup: RegimeLookup, policy: CalibrationPolicy): CalibrationReport {
+  validatePolicy(policy);
+  const columns = toColumns(trades, regimeLookup);
+  const { m, order, entrySlip, exitSlip, closedAt, openedAt, skipped } = columns;
 
   const tradeSlippages = new Float64Array(m);
   for (let k = 0; k < m; k++) {
@@ -180,26 +262,16 @@ export function calibrate(trades: readonly ClosedTrade[], regimeLookup: RegimeLo
   const timeOfDay = Object.fromEntries(TIME_OF_DAY_BUCKETS.map((b, i) => [b, bucketOf(todValues[i]!, todTrades[i]!)])) as Record<TimeOfDayBucket, BucketStats>;
 
   // Regimes: candles first, the pnl_pct proxy where no candles cover the open.
-  const absPnl: number[] = [];
-  for (let k = 0; k < m; k++) {
-    const p = pnl[order[k]!]!;
-    if (!Number.isNaN(p)) absPnl.push(Math.abs(p));
-  }
-  const volatileAbsPnl = absPnl.length > 0 ? percentile(absPnl, policy.volatilePercentile) : Number.POSITIVE_INFINITY;
+  const assigned = assignRegimes(columns, policy.volatilePercentile);
   const regimeMethod: RegimeMethodCounts = { candles: 0, pnl_proxy: 0, unclassified: 0 };
   const regimeValues: number[][] = REGIMES.map(() => []);
   for (let k = 0; k < m; k++) {
-    const i = order[k]!;
-    let regime = candleRegime[i]!;
-    if (regime >= 0) regimeMethod.candles++;
-    else if (!Number.isNaN(pnl[i]!)) {
-      regime = REGIMES.indexOf(proxyRegime(pnl[i]!, volatileAbsPnl));
-      regimeMethod.pnl_proxy++;
-    } else {
-      regimeMethod.unclassified++;
-      continue;
-    }
-    regimeValues[regime]!.push(tradeSlippages[k]!);
+    const method = assigned.method[k]!;
+    if (method === METHOD_CANDLES) regimeMethod.candles++;
+    else if (method === METHOD_PROXY) regimeMethod.pnl_proxy++;
+    else regimeMethod.unclassified++;
+    const regime = assigned.regime[k]!;
+    if (regime >= 0) regimeValues[regime]!.push(tradeSlippages[k]!);
   }
   const regimes = Object.fromEntries(REGIMES.map((r, j) => [r, bucketOf(regimeValues[j]!, regimeValues[j]!.length)])) as Record<Regime, BucketStats>;
 

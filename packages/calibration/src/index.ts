@@ -7,8 +7,9 @@ export { classifyRegime, trailingVol, efficiencyRatio, proxyRegime, buildRegimeL
 export type { Regime, RegimeThresholds, RegimeLookup, CandleSeries, RegimeIndexOptions } from "./regime.js";
 export { CalibrationPolicySchema, DEFAULT_CALIBRATION_POLICY, calibrationPolicyFromConfig, validatePolicy } from "./policy.js";
 export type { CalibrationPolicy, CalibrationConfigSlice } from "./policy.js";
-export { calibrate, emptySkippedCounts } from "./calibrate.js";
-export type { ClosedTrade, CalibrationReport, BucketStats, SkippedCounts, RegimeMethodCounts } from "./calibrate.js";
+export { calibrate, emptySkippedCounts, tradeRegimes } from "./calibrate.js";
+export type { ClosedTrade, CalibrationReport, BucketStats, SkippedCounts, RegimeMethodCounts, TradeRegime } from "./calibrate.js";
+export { TrailingPercentile } from "./trailing-percentile.js";
 export { buildRecommendations } from "./recommendations.js";
 export { CalibrationFileSchema, BucketStatsFileSchema, toCalibrationFile } from "./calibration-file.js";
 export type { CalibrationFile, BucketStatsFile } from "./calibration-file.js";

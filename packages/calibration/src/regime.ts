@@ -1,8 +1,9 @@
 // Volatility regime at a trade's open, from the 1-minute candles just before it.
 // 'volatile' when the trailing realized vol is at or above the symbol's own
-// `volatilePercentile` (its distribution over every window in the symbol's candle history);
+// `volatilePercentile`, ranked only among the windows that ended by then (never later bars);
 // else 'trending' when Kaufman's efficiency ratio reaches `trendingEfficiency`; else 'ranging'.
-import { MINUTE_MS, percentile, std } from "@mlq/core";
+import { MINUTE_MS, std } from "@mlq/core";
+import { TrailingPercentile } from "./trailing-percentile.js";
 
 export const REGIMES = ["trending", "ranging", "volatile"] as const;
 export type Regime = (typeof REGIMES)[number];
@@ -37,19 +38,20 @@ export function efficiencyRatio(closes: ArrayLike<number>): number {
 
 /** Regime of one window of closes (oldest first). */
 export function classifyRegime(candleWindow: ArrayLike<number>, thresholds: RegimeThresholds): Regime {
-  return regimeFrom(trailingVol(candleWindow), efficiencyRatio(candleWindow), thresholds);
+  return regimeFrom(trailingVol(candleWindow), efficiencyRatio(candleWindow), thresholds.volatileVol, thresholds.trendingEfficiency);
 }
 
-function regimeFrom(vol: number, er: number, t: RegimeThresholds): Regime {
+function regimeFrom(vol: number, er: number, volatileVol: number, trendingEfficiency: number): Regime {
   // vol > 0 keeps a perfectly flat history (cutoff 0) from calling everything volatile.
-  if (vol > 0 && vol >= t.volatileVol) return "volatile";
-  return er >= t.trendingEfficiency ? "trending" : "ranging";
+  if (vol > 0 && vol >= volatileVol) return "volatile";
+  return er >= trendingEfficiency ? "trending" : "ranging";
 }
 
 /**
- * Stand-in when no candles cover a trade: a trade whose |pnl_pct| is at or above the
- * `volatilePercentile` of all analyzed trades' |pnl_pct| is 'volatile'; otherwise a winner
- * is 'trending' (price moved its way) and a loser 'ranging'. Crude, hence counted apart.
+ * Stand-in when no candles cover a trade: a trade whose |pnl_pct| is at or above
+ * `volatileAbsPnlPct` (the `volatilePercentile` of the |pnl_pct| of trades closed before this
+ * one opened, see `calibrate`) is 'volatile'; otherwise a winner is 'trending' (price moved its
+ * way) and a loser 'ranging'. Crude, hence counted apart.
  */
 export function proxyRegime(pnlPct: number, volatileAbsPnlPct: number): Regime {
   if (volatileAbsPnlPct > 0 && Math.abs(pnlPct) >= volatileAbsPnlPct) return "volatile";
@@ -72,38 +74,60 @@ interface SymbolIndex {
   sumRet: Float64Array;
   sumRet2: Float64Array;
   sumPath: Float64Array;
-  thresholds: RegimeThresholds;
+}
+
+interface RankedSymbol extends SymbolIndex {
+  /** Trailing vol of the window ending at bar e (NaN when that window does not cover an open right after e). */
+  volAt: Float64Array;
+  /** Volatile cutoff for the window ending at bar e: the percentile of windows ending at or before e; NaN with too little history. */
+  cutoffAt: Float64Array;
 }
 
 export interface RegimeIndexOptions {
   lookbackBars: number;
   volatilePercentile: number;
   trendingEfficiency: number;
+  /**
+   * Covering windows (ending at or before a trade's window, itself included) the symbol needs
+   * before its vol is ranked; with fewer the lookup says null (no candles cover). Default
+   * `lookbackBars`: a percentile of a handful of windows would call the first trades volatile.
+   */
+  minHistoryWindows?: number;
 }
 
 /**
  * Indexes each symbol's closes once (prefix sums, so every window costs O(1)) and returns
  * a lookup that binary-searches a trade's open time. Non-positive or non-finite closes are dropped.
+ *
+ * No look-ahead: a trade's window is ranked among the covering windows that ended at or before
+ * it (a trailing percentile, kept in a Fenwick tree: O(n log n) per symbol), so appending later
+ * candles never changes the regime of an earlier open.
  */
 export function buildRegimeLookup(series: ReadonlyMap<string, CandleSeries>, options: RegimeIndexOptions): RegimeLookup {
   const L = options.lookbackBars;
   if (!Number.isInteger(L) || L < 3) throw new RangeError(`regimeLookbackBars must be an integer >= 3, got ${L}`);
+  const minHistory = options.minHistoryWindows ?? L;
+  if (!Number.isInteger(minHistory) || minHistory < 1) throw new RangeError(`minHistoryWindows must be an integer >= 1, got ${minHistory}`);
   const maxSpanMs = WINDOW_SPAN_FACTOR * L * MINUTE_MS;
-  const indexes = new Map<string, SymbolIndex>();
+  const indexes = new Map<string, RankedSymbol>();
 
   for (const [symbol, s] of series) {
     const idx = indexSymbol(s);
-    // The history distribution: every window that would cover an open right after its last bar.
-    const vols = new Float64Array(Math.max(0, idx.ts.length - L + 1));
-    let count = 0;
-    for (let e = L - 1; e < idx.ts.length; e++) {
+    const n = idx.ts.length;
+    // Every window that would cover an open right after its last bar, in time order.
+    const volAt = new Float64Array(n).fill(Number.NaN);
+    for (let e = L - 1; e < n; e++) {
       const start = e - L + 1;
       if (idx.ts[start]! < idx.ts[e]! + MINUTE_MS - maxSpanMs) continue;
-      const v = windowVol(idx, start, e);
-      if (Number.isFinite(v)) vols[count++] = v;
+      volAt[e] = windowVol(idx, start, e);
     }
-    const cutoff = count > 0 ? percentile(vols.subarray(0, count), options.volatilePercentile) : Number.POSITIVE_INFINITY;
-    indexes.set(symbol, { ...idx, thresholds: { volatileVol: cutoff, trendingEfficiency: options.trendingEfficiency } });
+    const ranks = new TrailingPercentile(volAt);
+    const cutoffAt = new Float64Array(n).fill(Number.NaN);
+    for (let e = 0; e < n; e++) {
+      ranks.addNext();
+      if (Number.isFinite(volAt[e]!) && ranks.size >= minHistory) cutoffAt[e] = ranks.percentile(options.volatilePercentile);
+    }
+    indexes.set(symbol, { ...idx, volAt, cutoffAt });
   }
 
   return (symbol, openedTsMs) => {
@@ -113,15 +137,17 @@ export function buildRegimeLookup(series: ReadonlyMap<string, CandleSeries>, opt
     const e = lastIndexAtOrBefore(idx.ts, openedTsMs - MINUTE_MS);
     const start = e - L + 1;
     if (start < 0 || idx.ts[start]! < openedTsMs - maxSpanMs) return null;
-    const vol = windowVol(idx, start, e);
-    if (!Number.isFinite(vol)) return null;
+    // The open is at least a minute after bar e, so a window covering it also covers "right after e".
+    const vol = idx.volAt[e]!;
+    const cutoff = idx.cutoffAt[e]!;
+    if (!Number.isFinite(vol) || Number.isNaN(cutoff)) return null;
     const path = idx.sumPath[e]! - idx.sumPath[start]!;
     const er = path > 0 ? Math.abs(idx.close[e]! - idx.close[start]!) / path : 0;
-    return regimeFrom(vol, er, idx.thresholds);
+    return regimeFrom(vol, er, cutoff, options.trendingEfficiency);
   };
 }
 
-function indexSymbol(s: CandleSeries): Omit<SymbolIndex, "thresholds"> {
+function indexSymbol(s: CandleSeries): SymbolIndex {
   const n = Math.min(s.bucketTsMs.length, s.close.length);
   const ts = new Float64Array(n);
   const close = new Float64Array(n);
@@ -147,7 +173,7 @@ function indexSymbol(s: CandleSeries): Omit<SymbolIndex, "thresholds"> {
 }
 
 /** Std (ddof 1) of the log returns of bars start+1..end, from the prefix sums. */
-function windowVol(idx: Omit<SymbolIndex, "thresholds">, start: number, end: number): number {
+function windowVol(idx: SymbolIndex, start: number, end: number): number {
   const k = end - start;
   if (k < 2) return Number.NaN;
   const s1 = idx.sumRet[end]! - idx.sumRet[start]!;
