@@ -21,13 +21,39 @@ export function triggerFrom(opts: { dryRun?: boolean; force?: boolean; smokeTest
   return opts.dryRun ? "dry-run" : opts.force ? "force" : opts.smokeTest ? "smoke" : "scheduled";
 }
 
+type GateRow = RetrainSummary["gates"][number];
+
+/** One row per gate; the regime gate's per-symbol lines go to their own table (`regimeSymbolRows`). */
+export function gateRows(gates: readonly GateRow[]): unknown[][] {
+  return gates.map((g) => {
+    const details = g.symbols
+      ? `${g.symbols.filter((s) => s.passed).length} of ${g.symbols.filter((s) => s.counted).length} symbols cover their own band (per symbol below)`
+      : g.details;
+    return [g.name, g.passed ? "PASS" : "FAIL", g.value, g.threshold, details];
+  });
+}
+
+/** The regime gate per symbol: its paper-period vol range against its own history's band. */
+export function regimeSymbolRows(gates: readonly GateRow[]): unknown[][] {
+  const symbols = gates.find((g) => g.name === "regime_diversity")?.symbols ?? [];
+  return symbols.map((s) => [s.symbol, s.counted ? (s.passed ? "PASS" : "FAIL") : "not counted", s.paperMin, s.paperMax, s.historyLo, s.historyHi, s.paperDays, s.historyDays]);
+}
+
+/** One row per model; a hit rate only where the run reported one (targets that take both signs). */
+export function metricsRows(metrics: Record<string, unknown>): unknown[][] {
+  return Object.entries(metrics).map(([name, m]) => {
+    const r = m as Record<string, number | null | undefined>;
+    if (name === "direction") return [name, `AUC ${fmt(r.auc)}`, `acc ${fmt(r.accuracy)}`, `logloss ${fmt(r.logLoss)}`, ""];
+    return [name, `RMSE ${fmt(r.rmse)}`, `MAE ${fmt(r.mae)}`, `R² ${fmt(r.r2)}`, "hitRate" in r ? `hit ${fmt(r.hitRate)}` : ""];
+  });
+}
+
 export function printRetrainSummary(s: RetrainSummary): void {
   process.stdout.write(`retrain run #${s.runId} (${s.trigger}): ${s.outcome}\n${s.message}\n`);
-  printTable(
-    "Gates",
-    ["gate", "result", "value", "threshold", "details"],
-    s.gates.map((g) => [g.name, g.passed ? "PASS" : "FAIL", g.value, g.threshold, g.details]),
-  );
+  printTable("Gates", ["gate", "result", "value", "threshold", "details"], gateRows(s.gates));
+  const symbols = regimeSymbolRows(s.gates);
+  if (symbols.length > 0)
+    printTable("regime_diversity per symbol (daily vol, annualized %)", ["symbol", "result", "paper min", "paper max", "band lo", "band hi", "paper days", "history days"], symbols);
   if (s.candles) {
     printTable(
       `Candles (${fmt(s.candles.rowsWritten)} written, ${fmt(s.candles.ticksRead)} ticks read, ${fmt(s.candles.skippedTicks)} bad ticks skipped)`,
@@ -35,13 +61,7 @@ export function printRetrainSummary(s: RetrainSummary): void {
       s.candles.coverage.map((c) => [c.symbol, c.rows, c.firstTsMs ? new Date(c.firstTsMs).toISOString() : null, c.lastTsMs ? new Date(c.lastTsMs).toISOString() : null]),
     );
   }
-  if (s.metrics) {
-    const rows = Object.entries(s.metrics).map(([name, m]) => {
-      const r = m as Record<string, number | null>;
-      return name === "direction" ? [name, `AUC ${fmt(r.auc)}`, `acc ${fmt(r.accuracy)}`, `logloss ${fmt(r.logLoss)}`, ""] : [name, `RMSE ${fmt(r.rmse)}`, `MAE ${fmt(r.mae)}`, `R² ${fmt(r.r2)}`, `hit ${fmt(r.hitRate)}`];
-    });
-    printTable("Test metrics", ["model", "", "", "", ""], rows);
-  }
+  if (s.metrics) printTable("Test metrics", ["model", "", "", "", ""], metricsRows(s.metrics));
   const facts: [string, unknown][] = [];
   if (s.slippageMult !== undefined) facts.push(["slippage_mult", `${fmt(s.slippageMult)} (${s.slippageMultReason ?? ""})`]);
   if (s.trainingRows !== undefined) facts.push(["train / test rows", `${s.trainingRows} / ${s.testRows ?? "—"} (dropped ${s.droppedRows ?? 0} non-finite)`]);

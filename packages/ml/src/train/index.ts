@@ -17,13 +17,17 @@ export {
   r2,
   regressionMetrics,
   rmse,
+  signedRegressionMetrics,
   type DirectionMetrics,
   type RegressionMetrics,
+  type SignedRegressionMetrics,
 } from "./metrics.js";
 export {
   MODEL_NAMES,
   MODEL_OBJECTIVES,
+  SIGNED_TARGET_MODELS,
   defaultTrainThreads,
+  modelTestMetrics,
   trainModelSet,
   type ModelName,
   type ModelSetMetrics,

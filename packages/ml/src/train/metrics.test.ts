@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { accuracy, auc, directionMetrics, hitRate, logLoss, mae, r2, regressionMetrics, rmse } from "./metrics.js";
+import { accuracy, auc, directionMetrics, hitRate, logLoss, mae, r2, regressionMetrics, rmse, signedRegressionMetrics } from "./metrics.js";
 
 /** Pairwise definition of AUC: P(score_pos > score_neg) + ½ P(tie). */
 function bruteForceAuc(labels: number[], scores: number[]): number {
@@ -124,7 +124,8 @@ describe("regression metrics", () => {
   });
 
   it("bundles the per-model metric sets", () => {
-    expect(regressionMetrics(y, p)).toEqual({ rmse: Math.sqrt(0.5), mae: 0.5, r2: 0.6, hitRate: 1, rows: 4 });
+    expect(regressionMetrics(y, p)).toEqual({ rmse: Math.sqrt(0.5), mae: 0.5, r2: 0.6, rows: 4 });
+    expect(signedRegressionMetrics(y, p)).toEqual({ rmse: Math.sqrt(0.5), mae: 0.5, r2: 0.6, hitRate: 1, rows: 4 });
     expect(directionMetrics([1, 0, 1, 0], [0.9, 0.1, 0.4, 0.6])).toMatchObject({ auc: 0.75, accuracy: 0.5, rows: 4, positiveRate: 0.5 });
   });
 });

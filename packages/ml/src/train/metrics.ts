@@ -114,8 +114,12 @@ export interface RegressionMetrics {
   rmse: number;
   mae: number;
   r2: number;
-  hitRate: number;
   rows: number;
+}
+
+/** For targets that take both signs (price, momentum): a directional hit rate means something there. */
+export interface SignedRegressionMetrics extends RegressionMetrics {
+  hitRate: number;
 }
 
 export function directionMetrics(labels: Values, probabilities: Values): DirectionMetrics {
@@ -130,6 +134,12 @@ export function directionMetrics(labels: Values, probabilities: Values): Directi
   };
 }
 
+/** RMSE, MAE, R². No hit rate: for a target that is never negative (risk, volatility) it is trivially ~1. */
 export function regressionMetrics(y: Values, p: Values): RegressionMetrics {
+  return { rmse: rmse(y, p), mae: mae(y, p), r2: r2(y, p), rows: y.length };
+}
+
+/** `regressionMetrics` plus the directional hit rate, for targets that take both signs. */
+export function signedRegressionMetrics(y: Values, p: Values): SignedRegressionMetrics {
   return { rmse: rmse(y, p), mae: mae(y, p), r2: r2(y, p), hitRate: hitRate(y, p), rows: y.length };
 }

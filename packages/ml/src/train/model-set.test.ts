@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AbortedError, InputDataError } from "@mlq/core";
-import { MODEL_NAMES, trainModelSet, type TrainModelSetInput } from "./model-set.js";
+import { MODEL_NAMES, modelTestMetrics, trainModelSet, type TrainModelSetInput } from "./model-set.js";
 import { predict } from "./booster.js";
 import { range, syntheticDataset } from "./synthetic.test-util.js";
 
@@ -14,6 +14,21 @@ const base: TrainModelSetInput = {
   test: range(3600, 5000),
   params: { rounds: 40, maxDepth: 4, eta: 0.2, treeMethod: "hist", seed: 3 },
 };
+
+describe("modelTestMetrics", () => {
+  // Non-negative targets and predictions: the sign always agrees, so a hit rate would read 1.
+  const y = [0.01, 0.02, 0.005, 0.03];
+  const p = [0.02, 0.01, 0.01, 0.01];
+  it.each(["risk", "volatility"] as const)("reports no hit rate for %s, whose target is never negative", (name) => {
+    expect(modelTestMetrics(name, y, p)).toEqual({ rmse: expect.any(Number), mae: expect.any(Number), r2: expect.any(Number), rows: 4 });
+  });
+  it.each(["price", "momentum"] as const)("reports the hit rate for %s, whose target takes both signs", (name) => {
+    expect(modelTestMetrics(name, [0.5, -0.5, 0.2, -0.1], [0.1, 0.2, 0.3, -0.4])).toMatchObject({ hitRate: 0.75, rows: 4 });
+  });
+  it("reports classification metrics for direction", () => {
+    expect(modelTestMetrics("direction", [1, 0, 1, 0], [0.9, 0.1, 0.4, 0.6])).toMatchObject({ auc: 0.75, accuracy: 0.5 });
+  });
+});
 
 describe("trainModelSet", () => {
   it("trains the five models in worker threads and scores them on the test rows", async () => {
@@ -36,6 +51,10 @@ describe("trainModelSet", () => {
       expect(result.metrics[name].r2, name).toBeGreaterThan(0.3);
     }
     expect(result.metrics.price.hitRate).toBeGreaterThan(0.7);
+    // A hit rate only where the target takes both signs: never negative risk / volatility would score ~1 trivially.
+    expect(Object.keys(result.metrics.risk)).not.toContain("hitRate");
+    expect(Object.keys(result.metrics.volatility)).not.toContain("hitRate");
+    expect(result.metrics.momentum.hitRate).toBeGreaterThan(0.5);
     expect(events[0]).toBe("train 0 model 0/5");
     expect(events.slice(1).map((e) => e.replace(/\(.*\)/, "").trim())).toEqual([
       "train 20 model 1/5",

@@ -14,7 +14,14 @@ import {
   XGBOOST_GLUE_PATH,
   type FloatArray,
 } from "./booster.js";
-import { directionMetrics, regressionMetrics, type DirectionMetrics, type RegressionMetrics } from "./metrics.js";
+import {
+  directionMetrics,
+  regressionMetrics,
+  signedRegressionMetrics,
+  type DirectionMetrics,
+  type RegressionMetrics,
+  type SignedRegressionMetrics,
+} from "./metrics.js";
 import { runTrainTask, type TrainTask, type TrainTaskResult } from "./train-task.js";
 import { runTrainTasksInWorkers } from "./worker-pool.js";
 import type { BoosterParams, XgbObjective } from "./xgboost-binding.js";
@@ -29,6 +36,15 @@ export const MODEL_OBJECTIVES: Readonly<Record<ModelName, XgbObjective>> = Objec
   momentum: "reg:squarederror",
   volatility: "reg:squarederror",
 });
+
+/** Models whose target takes both signs; risk (adverse excursion) and volatility are never negative. */
+export const SIGNED_TARGET_MODELS: ReadonlySet<ModelName> = new Set<ModelName>(["price", "momentum"]);
+
+/** Test metrics of one model: classification metrics for direction, the hit rate only where the target takes both signs. */
+export function modelTestMetrics(name: ModelName, y: ArrayLike<number>, predictions: ArrayLike<number>): DirectionMetrics | RegressionMetrics | SignedRegressionMetrics {
+  if (name === "direction") return directionMetrics(y, predictions);
+  return SIGNED_TARGET_MODELS.has(name) ? signedRegressionMetrics(y, predictions) : regressionMetrics(y, predictions);
+}
 
 export interface TrainModelSetInput {
   /** Row-major features of every dataset row, `rows * cols` values. */
@@ -57,8 +73,8 @@ export interface TrainedModel {
 export interface ModelSetMetrics {
   direction: DirectionMetrics;
   risk: RegressionMetrics;
-  price: RegressionMetrics;
-  momentum: RegressionMetrics;
+  price: SignedRegressionMetrics;
+  momentum: SignedRegressionMetrics;
   volatility: RegressionMetrics;
 }
 
@@ -137,7 +153,7 @@ export async function trainModelSet(input: TrainModelSetInput): Promise<ModelSet
   for (const result of results) {
     const name = result.name as ModelName;
     const y = testLabels[name];
-    metricsByName[name] = name === "direction" ? directionMetrics(y, result.testPredictions) : regressionMetrics(y, result.testPredictions);
+    metricsByName[name] = modelTestMetrics(name, y, result.testPredictions);
     modelMs[name] = Math.round(result.durationMs);
   }
   return {
