@@ -27,7 +27,18 @@ export function createFixture(opts: { tradesPerArm?: number; tagged?: boolean } 
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const gate = db.prepare("INSERT INTO phase2_gate_log (run_id, ts_ms, ts_iso, gate_name, passed, value, threshold, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    const metrics = JSON.stringify({ direction: { auc: 0.61, accuracy: 0.57, log_loss: 0.68 }, price: { rmse: 0.002, mae: 0.0015, r2: 0.01, hit_rate: 0.53 } });
+    // risk carries the trivially-1 hit rate that runs recorded before SPEC §5 dropped it for non-negative targets.
+    const metrics = JSON.stringify({
+      direction: { auc: 0.61, accuracy: 0.57, log_loss: 0.68 },
+      risk: { rmse: 0.004, mae: 0.003, r2: 0.2, hitRate: 1 },
+      price: { rmse: 0.002, mae: 0.0015, r2: 0.01, hit_rate: 0.53 },
+    });
+    // The newest run stores its gate results with the regime gate's per-symbol data.
+    const regimeSymbols = [
+      { symbol: "BTC-USDT", paperMin: 2.91, paperMax: 68.6, historyLo: 23.92, historyHi: 35.83, paperDays: 16, historyDays: 21, counted: true, passed: true },
+      { symbol: "ETH-USDT", paperMin: 31.5, paperMax: 88.2, historyLo: 30.1, historyHi: 52.4, paperDays: 16, historyDays: 21, counted: true, passed: false },
+    ];
+    const gateDetails = JSON.stringify([{ name: "regime_diversity", passed: false, value: 0.5, threshold: 1, details: "1 of 2 symbols …", symbols: regimeSymbols }]);
     for (let i = 0; i < 3; i++) {
       const ts = T0 + i * DAY;
       const ok = i !== 1;
@@ -35,6 +46,7 @@ export function createFixture(opts: { tradesPerArm?: number; tagged?: boolean } 
       gate.run(id, ts, iso(ts), "paper_age", 1, 14 + i, 14, `${14 + i} days`);
       gate.run(id, ts, iso(ts), "trade_count", ok ? 1 : 0, ok ? 80 + i : 60, 75, null);
       gate.run(id, ts, iso(ts), "regime_diversity", 1, 1, 1, "Vol range [2.91, 68.60] vs 20th–80th [23.92, 35.83]");
+      if (i === 2) db.prepare("UPDATE phase2_retrain_runs SET gate_details = ? WHERE id = ?").run(gateDetails, id);
     }
     const ab = db.prepare(
       `INSERT INTO ab_test_runs (ts_ms, ts_iso, job_id, arm_a_label, arm_b_label, split_method, arm_a_trades, arm_b_trades, arm_a_sharpe, arm_b_sharpe,

@@ -20,6 +20,11 @@ describe("readStatus", () => {
     ]);
     expect(r.retrainRuns[1]!.gates.find((g) => g.name === "trade_count")).toEqual({ name: "trade_count", passed: false, value: 60, threshold: 75, details: null });
     expect(r.retrainRuns[0]!.metrics).toMatchObject({ direction: { auc: 0.61 } });
+    expect(r.retrainRuns[0]!.gates.find((g) => g.name === "regime_diversity")!.symbols!.map((s) => [s.symbol, s.passed, s.historyLo])).toEqual([
+      ["BTC-USDT", true, 23.92],
+      ["ETH-USDT", false, 30.1],
+    ]);
+    expect(r.retrainRuns[1]!.gates.find((g) => g.name === "regime_diversity")).not.toHaveProperty("symbols");
     expect(r.gateHistory.paper_age!.map((p) => p.value)).toEqual([14, 15, 16]);
     expect(r.abRuns.map((a) => [a.id, a.swapExecuted, a.b.sharpe])).toEqual([
       [2, true, 0.09],

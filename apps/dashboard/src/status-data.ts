@@ -13,6 +13,21 @@ export interface GateResultView {
   value: number | null;
   threshold: number | null;
   details: string | null;
+  /** regime_diversity per symbol, from the run row's `gate_details` JSON (absent for older runs). */
+  symbols?: GateSymbolView[];
+}
+
+/** One symbol of the regime gate: its paper-period daily vol range vs its own history's band. */
+export interface GateSymbolView {
+  symbol: string;
+  paperMin: number | null;
+  paperMax: number | null;
+  historyLo: number | null;
+  historyHi: number | null;
+  paperDays: number | null;
+  historyDays: number | null;
+  counted: boolean;
+  passed: boolean;
 }
 
 export interface RetrainRunView {
@@ -150,6 +165,27 @@ export function readActiveModelFile(modelsDir: string): ActiveModelFileView {
   return { path, state: "ok", content: parsed.value };
 }
 
+/** The per-symbol entries of gate `name` in a run's `gate_details` JSON (GateResult[]), or undefined. */
+export function gateSymbols(gateDetails: unknown, name: string): GateSymbolView[] | undefined {
+  if (!Array.isArray(gateDetails)) return undefined;
+  const gate: unknown = gateDetails.find((g: unknown) => typeof g === "object" && g !== null && (g as Row).name === name);
+  const symbols = gate && (gate as Row).symbols;
+  if (!Array.isArray(symbols)) return undefined;
+  return symbols
+    .filter((s: unknown): s is Row => typeof s === "object" && s !== null && typeof (s as Row).symbol === "string")
+    .map((s) => ({
+      symbol: String(s.symbol),
+      paperMin: numOrNull(s.paperMin),
+      paperMax: numOrNull(s.paperMax),
+      historyLo: numOrNull(s.historyLo),
+      historyHi: numOrNull(s.historyHi),
+      paperDays: numOrNull(s.paperDays),
+      historyDays: numOrNull(s.historyDays),
+      counted: s.counted === true,
+      passed: s.passed === true,
+    }));
+}
+
 function emptyReport(opts: StatusOptions, now: number): StatusReport {
   return {
     generatedAt: new Date(now).toISOString(),
@@ -232,6 +268,7 @@ function fill(conn: Connection, report: StatusReport, opts: StatusOptions): void
     const gatesOf = db.prepare("SELECT gate_name, passed, value, threshold, details FROM phase2_gate_log WHERE run_id = ? ORDER BY id");
     report.retrainRuns = runs.map((r) => {
       const metrics = parseJson(r.metrics);
+      const gateDetails = parseJson(r.gate_details).value;
       return {
         id: Number(r.id),
         tsMs: Number(r.ts_ms),
@@ -241,13 +278,18 @@ function fill(conn: Connection, report: StatusReport, opts: StatusOptions): void
         status: strOrNull(r.status),
         success: bool(r.success),
         gatePass: r.gate_pass === null || r.gate_pass === undefined ? null : bool(r.gate_pass),
-        gates: (gatesOf.all(r.id) as Row[]).map((g) => ({
-          name: String(g.gate_name),
-          passed: bool(g.passed),
-          value: numOrNull(g.value),
-          threshold: numOrNull(g.threshold),
-          details: strOrNull(g.details),
-        })),
+        gates: (gatesOf.all(r.id) as Row[]).map((g) => {
+          const name = String(g.gate_name);
+          const symbols = gateSymbols(gateDetails, name);
+          return {
+            name,
+            passed: bool(g.passed),
+            value: numOrNull(g.value),
+            threshold: numOrNull(g.threshold),
+            details: strOrNull(g.details),
+            ...(symbols && { symbols }),
+          };
+        }),
         trainingRows: numOrNull(r.training_rows),
         modelsTrained: numOrNull(r.models_trained),
         modelDir: strOrNull(r.model_dir),

@@ -23,6 +23,22 @@ describe("renderStatusPage", () => {
     expect(page).not.toContain("INSECURE LOCAL MODE");
   });
 
+  it("shows the regime gate per symbol from the run's stored gate results, and the old one-line details otherwise", () => {
+    fixture = createFixture();
+    const page = renderStatusPage(readStatus({ dbPath: fixture.dbPath, modelsDir: fixture.modelsDir }), ctx);
+    expect(page).toMatch(/<tr><td>BTC-USDT<\/td><td><span class="badge ok">pass<\/span><\/td><td class="num">\[2\.91, 68\.6\]<\/td><td class="num">\[23\.92, 35\.83\]<\/td><td class="num">16 \/ 21<\/td><\/tr>/);
+    expect(page).toMatch(/<tr><td>ETH-USDT<\/td><td><span class="badge bad">fail<\/span><\/td><td class="num">\[31\.5, 88\.2\]<\/td><td class="num">\[30\.1, 52\.4\]/);
+    // runs 1 and 2 have no stored per-symbol data: their one-line details still show
+    expect(page.match(/Vol range \[2\.91, 68\.60\] vs 20th–80th \[23\.92, 35\.83\]/g)).toHaveLength(2);
+  });
+
+  it("hides the trivially-1 hit rate of the never-negative risk target that older runs recorded", () => {
+    fixture = createFixture();
+    const page = renderStatusPage(readStatus({ dbPath: fixture.dbPath, modelsDir: fixture.modelsDir }), ctx);
+    expect(page).toContain("<tr><th>risk</th><td>rmse <b>0.004</b> mae <b>0.003</b> r2 <b>0.2</b> </td></tr>");
+    expect(page).toContain("hit_rate <b>0.53</b>");
+  });
+
   it("escapes text from the database", () => {
     fixture = createFixture();
     const page = renderStatusPage(readStatus({ dbPath: fixture.dbPath, modelsDir: fixture.modelsDir }), ctx);

@@ -2,7 +2,7 @@
 // evaluations side by side, calibration, and inline SVG charts. Pure: report in, HTML out.
 import { assumedSlippage, calibrationBuckets, recommendations } from "./calibration-view.js";
 import { html, raw, type SafeHtml } from "./html.js";
-import type { StatusReport, RetrainRunView, AbRunView, ArmStats } from "./status-data.js";
+import type { StatusReport, RetrainRunView, AbRunView, ArmStats, GateResultView, GateSymbolView } from "./status-data.js";
 import { barChart, lineChart, type LineSeries } from "./svg-charts.js";
 
 export interface PageContext {
@@ -65,6 +65,13 @@ ${a.lastSwap ? html`<p>Why: ${a.lastSwap.decisionReason ?? "–"} <span class="m
 ${fileLine}</section>`;
 }
 
+/**
+ * Targets that are never negative: a directional hit rate is trivially ~1 for them. New runs do
+ * not report one (SPEC §5); runs recorded before that did, and it is hidden here.
+ */
+const NON_NEGATIVE_TARGETS = new Set(["risk", "volatility"]);
+const shownMetric = (model: string, key: string): boolean => !(NON_NEGATIVE_TARGETS.has(model) && (key === "hitRate" || key === "hit_rate"));
+
 function metricsTable(metrics: unknown): SafeHtml {
   if (metrics === null || typeof metrics !== "object" || Array.isArray(metrics)) return html`<code>${metrics === null ? "–" : JSON.stringify(metrics)}</code>`;
   const rows = Object.entries(metrics as Record<string, unknown>);
@@ -72,10 +79,25 @@ function metricsTable(metrics: unknown): SafeHtml {
     ([model, m]) =>
       html`<tr><th>${model}</th><td>${
         m !== null && typeof m === "object"
-          ? Object.entries(m as Record<string, unknown>).map(([k, v]) => html`${k} <b>${typeof v === "number" ? fmt(v, 4) : JSON.stringify(v)}</b> `)
+          ? Object.entries(m as Record<string, unknown>)
+              .filter(([k]) => shownMetric(model, k))
+              .map(([k, v]) => html`${k} <b>${typeof v === "number" ? fmt(v, 4) : JSON.stringify(v)}</b> `)
           : JSON.stringify(m)
       }</td></tr>`,
   )}</table>`;
+}
+
+/** The regime gate per symbol: paper-period daily vol range vs the symbol's own history band. */
+function gateSymbolsTable(symbols: readonly GateSymbolView[]): SafeHtml {
+  return html`<table class="symbols"><thead><tr><th>symbol</th><th></th><th>paper vol range</th><th>history band</th><th>days</th></tr></thead><tbody>${symbols.map(
+    (s) =>
+      html`<tr><td>${s.symbol}</td><td>${s.counted ? yesNo(s.passed) : html`<span class="badge">not counted</span>`}</td><td class="num">[${fmt(s.paperMin, 2)}, ${fmt(s.paperMax, 2)}]</td><td class="num">[${fmt(s.historyLo, 2)}, ${fmt(s.historyHi, 2)}]</td><td class="num">${s.paperDays ?? "–"} / ${s.historyDays ?? "–"}</td></tr>`,
+  )}</tbody></table>`;
+}
+
+function gateCell(g: GateResultView): SafeHtml {
+  const details = g.symbols && g.symbols.length > 0 ? gateSymbolsTable(g.symbols) : g.details ? html`<br><span class="muted">${g.details}</span>` : "";
+  return html`<div>${yesNo(g.passed)} ${g.name} <span class="muted">${fmt(g.value)} vs ${fmt(g.threshold)}</span>${details}</div>`;
 }
 
 function retrainSection(runs: RetrainRunView[]): SafeHtml {
@@ -85,7 +107,7 @@ function retrainSection(runs: RetrainRunView[]): SafeHtml {
 ${runs.map(
   (r) => html`<tr><td class="num">${r.id}</td><td>${r.tsIso}<br><span class="muted">${r.jobId ?? ""}</span></td><td>${r.triggerReason}</td>
 <td>${yesNo(r.success, r.status === "running" ? "running" : "ok", "failed")}${r.errorMsg ? html`<br><span class="muted">${r.errorMsg}</span>` : ""}</td>
-<td>${r.gates.map((g) => html`<div>${yesNo(g.passed)} ${g.name} <span class="muted">${fmt(g.value)} vs ${fmt(g.threshold)}</span>${g.details ? html`<br><span class="muted">${g.details}</span>` : ""}</div>`)}</td>
+<td>${r.gates.map(gateCell)}</td>
 <td class="num">${r.trainingRows ?? "–"}</td><td class="num">${r.modelsTrained ?? "–"}</td><td class="num">${fmt(r.slippageMult, 2)}</td>
 <td class="num">${r.durationSec === null ? "–" : `${r.durationSec.toFixed(1)} s`}</td>
 <td>${r.metricsError ? html`<span class="bad">metrics JSON unreadable: ${r.metricsError}</span>` : metricsTable(r.metrics)}</td></tr>`,

@@ -30,7 +30,9 @@ describe("extent", () => {
   it.each([
     [[1, 5, 3], false, [1, 5]],
     [[1, 5], true, [0, 5]],
-    [[2, 2], false, [1.8, 2.2]],
+    [[2, 2], false, [0, 4]],
+    [[-3, -3], false, [-6, 0]],
+    [[0, 0], false, [-1, 1]],
     [[], false, [0, 1]],
     [[Number.NaN, 4, Number.POSITIVE_INFINITY, 6], false, [4, 6]],
   ] as const)("of %j (includeZero %s) is %j", (values, zero, expected) => {
@@ -95,6 +97,31 @@ describe("lineChart", () => {
   it("includes reference lines in the y range", () => {
     const svg = lineChart({ title: "gate", width: 200, height: 100, series: [{ label: "v", points: [[0, 0], [1, 1]] }], referenceLines: [{ value: 2, label: "threshold" }] }).value;
     expect(svg).toMatch(/class="reference" x1="56" x2="184" y1="28" y2="28"/);
+  });
+
+  it("draws a single gate evaluation as one centred point on an axis from zero, not 0.9–1.1", () => {
+    const svg = lineChart({
+      title: "regime_diversity: value vs threshold",
+      width: 200,
+      height: 100,
+      xLabel: "evaluation #",
+      series: [{ label: "value", points: [[1, 1]] }],
+      referenceLines: [{ value: 1, label: "threshold 1" }],
+    }).value;
+    const ticks = [...svg.matchAll(/text-anchor="end" font-size="10" fill="#6b7280">([^<]*)</g)].map((m) => m[1]);
+    expect(ticks).toEqual(["0", "0.50", "1", "1.5", "2"]);
+    expect(svg).not.toMatch(/>0\.9<|>1\.1<|>0\.95<|>1\.05</);
+    // x: the middle of [56, 184]; y(1) in the middle of [60, 28]
+    expect(svg).toContain('<circle cx="120" cy="44" r="3"');
+    expect(svg).toContain(">evaluation # 1</text>");
+    expect(svg).not.toContain(">evaluation #</text>");
+  });
+
+  it("keeps the x range of a series with several evaluations", () => {
+    const svg = lineChart({ title: "t", width: 200, height: 100, xLabel: "evaluation #", series: [{ label: "v", points: [[1, 14], [2, 15]] }] }).value;
+    expect(svg).toContain(">evaluation #</text>");
+    expect(svg).toMatch(/<text x="56" y="74" font-size="10" fill="#6b7280">1<\/text>/);
+    expect(svg).toContain('d="M56,60L184,28"');
   });
 
   it("skips non-finite points and renders 'no data' for empty series", () => {

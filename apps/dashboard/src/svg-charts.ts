@@ -60,18 +60,18 @@ export function thin<T>(points: readonly T[], max: number): T[] {
   return out;
 }
 
-/** Domain covering `values` (finite ones), padded so a flat line is not glued to an edge. */
+/**
+ * Domain covering `values` (finite ones). A single value v (one point, or a flat line) gets
+ * [0, 2v] (or [2v, 0], or [−1, 1] for 0): the point sits mid-height on an axis that starts at
+ * zero, so its size reads at a glance — a ±10 % pad would draw a meaningless 0.9–1.1 axis.
+ */
 export function extent(values: readonly number[], includeZero = false): [number, number] {
   const finite = values.filter(Number.isFinite);
   if (includeZero) finite.push(0);
   if (finite.length === 0) return [0, 1];
-  let lo = Math.min(...finite);
-  let hi = Math.max(...finite);
-  if (lo === hi) {
-    const pad = Math.abs(lo) * 0.1 || 1;
-    lo -= pad;
-    hi += pad;
-  }
+  const lo = Math.min(...finite);
+  const hi = Math.max(...finite);
+  if (lo === hi) return lo > 0 ? [0, 2 * lo] : lo < 0 ? [2 * lo, 0] : [-1, 1];
   return [lo, hi];
 }
 
@@ -128,16 +128,25 @@ export function lineChart(opts: LineChartOptions): SafeHtml {
     .filter((s) => s.points.length > 0);
   if (series.length === 0) return noData(opts.title, width, height);
   const refs = opts.referenceLines ?? [];
-  const xDomain = extent(series.flatMap((s) => s.points.map((p) => p[0])));
+  const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const yDomain = extent([...series.flatMap((s) => s.points.map((p) => p[1])), ...refs.map((r) => r.value)]);
   const x0 = MARGIN.left;
   const x1 = width - MARGIN.right;
+  const xBase = height - MARGIN.bottom + 14;
+  // One x (a single evaluation): the points sit mid-width under one label, with no invented x range.
+  const singleX = Math.min(...xs) === Math.max(...xs);
+  const xDomain: [number, number] = singleX ? [xs[0]!, xs[0]!] : extent(xs);
   const x = linearScale(xDomain, [x0, x1]);
   const y = linearScale(yDomain, [height - MARGIN.bottom, MARGIN.top]);
   let body = yAxis(y, yDomain, x0, x1);
-  body += `<text x="${x0}" y="${height - MARGIN.bottom + 14}" font-size="10" fill="#6b7280">${escapeHtml(formatTick(xDomain[0]))}</text>`;
-  body += `<text x="${x1}" y="${height - MARGIN.bottom + 14}" text-anchor="end" font-size="10" fill="#6b7280">${escapeHtml(formatTick(xDomain[1]))}</text>`;
-  if (opts.xLabel) body += `<text x="${(x0 + x1) / 2}" y="${height - MARGIN.bottom + 14}" text-anchor="middle" font-size="10" fill="#6b7280">${escapeHtml(opts.xLabel)}</text>`;
+  if (singleX) {
+    const label = opts.xLabel ? `${opts.xLabel} ${formatTick(xs[0]!)}` : formatTick(xs[0]!);
+    body += `<text x="${(x0 + x1) / 2}" y="${xBase}" text-anchor="middle" font-size="10" fill="#6b7280">${escapeHtml(label)}</text>`;
+  } else {
+    body += `<text x="${x0}" y="${xBase}" font-size="10" fill="#6b7280">${escapeHtml(formatTick(xDomain[0]))}</text>`;
+    body += `<text x="${x1}" y="${xBase}" text-anchor="end" font-size="10" fill="#6b7280">${escapeHtml(formatTick(xDomain[1]))}</text>`;
+    if (opts.xLabel) body += `<text x="${(x0 + x1) / 2}" y="${xBase}" text-anchor="middle" font-size="10" fill="#6b7280">${escapeHtml(opts.xLabel)}</text>`;
+  }
   if (opts.yLabel) body += `<text x="12" y="${(height - MARGIN.bottom + MARGIN.top) / 2}" transform="rotate(-90 12 ${(height - MARGIN.bottom + MARGIN.top) / 2})" text-anchor="middle" font-size="10" fill="#6b7280">${escapeHtml(opts.yLabel)}</text>`;
   for (const ref of refs) body += referenceMarkup(ref, y, x0, x1);
   series.forEach((s, i) => {
