@@ -15,8 +15,7 @@ import { pathToFileURL } from "node:url";
 import { percentile } from "../packages/core/dist/index.js";
 import { loadConfig } from "../packages/config/dist/index.js";
 import { createLogger } from "../packages/logger/dist/index.js";
-import { createRedisConnection, deleteKeysWithPrefix, jobCatalog, runWorker } from "../packages/jobs/dist/index.js";
-import { createProducer } from "../apps/producer/dist/index.js";
+import { createProducer, createRedisConnection, deleteKeysWithPrefix, jobCatalog, runWorker } from "../packages/jobs/dist/index.js";
 import { abHandler } from "../apps/worker-ab/dist/index.js";
 import { ensureBenchDb } from "./cache.mjs";
 

@@ -34,7 +34,6 @@ const REQUIRED_DIST = [
   "packages/ab/dist/index.js",
   "packages/calibration/dist/index.js",
   "packages/jobs/dist/index.js",
-  "apps/producer/dist/index.js",
   "apps/worker-ab/dist/index.js",
 ];
 

@@ -13,10 +13,10 @@ import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = resolve(fileURLToPath(new URL("..", import.meta.url)));
-// bullmq and ioredis are dependencies of the apps, not of the root package.
-const requireFromProducer = createRequire(join(root, "apps/producer/package.json"));
-const { Queue } = await import(pathToFileURL(requireFromProducer.resolve("bullmq")).href);
-const { Redis } = await import(pathToFileURL(requireFromProducer.resolve("ioredis")).href);
+// bullmq and ioredis are dependencies of @mlq/jobs, not of the root package.
+const requireFromJobs = createRequire(join(root, "packages/jobs/package.json"));
+const { Queue } = await import(pathToFileURL(requireFromJobs.resolve("bullmq")).href);
+const { Redis } = await import(pathToFileURL(requireFromJobs.resolve("ioredis")).href);
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);

@@ -2,7 +2,7 @@
 // library) fire 5 concurrent forced retrain requests each, released at the same moment.
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { EnqueueResult } from "@mlq/producer";
+import type { EnqueueResult } from "@mlq/jobs";
 import { CHILDREN_DIR, E2eFixture } from "./support.js";
 
 const PROCESSES = 4;

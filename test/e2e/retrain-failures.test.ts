@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openMigrated } from "@mlq/db";
-import { JobFailedError } from "@mlq/producer";
+import { JobFailedError } from "@mlq/jobs";
 import { pointerPath, readPointer } from "@mlq/registry";
 import { E2eFixture, demoDb, sqlRows, waitFor } from "./support.js";
 

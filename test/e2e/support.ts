@@ -12,8 +12,7 @@ import { Redis } from "ioredis";
 import { loadConfig, type Config } from "@mlq/config";
 import { silentLogger } from "@mlq/core";
 import { generateDemoDatabase, type DemoOptions, type DemoSummary } from "@mlq/demo-data";
-import { deleteKeysWithPrefix, type QueueName } from "@mlq/jobs";
-import { createProducer, type Producer } from "@mlq/producer";
+import { createProducer, deleteKeysWithPrefix, type Producer, type QueueName } from "@mlq/jobs";
 import { REPO_ROOT, REDIS_URL, appEntry, sleep, uniquePrefix, waitFor } from "../support/common.js";
 
 export { REPO_ROOT, REDIS_URL, appEntry, sleep, uniquePrefix, waitFor };

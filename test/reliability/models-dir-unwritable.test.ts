@@ -12,7 +12,7 @@ import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "@mlq/config";
 import { silentLogger } from "@mlq/core";
-import { createProducer, type Producer } from "@mlq/producer";
+import { createProducer, type Producer } from "@mlq/jobs";
 import { POINTER_NAMES, listVersions, pointerPath, verifyVersion } from "@mlq/registry";
 import { Fixture, REDIS_URL, appEntry, makeDemoDb, waitFor } from "./support.js";
 

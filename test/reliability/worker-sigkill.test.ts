@@ -7,7 +7,7 @@ import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "@mlq/config";
 import { silentLogger } from "@mlq/core";
-import { createProducer, type Producer } from "@mlq/producer";
+import { createProducer, type Producer } from "@mlq/jobs";
 import { listVersions, readPointer, verifyVersion } from "@mlq/registry";
 import { CHILDREN_DIR, Fixture, REDIS_URL, appEntry, makeDemoDb, sleep, waitFor, type Spawned } from "./support.js";
 

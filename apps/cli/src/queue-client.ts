@@ -1,7 +1,6 @@
 // Runs a job either in-process (--local, no Redis) or through the real queue, with the same
 // printed result: the CLI never has two code paths for what a job does, only for where.
-import { checkRedis, type QueueName } from "@mlq/jobs";
-import { createProducer, type Producer } from "@mlq/producer";
+import { checkRedis, createProducer, type Producer, type QueueName } from "@mlq/jobs";
 import type { Config } from "@mlq/config";
 import { errorMessage } from "@mlq/core";
 import { printJson } from "./output.js";

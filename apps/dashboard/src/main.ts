@@ -2,8 +2,7 @@
 // `node dist/main.js hash-password` reads a password on stdin and prints its scrypt hash.
 import { loadConfig } from "@mlq/config";
 import { errorMessage, type Logger } from "@mlq/core";
-import { parsePayload } from "@mlq/jobs";
-import { createProducer } from "@mlq/producer";
+import { createProducer, parsePayload } from "@mlq/jobs";
 import { hashPassword } from "./auth.js";
 import { createDashboard } from "./dashboard.js";
 

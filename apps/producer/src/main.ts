@@ -2,7 +2,7 @@
 import { loadConfig } from "@mlq/config";
 import { errorMessage } from "@mlq/core";
 import { createLogger } from "@mlq/logger";
-import { createProducer } from "./producer.js";
+import { createProducer } from "@mlq/jobs";
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);

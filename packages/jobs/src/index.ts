@@ -41,3 +41,16 @@ export { claimExclusive, releaseStaleExclusive, exclusiveHolder, deduplicationKe
 export { runWorker, formatDuration, classifyFailure, throttledProgress } from "./run-worker.js";
 export type { RunWorkerOptions, WorkerHandle, JobIo, JobHandler, JobSummary } from "./run-worker.js";
 export { startWorkerProcess, type WorkerProcessOptions } from "./worker-process.js";
+export { createProducer, validateCron } from "./producer.js";
+export type {
+  Producer,
+  ProducerOptions,
+  EnqueueOptions,
+  EnqueueResult,
+  ScheduleInfo,
+  JobInfo,
+  JobStateName,
+  ListJobsOptions,
+  WaitOptions,
+} from "./producer.js";
+export { JobNotFoundError, JobStateError, JobFailedError, WaitTimeoutError } from "./producer-errors.js";

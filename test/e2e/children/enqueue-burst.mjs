@@ -4,7 +4,7 @@
 import { createInterface } from "node:readline";
 import { loadConfig } from "@mlq/config";
 import { silentLogger } from "@mlq/core";
-import { createProducer } from "@mlq/producer";
+import { createProducer } from "@mlq/jobs";
 
 const config = loadConfig(process.env);
 const count = Number(process.argv[2] ?? 5);

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { JobNotFoundError, type JobStateName } from "@mlq/producer";
 import { ENV_VARS } from "@mlq/config";
-import { isQueueName, type QueueName } from "@mlq/jobs";
+import { JobNotFoundError, isQueueName, type JobStateName, type QueueName } from "@mlq/jobs";
 import { UsageError, positiveInt } from "../errors.js";
 import { cliConfig } from "../context.js";
 import { printJson, printTable } from "../output.js";

@@ -1,6 +1,6 @@
 // The producer: keeps the three job schedulers registered (idempotently, re-creating any that
 // vanish, e.g. after a Redis restart without persistence) and enqueues / inspects / retries /
-// cancels jobs for the CLI and the dashboard.
+// cancels jobs for the CLI, the dashboard and the producer process (apps/producer).
 import { randomBytes } from "node:crypto";
 import { Queue, getNextMillis } from "bullmq";
 import type { Job, JobSchedulerJson, JobType } from "bullmq";
@@ -8,22 +8,14 @@ import type { Redis } from "ioredis";
 import { ConfigError, errorMessage } from "@mlq/core";
 import type { Logger } from "@mlq/core";
 import type { Config } from "@mlq/config";
-import {
-  PayloadError,
-  QUEUE_NAMES,
-  SCHEDULER_ID_PREFIX,
-  checkNoEviction,
-  claimExclusive,
-  createRedisConnection,
-  exclusiveHolder,
-  isQueueName,
-  jobCatalog,
-  parsePayload,
-  releaseStaleExclusive,
-  requestCancel,
-} from "@mlq/jobs";
-import type { CancelOutcome, JobSummary, QueueName, ResolvedQueue } from "@mlq/jobs";
-import { JobFailedError, JobNotFoundError, JobStateError, WaitTimeoutError } from "./errors.js";
+import { PayloadError, QUEUE_NAMES, SCHEDULER_ID_PREFIX, isQueueName, jobCatalog, parsePayload } from "./catalog.js";
+import type { QueueName, ResolvedQueue } from "./catalog.js";
+import { requestCancel } from "./cancel.js";
+import type { CancelOutcome } from "./cancel.js";
+import { claimExclusive, exclusiveHolder, releaseStaleExclusive } from "./exclusive.js";
+import { checkNoEviction, createRedisConnection } from "./redis.js";
+import type { JobSummary } from "./run-worker.js";
+import { JobFailedError, JobNotFoundError, JobStateError, WaitTimeoutError } from "./producer-errors.js";
 
 export interface ProducerOptions {
   redisUrl: string;

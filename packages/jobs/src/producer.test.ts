@@ -7,11 +7,14 @@ import type { Config } from "@mlq/config";
 import { ConfigError, TransientDbError } from "@mlq/core";
 import type { Logger } from "@mlq/core";
 import { createLogger } from "@mlq/logger";
-import { PayloadError, deleteKeysWithPrefix, runWorker } from "@mlq/jobs";
-import type { JobHandler, QueueName, WorkerHandle } from "@mlq/jobs";
+import { PayloadError } from "./catalog.js";
+import type { QueueName } from "./catalog.js";
+import { deleteKeysWithPrefix } from "./redis.js";
+import { runWorker } from "./run-worker.js";
+import type { JobHandler, WorkerHandle } from "./run-worker.js";
 import { createProducer, validateCron } from "./producer.js";
 import type { Producer } from "./producer.js";
-import { JobFailedError, JobNotFoundError, JobStateError } from "./errors.js";
+import { JobFailedError, JobNotFoundError, JobStateError } from "./producer-errors.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const appLogger = createLogger({ name: "producer-test", console: false });
