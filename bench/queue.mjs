@@ -3,7 +3,7 @@
 //   - enqueue -> handler start latency of no-op jobs on an idle worker (p50, p99);
 //   - no-op throughput with concurrency 1 and 8 (1,000 jobs added in one addBulk);
 //   - A/B through the queue: enqueue -> result of a dry-run `ab-eval` job run by the worker-ab
-//     handler (`abHandler`) on the given database (an audit row is written to it: pass a copy).
+//     handler (`runAbEvalTask` of @mlq/tasks) on the given database (an audit row is written to it: pass a copy).
 // Everything lives under a unique `{mlqbench-…}` prefix whose keys are deleted afterwards.
 // Build first (`pnpm bench` does). Standalone: `node bench/queue.mjs [dbPath]` — without a path it
 // copies the `trades-35k` preset from bench/cache.mjs into a temp dir.
@@ -16,7 +16,7 @@ import { percentile } from "../packages/core/dist/index.js";
 import { loadConfig } from "../packages/config/dist/index.js";
 import { createLogger } from "../packages/logger/dist/index.js";
 import { createProducer, createRedisConnection, deleteKeysWithPrefix, jobCatalog, runWorker } from "../packages/jobs/dist/index.js";
-import { abHandler } from "../apps/worker-ab/dist/index.js";
+import { runAbEvalTask } from "../packages/tasks/dist/index.js";
 import { ensureBenchDb } from "./cache.mjs";
 
 const LATENCY_JOBS = 1_000;
@@ -161,10 +161,10 @@ export async function run({ dbPath, log = console.log } = {}) {
       add(`no-op jobs/s, concurrency ${concurrency} (${THROUGHPUT_JOBS} jobs, addBulk -> last completion)`, rate, "jobs/s", "reference", true);
     }
 
-    // 3. A/B through the queue: the real worker-ab handler, dry-run so no swap happens.
+    // 3. A/B through the queue: the real worker-ab handler (the A/B task), dry-run so no swap happens.
     {
       let finished;
-      const handle = await startWorker("ab-eval", abHandler(config), {
+      const handle = await startWorker("ab-eval", (payload, io) => runAbEvalTask(config, payload, io), {
         onJob: (job, err, value) => (err ? finished?.fail(new Error(`ab-eval job ${job?.id} failed: ${err.message}`)) : finished?.fire({ id: job.id, value })),
       });
       const times = [];
@@ -172,7 +172,7 @@ export async function run({ dbPath, log = console.log } = {}) {
       for (let i = 0; i < AB_WARMUP + AB_RUNS; i++) {
         finished = nextEvent("ab-eval result");
         const t0 = performance.now();
-        const { jobId } = await producer.enqueue("ab-eval", { action: "dry-run", dbPath });
+        const { jobId } = await producer.enqueue("ab-eval", { action: "dry-run" }); // the worker serves config.dbPath
         last = await finished.promise;
         if (last.id !== jobId) throw new Error(`queue bench: expected ab-eval job ${jobId}, got ${last.id}`);
         if (i >= AB_WARMUP) times.push(performance.now() - t0);
@@ -181,7 +181,7 @@ export async function run({ dbPath, log = console.log } = {}) {
       const ms = median(times);
       const v = last.value ?? {};
       log(`queue: ab-eval dry-run via queue: median ${round(ms)} ms over ${AB_RUNS} (min ${round(Math.min(...times))}, max ${round(Math.max(...times))}); ${v.decisionReason ?? JSON.stringify(v).slice(0, 200)}`);
-      add(`A/B dry-run through the queue, enqueue -> result (abHandler, ${AB_RUNS} runs)`, ms, "ms", `≤ ${TARGET_AB_MS}`, ms <= TARGET_AB_MS);
+      add(`A/B dry-run through the queue, enqueue -> result (runAbEvalTask, ${AB_RUNS} runs)`, ms, "ms", `≤ ${TARGET_AB_MS}`, ms <= TARGET_AB_MS);
     }
     return results;
   } finally {

@@ -34,7 +34,7 @@ const REQUIRED_DIST = [
   "packages/ab/dist/index.js",
   "packages/calibration/dist/index.js",
   "packages/jobs/dist/index.js",
-  "apps/worker-ab/dist/index.js",
+  "packages/tasks/dist/index.js",
 ];
 
 const USAGE = `usage: node bench/run.mjs [--only ${Object.keys(BENCHES).join(",")}] [--quick]

@@ -1,11 +1,28 @@
 // Runs a job either in-process (--local, no Redis) or through the real queue, with the same
 // printed result: the CLI never has two code paths for what a job does, only for where.
+import { resolve } from "node:path";
 import { checkRedis, createProducer, type Producer, type QueueName } from "@mlq/jobs";
 import type { Config } from "@mlq/config";
 import { errorMessage } from "@mlq/core";
 import { printJson } from "./output.js";
 import { progressBar } from "./progress.js";
-import { stderrLogger } from "./context.js";
+import { cliConfig, stderrLogger } from "./context.js";
+import { UsageError } from "./errors.js";
+
+/**
+ * The config of a run through the queue. Job payloads carry no paths: a worker serves the files
+ * of its own configuration, so a --db / --out naming another file is refused, not ignored.
+ */
+export function queueConfig(paths: { db?: string | undefined; out?: string | undefined }): Config {
+  const config = cliConfig();
+  const refuse = (option: string, given: string | undefined, configured: string, what: string): void => {
+    if (given !== undefined && resolve(given) !== resolve(configured))
+      throw new UsageError(`${option} ${given}: workers use their configured ${what} (${resolve(configured)}); run with --local for another file`);
+  };
+  refuse("--db", paths.db, config.dbPath, "database");
+  refuse("--out", paths.out, config.calibrationPath, "calibration file");
+  return config;
+}
 
 export async function withProducer<T>(config: Config, fn: (producer: Producer) => Promise<T>): Promise<T> {
   await checkRedis(config.redisUrl, 3000);

@@ -1,22 +1,8 @@
-// payload -> runRetrain. Training itself runs in worker threads (packages/ml), so this
-// process's event loop stays free to renew the BullMQ job lock during long trainings.
+// The retrain job: the validated payload and the job's io go to the retrain task of @mlq/tasks.
 import type { Config } from "@mlq/config";
-import { openMigrated } from "@mlq/db";
 import type { JobHandler, JobSummary } from "@mlq/jobs";
-import { runRetrain } from "@mlq/ml";
+import { runRetrainTask } from "@mlq/tasks";
 
 export function retrainHandler(config: Config, codeVersion = "unknown"): JobHandler<"retrain"> {
-  return async (payload, io) => {
-    const conn = openMigrated(payload.dbPath ?? config.dbPath);
-    try {
-      const summary = await runRetrain(
-        { conn, config, logger: io.logger, progress: io.progress, signal: io.signal, jobId: io.jobId, codeVersion },
-        { trigger: payload.trigger },
-      );
-      io.logger.info(summary.message, { runId: summary.runId, outcome: summary.outcome });
-      return summary as unknown as JobSummary;
-    } finally {
-      conn.close();
-    }
-  };
+  return async (payload, io) => (await runRetrainTask(config, payload, io, { codeVersion })) as unknown as JobSummary;
 }

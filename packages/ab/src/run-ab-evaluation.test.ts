@@ -252,10 +252,23 @@ describe("runAbEvaluation", () => {
     expect(s.decisionReason).toMatch(/^FORCED swap refused: arm B model version missing or corrupt: manifest\.json truncated/);
   });
 
-  it("lets a retryable resolver error through (the job retries)", () => {
+  it("leaves a retryable error before the last attempt to the retry: thrown, no row (finalAttempt false)", () => {
     betterB();
-    expect(() => run("evaluate", { resolveArmModel: registry({ v2_paper: new TransientDbError("busy") }) })).toThrow(TransientDbError);
+    expect(() => run("evaluate", { resolveArmModel: registry({ v2_paper: new TransientDbError("busy") }), finalAttempt: false })).toThrow(TransientDbError);
     expect(runRows()).toHaveLength(0);
+  });
+
+  it.each([
+    ["on the last attempt of a job", { finalAttempt: true }],
+    ["when nothing retries (--local, the default)", {}],
+  ])("records a retryable failure %s: success 0 with the error, nothing swapped", (_when, deps) => {
+    betterB();
+    expect(() => run("evaluate", { resolveArmModel: registry({ v2_paper: new TransientDbError("database busy writing to x.db") }), ...deps })).toThrow(TransientDbError);
+    const rows = conn.sqlite.prepare("SELECT job_id, success, error_msg, swap_executed, decision_reason FROM ab_test_runs").all();
+    expect(rows).toEqual([
+      { job_id: "job-1", success: 0, error_msg: "database busy writing to x.db", swap_executed: 0, decision_reason: "FAILED: database busy writing to x.db" },
+    ]);
+    expect(readActiveState(conn)).toBeNull();
   });
 
   it("skips and counts NULL pnl_pct rows, and ignores open trades", () => {

@@ -35,6 +35,13 @@ export interface AbDeps {
   readonly progress?: ProgressFn;
   readonly jobId?: string | null;
   readonly nowMs?: number;
+  /**
+   * False when the caller will run this evaluation again after a retryable failure (a queued job
+   * before its last attempt): such a failure is then left to the retry and writes no row. True
+   * (the default) for the last attempt and for runs that never retry (`--local`): every failure
+   * records its `ab_test_runs` row.
+   */
+  readonly finalAttempt?: boolean;
 }
 
 export interface AbRequest {
@@ -98,10 +105,11 @@ export function runAbEvaluation(deps: AbDeps, request: AbRequest): AbSummary {
     return evaluateAndRecord(deps, request, progressState);
   } catch (err) {
     // A failure after the commit (active_model.json write) already has its row; any earlier
-    // failure gets one with success = 0, so every attempted evaluation is auditable.
-    // Retryable errors (SQLITE_BUSY, …) are retried by the job: the attempt that ends it records.
-    const retryable = err instanceof MlqError && err.retryable;
-    if (!progressState.committed && !retryable) recordFailedRun(deps, request, err);
+    // failure gets one with success = 0, so every attempt that will not be retried is auditable.
+    // A retryable error (SQLITE_BUSY, …) before the last attempt is left to the retry, whose
+    // outcome records the row.
+    const retried = err instanceof MlqError && err.retryable && deps.finalAttempt === false;
+    if (!progressState.committed && !retried) recordFailedRun(deps, request, err);
     throw err;
   }
 }

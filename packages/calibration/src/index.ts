@@ -13,5 +13,5 @@ export { TrailingPercentile } from "./trailing-percentile.js";
 export { buildRecommendations } from "./recommendations.js";
 export { CalibrationFileSchema, BucketStatsFileSchema, toCalibrationFile } from "./calibration-file.js";
 export type { CalibrationFile, BucketStatsFile } from "./calibration-file.js";
-export { runCalibration, latestCalibrationRun, loadClosedTrades, loadCandleSeries, loadCalibrationInput } from "./run-calibration.js";
+export { runCalibration, recordFailedCalibration, latestCalibrationRun, loadClosedTrades, loadCandleSeries, loadCalibrationInput } from "./run-calibration.js";
 export type { RunCalibrationDeps, CalibrationSummary, CalibrationRunRecord, CalibrationInput } from "./run-calibration.js";

@@ -182,15 +182,27 @@ export function runCalibration(deps: RunCalibrationDeps, policy: CalibrationPoli
     logger.info("calibration written", { runId, outPath, tradesAnalyzed: summary.tradesAnalyzed, multiplier: summary.positionSizeMultiplier });
     return summary;
   } catch (err) {
-    const message = errorMessage(err);
-    try {
-      recordRun(conn, { tsMs: nowMs, jobId, outPath, file: null, errorMsg: message });
-    } catch (recordErr) {
-      logger.error("could not record failed calibration run", { error: errorMessage(recordErr), db: conn.path });
-    }
-    logger.error("calibration failed", { error: message, outPath });
+    recordFailedCalibration({ conn, outPath, jobId, nowMs, logger }, err);
     throw err;
   }
+}
+
+/**
+ * Records a calibration attempt that failed (success = 0, the error's message) and logs it.
+ * `runCalibration` calls it for its own failures; callers call it for a failed preparation step
+ * (e.g. bringing the candles up to date) so that attempt is audited too. Never throws: a row that
+ * cannot be written is logged.
+ */
+export function recordFailedCalibration(deps: Pick<RunCalibrationDeps, "conn" | "outPath" | "jobId" | "nowMs" | "logger">, err: unknown): void {
+  const logger = deps.logger ?? silentLogger;
+  const outPath = resolve(deps.outPath);
+  const message = errorMessage(err);
+  try {
+    recordRun(deps.conn, { tsMs: deps.nowMs ?? Date.now(), jobId: deps.jobId, outPath, file: null, errorMsg: message });
+  } catch (recordErr) {
+    logger.error("could not record failed calibration run", { error: errorMessage(recordErr), db: deps.conn.path });
+  }
+  logger.error("calibration failed", { error: message, outPath });
 }
 
 export interface CalibrationRunRecord {

@@ -129,6 +129,39 @@ describe("runWorker (real Redis)", () => {
     expect(job.attemptsMade).toBe(2);
   });
 
+  it("tells the handler its attempt limit and whether this attempt is the last (finalAttempt)", async () => {
+    const seen: [number, number, boolean][] = [];
+    start("calibrate", async (_p, io) => {
+      seen.push([io.attempt, io.maxAttempts, io.finalAttempt]);
+      throw new TransientDbError("database is locked (SQLITE_BUSY)");
+    });
+    const q = fx.queue("calibrate");
+    await q.add("calibrate", {}, { jobId: "c-3", attempts: 3, backoff: { type: "fixed", delay: 10 } });
+    await q.add("calibrate", {}, { jobId: "c-4" });
+    const job = await waitFinished(q, "c-3");
+    await waitFinished(q, "c-4");
+    expect(job.attemptsMade).toBe(3);
+    // c-3: attempts 1 and 2 may be retried, 3 may not; c-4 has no attempts option: its only attempt is the last.
+    expect(seen.filter(([, max]) => max === 3)).toEqual([
+      [1, 3, false],
+      [2, 3, false],
+      [3, 3, true],
+    ]);
+    expect(seen.filter(([, max]) => max === 1)).toEqual([[1, 1, true]]);
+  });
+
+  it("fails a payload that names a file at once, without running the handler", async () => {
+    let calls = 0;
+    start("calibrate", async () => ((calls += 1), {}));
+    const q = fx.queue("calibrate");
+    await q.add("calibrate", { outPath: "/tmp/x/owned.json" }, { jobId: "p-1", attempts: 3, backoff: { type: "fixed", delay: 10 } });
+    const job = await waitFinished(q, "p-1");
+    expect(await job.getState()).toBe("failed");
+    expect(job.failedReason).toBe("invalid calibrate payload: outPath is not accepted in job payloads: workers use their configured calibration file (MLQ_CALIBRATION_PATH)");
+    expect(job.attemptsMade).toBe(1);
+    expect(calls).toBe(0);
+  });
+
   it("aborts the signal on timeout and fails the job 'timed out after 200ms' without retry, even if the handler ignores the signal", async () => {
     let signal: AbortSignal | undefined;
     start(

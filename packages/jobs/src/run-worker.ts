@@ -20,6 +20,13 @@ export interface JobIo {
   jobId: string;
   /** 1 for the first run, 2 for the first retry, ... */
   attempt: number;
+  /** The job's attempt limit (its `attempts` option; 1 when it has none). */
+  maxAttempts: number;
+  /**
+   * True when a failure of this attempt will not be retried, whatever the error: the last attempt.
+   * Handlers that leave retryable failures to the retry must record them when this is true.
+   */
+  finalAttempt: boolean;
   queue: QueueName;
   /** Child logger `{ queue, jobId, attempt }` whose lines also go to the job's log. */
   logger: AppLogger;
@@ -191,9 +198,11 @@ export function runWorker<Q extends QueueName>(options: RunWorkerOptions<Q>): Wo
     const progress = throttledProgress((p) => job.updateProgress(p), throttleMs, (err) =>
       log.debug("progress update failed", { error: errorMessage(err) }),
     );
-    const io: JobIo = { jobId, attempt: job.attemptsMade + 1, queue, logger: log, progress: progress.report, signal };
+    const attempt = job.attemptsMade + 1;
+    const maxAttempts = Math.max(1, job.opts.attempts ?? 1);
+    const io: JobIo = { jobId, attempt, maxAttempts, finalAttempt: attempt >= maxAttempts, queue, logger: log, progress: progress.report, signal };
     const started = Date.now();
-    log.info("job started", { payload, attempt: io.attempt });
+    log.info("job started", { payload, attempt, maxAttempts });
 
     // Racing the handler against the signal fails the job on time even when a handler
     // does not check its signal (it keeps running detached until it next awaits something).

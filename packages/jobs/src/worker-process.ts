@@ -31,6 +31,6 @@ export async function startWorkerProcess<Q extends QueueName>(options: WorkerPro
     handler: options.makeHandler(config, logger),
     installSignalHandlers: true,
   });
-  logger.info(`worker for queue ${queue} started`, { redis: maskRedisUrl(config.redisUrl), prefix: config.queuePrefix, db: config.dbPath, pid: process.pid });
+  logger.info(`worker for queue ${queue} started`, { redis: maskRedisUrl(config.redisUrl), prefix: config.queuePrefix, db: config.dbPath, modelsDir: config.modelsDir, calibrationPath: config.calibrationPath, pid: process.pid });
   return handle;
 }

@@ -1,10 +1,10 @@
 import type { Command } from "commander";
-import { abStatus, formatStatus, runAbEvaluation, type AbAction, type AbSummary } from "@mlq/ab";
-import { registryArmResolver } from "@mlq/registry";
+import { abStatus, formatStatus, type AbAction, type AbSummary } from "@mlq/ab";
+import { localTaskIo, runAbEvalTask } from "@mlq/tasks";
 import { UsageError } from "../errors.js";
 import { cliConfig, stderrLogger, withDb } from "../context.js";
 import { fmt, printJson, printTable } from "../output.js";
-import { runJobCommand } from "../queue-client.js";
+import { queueConfig, runJobCommand } from "../queue-client.js";
 
 interface AbOptions {
   dryRun?: boolean;
@@ -50,35 +50,30 @@ export function registerAb(program: Command): void {
     .option("--status", "print the active arm, its version, why it was swapped, and the last evaluations")
     .option("--force-swap", "swap to v2_paper whatever the numbers say (recorded as forced)")
     .option("--rollback", "return to the previous arm / version (recorded)")
-    .option("--db <path>", "SQLite database (default $MLQ_DB_PATH)")
+    .option("--db <path>", "SQLite database, with --local or --status (default $MLQ_DB_PATH; queued jobs use the worker's)")
     .option("--local", "run in this process without Redis")
     .option("--no-wait", "enqueue and return the job id at once")
     .option("--json", "machine-readable output")
     .action(async (opts: AbOptions) => {
       const chosen = [opts.dryRun && "--dry-run", opts.status && "--status", opts.forceSwap && "--force-swap", opts.rollback && "--rollback"].filter(Boolean);
       if (chosen.length > 1) throw new UsageError(`choose one of --dry-run, --status, --force-swap, --rollback (got ${chosen.join(" ")})`);
-      const config = cliConfig({ MLQ_DB_PATH: opts.db });
       if (opts.status) {
+        const config = cliConfig({ MLQ_DB_PATH: opts.db });
         const status = await withDb(config.dbPath, (conn) => abStatus(conn, config.modelsDir, { last: 5 }));
         if (opts.json) printJson(status);
         else process.stdout.write(formatStatus(status) + "\n");
         return;
       }
       const action: AbAction = opts.dryRun ? "dry-run" : opts.forceSwap ? "force-swap" : opts.rollback ? "rollback" : "evaluate";
+      const config = opts.local ? cliConfig({ MLQ_DB_PATH: opts.db }) : queueConfig({ db: opts.db });
       await runJobCommand<AbSummary>({
         config,
         queue: "ab-eval",
-        payload: { action, ...(opts.db && { dbPath: opts.db }) },
+        payload: { action },
         local: opts.local ?? false,
         wait: opts.wait,
         json: opts.json ?? false,
-        runLocal: (progress) =>
-          withDb(config.dbPath, (conn) =>
-            runAbEvaluation(
-              { conn, modelsDir: config.modelsDir, resolveArmModel: registryArmResolver(config.modelsDir), logger: stderrLogger(false), progress },
-              { action, policy: { minTradesPerArm: config.ab.minTradesPerArm, minConfidence: config.ab.minConfidence } },
-            ),
-          ),
+        runLocal: (progress) => runAbEvalTask(config, { action }, localTaskIo(stderrLogger(false), progress)),
         print: printAbSummary,
       });
     });

@@ -1,11 +1,10 @@
 import type { Command } from "commander";
 import { existsSync, readFileSync } from "node:fs";
-import { CalibrationFileSchema, calibrationPolicyFromConfig, runCalibration, type BucketStatsFile, type CalibrationSummary } from "@mlq/calibration";
-import { currentSlippageMult } from "@mlq/ml";
-import { materializeCandlesAsync } from "@mlq/market-data";
-import { cliConfig, stderrLogger, withDb } from "../context.js";
+import { CalibrationFileSchema, type BucketStatsFile, type CalibrationSummary } from "@mlq/calibration";
+import { localTaskIo, runCalibrateTask } from "@mlq/tasks";
+import { cliConfig, stderrLogger } from "../context.js";
 import { fmt, kv, printTable } from "../output.js";
-import { runJobCommand } from "../queue-client.js";
+import { queueConfig, runJobCommand } from "../queue-client.js";
 
 export function printCalibrationSummary(s: CalibrationSummary): void {
   process.stdout.write(
@@ -36,26 +35,21 @@ export function registerCalibrate(program: Command): void {
   program
     .command("calibrate")
     .description("measure execution slippage and write execution_calibration.json")
-    .option("--db <path>", "SQLite database (default $MLQ_DB_PATH)")
-    .option("--out <path>", "calibration JSON (default $MLQ_CALIBRATION_PATH)")
+    .option("--db <path>", "SQLite database, with --local (default $MLQ_DB_PATH; queued jobs use the worker's)")
+    .option("--out <path>", "calibration JSON, with --local (default $MLQ_CALIBRATION_PATH; queued jobs use the worker's)")
     .option("--local", "run in this process without Redis")
     .option("--no-wait", "enqueue and return the job id at once")
     .option("--json", "machine-readable output")
     .action(async (opts: { db?: string; out?: string; local?: boolean; wait: boolean; json?: boolean }) => {
-      const config = cliConfig({ MLQ_DB_PATH: opts.db, MLQ_CALIBRATION_PATH: opts.out });
+      const config = opts.local ? cliConfig({ MLQ_DB_PATH: opts.db, MLQ_CALIBRATION_PATH: opts.out }) : queueConfig({ db: opts.db, out: opts.out });
       await runJobCommand<CalibrationSummary>({
         config,
         queue: "calibrate",
-        payload: { ...(opts.db && { dbPath: opts.db }), ...(opts.out && { outPath: opts.out }) },
+        payload: {},
         local: opts.local ?? false,
         wait: opts.wait,
         json: opts.json ?? false,
-        runLocal: (progress) =>
-          withDb(config.dbPath, async (conn) => {
-            await materializeCandlesAsync(conn, { progress: (p) => progress({ ...p, pct: p.pct * 0.5 }) });
-            const policy = calibrationPolicyFromConfig(config, currentSlippageMult(conn.sqlite, config.costs.slippageMultMax));
-            return runCalibration({ conn, outPath: config.calibrationPath, logger: stderrLogger(false), progress }, policy);
-          }),
+        runLocal: (progress) => runCalibrateTask(config, {}, localTaskIo(stderrLogger(false), progress)),
         print: printCalibrationSummary,
       });
     });

@@ -1,9 +1,10 @@
 import type { Command } from "commander";
-import { runRetrain, type RetrainSummary, type RetrainTrigger } from "@mlq/ml";
+import type { RetrainSummary, RetrainTrigger } from "@mlq/ml";
+import { localTaskIo, runRetrainTask } from "@mlq/tasks";
 import { UsageError } from "../errors.js";
-import { cliConfig, stderrLogger, withDb } from "../context.js";
+import { cliConfig, stderrLogger } from "../context.js";
 import { fmt, kv, printTable } from "../output.js";
-import { runJobCommand } from "../queue-client.js";
+import { queueConfig, runJobCommand } from "../queue-client.js";
 
 interface RetrainOptions {
   dryRun?: boolean;
@@ -79,22 +80,22 @@ export function registerRetrain(program: Command): void {
     .option("--dry-run", "check the gates and report what would be trained, without training")
     .option("--force", "skip the gates (they are still evaluated and logged)")
     .option("--smoke-test", "use the relaxed smoke thresholds")
-    .option("--db <path>", "SQLite database (default $MLQ_DB_PATH)")
+    .option("--db <path>", "SQLite database, with --local (default $MLQ_DB_PATH; queued jobs use the worker's)")
     .option("--local", "run in this process without Redis")
     .option("--no-wait", "enqueue and return the job id at once")
     .option("--wait", "wait for the job's result (default)")
     .option("--json", "machine-readable output")
     .action(async (opts: RetrainOptions) => {
       const trigger = triggerFrom(opts);
-      const config = cliConfig({ MLQ_DB_PATH: opts.db });
+      const config = opts.local ? cliConfig({ MLQ_DB_PATH: opts.db }) : queueConfig({ db: opts.db });
       await runJobCommand<RetrainSummary>({
         config,
         queue: "retrain",
-        payload: { trigger, ...(opts.db && { dbPath: opts.db }) },
+        payload: { trigger },
         local: opts.local ?? false,
         wait: opts.wait,
         json: opts.json ?? false,
-        runLocal: (progress) => withDb(config.dbPath, (conn) => runRetrain({ conn, config, logger: stderrLogger(false), progress }, { trigger })),
+        runLocal: (progress) => runRetrainTask(config, { trigger }, localTaskIo(stderrLogger(false), progress)),
         print: printRetrainSummary,
       });
     });

@@ -1,1 +1,0 @@
-export { abHandler } from "./processor.js";

@@ -1,1 +1,0 @@
-export { calibrateHandler } from "./processor.js";

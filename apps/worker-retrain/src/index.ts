@@ -1,1 +1,0 @@
-export { retrainHandler } from "./processor.js";

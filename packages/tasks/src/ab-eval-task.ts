@@ -1,0 +1,34 @@
+// The ab-eval queue's task: the configured database and models directory, arm models resolved
+// and verified through the model registry, the A/B policy from the config.
+import type { Config } from "@mlq/config";
+import type { Connection } from "@mlq/db";
+import { runAbEvaluation, type AbAction, type AbDeps, type AbSummary, type SwapPolicy } from "@mlq/ab";
+import { registryArmResolver } from "@mlq/registry";
+import { withDatabase, type TaskIo } from "./task-io.js";
+
+export interface AbEvalTaskPayload {
+  readonly action: AbAction;
+}
+
+export function abPolicyFromConfig(config: Pick<Config, "ab">): SwapPolicy {
+  return { minTradesPerArm: config.ab.minTradesPerArm, minConfidence: config.ab.minConfidence };
+}
+
+/** The evaluation's dependencies for one run: what the config names, and the io's reporting and retry facts. */
+export function abEvalDeps(config: Config, conn: Connection, io: TaskIo): AbDeps {
+  return {
+    conn,
+    modelsDir: config.modelsDir,
+    resolveArmModel: registryArmResolver(config.modelsDir),
+    logger: io.logger,
+    progress: io.progress,
+    signal: io.signal,
+    jobId: io.jobId ?? null,
+    finalAttempt: io.finalAttempt,
+  };
+}
+
+/** Runs one A/B evaluation (evaluate | dry-run | force-swap | rollback) on the configured database. */
+export async function runAbEvalTask(config: Config, payload: AbEvalTaskPayload, io: TaskIo): Promise<AbSummary> {
+  return withDatabase(config.dbPath, (conn) => runAbEvaluation(abEvalDeps(config, conn, io), { action: payload.action, policy: abPolicyFromConfig(config) }));
+}

@@ -1,0 +1,30 @@
+// The retrain queue's task: the configured database and models directory, one gated retrain.
+// Training runs in worker threads (packages/ml), so a worker's event loop stays free to renew
+// its BullMQ job lock during long trainings.
+import type { Config } from "@mlq/config";
+import { runRetrain, type RetrainSummary, type RetrainTrigger } from "@mlq/ml";
+import { withDatabase, type TaskIo } from "./task-io.js";
+
+export interface RetrainTaskPayload {
+  readonly trigger: RetrainTrigger;
+}
+
+export interface RetrainTaskOptions {
+  /** Recorded in each model version's manifest (e.g. the deployed git commit). */
+  readonly codeVersion?: string | undefined;
+}
+
+/**
+ * Runs one retrain on `config.dbPath` into `config.modelsDir`. Every attempt writes its own
+ * `phase2_retrain_runs` row (a failure closes it as failed), so retries need no special case.
+ */
+export async function runRetrainTask(config: Config, payload: RetrainTaskPayload, io: TaskIo, options: RetrainTaskOptions = {}): Promise<RetrainSummary> {
+  return withDatabase(config.dbPath, async (conn) => {
+    const summary = await runRetrain(
+      { conn, config, logger: io.logger, progress: io.progress, signal: io.signal, jobId: io.jobId ?? null, codeVersion: options.codeVersion },
+      { trigger: payload.trigger },
+    );
+    io.logger.info(summary.message, { runId: summary.runId, outcome: summary.outcome });
+    return summary;
+  });
+}
