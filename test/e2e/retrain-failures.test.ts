@@ -68,11 +68,11 @@ describe("retrain worker: gates and bad input", () => {
     expect(await queue.getJobCounts("waiting", "delayed", "active")).toEqual({ waiting: 0, delayed: 0, active: 0 });
   });
 
-  it("fails a retrain whose dbPath does not exist with one line 'database not found: <path>' and no retry", async () => {
-    await fx.startWorkers(["worker-retrain"]);
-    const producer = fx.producer();
+  it("fails a retrain whose configured database does not exist with one line 'database not found: <path>' and no retry", async () => {
     const missing = join(fx.dir, "no-such.db");
-    const { jobId } = await producer.enqueue("retrain", { trigger: "force", dbPath: missing });
+    await fx.startWorkers(["worker-retrain"], { MLQ_DB_PATH: missing });
+    const producer = fx.producer();
+    const { jobId } = await producer.enqueue("retrain", { trigger: "force" });
 
     const err = await producer.waitForJob("retrain", jobId, { timeoutMs: 60_000, pollMs: 100 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(JobFailedError);
@@ -88,9 +88,9 @@ describe("retrain worker: gates and bad input", () => {
     const conn = openMigrated(db, { create: true });
     conn.sqlite.exec("DROP TABLE ticks");
     conn.close();
-    await fx.startWorkers(["worker-retrain"]);
+    await fx.startWorkers(["worker-retrain"], { MLQ_DB_PATH: db });
     const producer = fx.producer();
-    const { jobId } = await producer.enqueue("retrain", { trigger: "force", dbPath: db });
+    const { jobId } = await producer.enqueue("retrain", { trigger: "force" });
 
     const err = await producer.waitForJob("retrain", jobId, { timeoutMs: 60_000, pollMs: 100 }).catch((e: unknown) => e);
     expect((err as Error).message).toBe(`ticks table missing in ${db}`);

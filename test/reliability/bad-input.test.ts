@@ -73,7 +73,7 @@ function rowCounts(path: string): string {
   }
 }
 
-/** What a retrain worker does with a payload's dbPath: open + migrate, then a forced retrain. */
+/** What a retrain worker does with its configured database (MLQ_DB_PATH): open + migrate, then a forced retrain. */
 async function retrainOutcome(dbPath: string, modelsDir: string): Promise<string> {
   try {
     const conn = openMigrated(dbPath);
@@ -288,5 +288,17 @@ describe("bad job payloads", () => {
     const outcome = classify("retrain", data);
     expect(outcome).not.toBe("accepted");
     record(input, outcome, "n/a (rejected before any job runs)");
+  });
+
+  it.each([
+    { input: "calibrate payload with outPath", queue: "calibrate", data: { outPath: "/tmp/x/owned.json" }, setting: "calibration file (MLQ_CALIBRATION_PATH)" },
+    { input: "retrain payload with dbPath", queue: "retrain", data: { trigger: "force", dbPath: "/data/other.db" }, setting: "database (MLQ_DB_PATH)" },
+    { input: "ab-eval payload with dbPath", queue: "ab-eval", data: { action: "evaluate", dbPath: "/data/other.db" }, setting: "database (MLQ_DB_PATH)" },
+    { input: "payload with modelsDir", queue: "retrain", data: { modelsDir: "/srv/models" }, setting: "models directory (MLQ_MODELS_DIR)" },
+  ] as const)("$input is refused: payloads choose no files", ({ input, queue, data, setting }) => {
+    const outcome = classify(queue, data);
+    const key = Object.keys(data).find((k) => k.endsWith("Path") || k.endsWith("Dir"))!;
+    expect(outcome).toBe(`invalid ${queue} payload: ${key} is not accepted in job payloads: workers use their configured ${setting}`);
+    record(input, outcome, "n/a (rejected before any job runs; no file opened or written)");
   });
 });

@@ -43,6 +43,12 @@ export function isDestructive(method: string, path: string): boolean {
 
 const isQueueName = (s: string): s is QueueName => (QUEUE_NAMES as readonly string[]).includes(s);
 
+/** "invalid <queue> payload: …" said once, whether or not the validator's message already says it. */
+function invalidPayloadMessage(queue: QueueName, err: unknown): string {
+  const message = errorMessage(err);
+  return message.startsWith(`invalid ${queue} payload: `) ? message : `invalid ${queue} payload: ${message}`;
+}
+
 function bbError(res: Response, status: number, key: string, message: string): void {
   res.status(status).json({ error: { key }, message });
 }
@@ -97,7 +103,7 @@ export function createBoardRouter(opts: BoardOptions): Router {
     try {
       payload = opts.validatePayload(queue, body.data ?? {});
     } catch (err) {
-      return bbError(res, 400, "ERRORS.INVALID_REQUEST_BODY", `invalid ${queue} payload: ${errorMessage(err)}`);
+      return bbError(res, 400, "ERRORS.INVALID_REQUEST_BODY", invalidPayloadMessage(queue, err));
     }
     opts.enqueue(queue, payload).then(
       (r) => {
@@ -116,7 +122,7 @@ export function createBoardRouter(opts: BoardOptions): Router {
       const parsed = opts.validatePayload(queue, (req.body as { data?: unknown } | undefined)?.data);
       (req.body as { data?: unknown }).data = parsed;
     } catch (err) {
-      return bbError(res, 400, "ERRORS.INVALID_REQUEST_BODY", `invalid ${queue} payload: ${errorMessage(err)}`);
+      return bbError(res, 400, "ERRORS.INVALID_REQUEST_BODY", invalidPayloadMessage(queue, err));
     }
     next();
   });

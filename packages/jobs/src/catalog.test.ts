@@ -10,8 +10,8 @@ describe("parsePayload", () => {
     ["retrain", { trigger: "force", requestedBy: "ops@host" }, { trigger: "force", requestedBy: "ops@host" }],
     ["retrain", undefined, { trigger: "scheduled" }],
     ["ab-eval", {}, { action: "evaluate" }],
-    ["ab-eval", { action: "rollback", dbPath: "/d/x.db" }, { action: "rollback", dbPath: "/d/x.db" }],
-    ["calibrate", { outPath: "/tmp/c.json" }, { outPath: "/tmp/c.json" }],
+    ["ab-eval", { action: "rollback", requestedBy: "ops" }, { action: "rollback", requestedBy: "ops" }],
+    ["calibrate", {}, {}],
   ] as const)("%s %j -> %j", (queue, data, expected) => {
     expect(parsePayload(queue, data)).toEqual(expected);
   });
@@ -20,7 +20,7 @@ describe("parsePayload", () => {
     ["retrain", { trigger: "sometimes" }, /^invalid retrain payload: trigger: /],
     ["retrain", { trigger: "force", extra: 1, more: 2 }, /^invalid retrain payload: unknown fields extra, more$/],
     ["ab-eval", { action: "swap" }, /^invalid ab-eval payload: action: /],
-    ["calibrate", { outPath: 5 }, /^invalid calibrate payload: outPath: /],
+    ["calibrate", { requestedBy: 5 }, /^invalid calibrate payload: requestedBy: /],
     ["calibrate", "not an object", /^invalid calibrate payload: payload: /],
   ] as const)("rejects %s %j with a one-line PayloadError", (queue, data, message) => {
     let caught: unknown;
@@ -36,8 +36,29 @@ describe("parsePayload", () => {
     expect((caught as Error).message).not.toContain("\n");
   });
 
+  it.each([
+    ["calibrate", { outPath: "/tmp/x/owned.json" }, "invalid calibrate payload: outPath is not accepted in job payloads: workers use their configured calibration file (MLQ_CALIBRATION_PATH)"],
+    ["retrain", { trigger: "force", dbPath: "/other.db" }, "invalid retrain payload: dbPath is not accepted in job payloads: workers use their configured database (MLQ_DB_PATH)"],
+    ["ab-eval", { dbPath: 5 }, "invalid ab-eval payload: dbPath is not accepted in job payloads: workers use their configured database (MLQ_DB_PATH)"],
+    [
+      "calibrate",
+      { dbPath: "/a.db", outPath: "/b.json", modelsDir: "/m" },
+      "invalid calibrate payload: dbPath is not accepted in job payloads: workers use their configured database (MLQ_DB_PATH); outPath is not accepted in job payloads: workers use their configured calibration file (MLQ_CALIBRATION_PATH); modelsDir is not accepted in job payloads: workers use their configured models directory (MLQ_MODELS_DIR)",
+    ],
+  ] as const)("refuses a path in a %s payload %j, naming the setting the worker uses instead", (queue, data, message) => {
+    const err = (() => {
+      try {
+        parsePayload(queue, data);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(PayloadError);
+    expect((err as Error).message).toBe(message);
+  });
+
   it("rejects payloads above 16 KiB of JSON before validating them", () => {
-    const big = { requestedBy: "x", dbPath: "a".repeat(MAX_PAYLOAD_BYTES) };
+    const big = { requestedBy: "x", note: "a".repeat(MAX_PAYLOAD_BYTES) };
     expect(() => parsePayload("retrain", big)).toThrow(/^retrain payload is 16\.\d KiB, above the 16 KiB limit$/);
   });
 
@@ -49,7 +70,7 @@ describe("parsePayload", () => {
     fc.assert(
       fc.property(
         fc.record(
-          { trigger: fc.constantFrom("scheduled", "force", "smoke", "dry-run"), dbPath: fc.string({ minLength: 1, maxLength: 50 }), requestedBy: fc.string({ minLength: 1, maxLength: 50 }) },
+          { trigger: fc.constantFrom("scheduled", "force", "smoke", "dry-run"), requestedBy: fc.string({ minLength: 1, maxLength: 50 }) },
           { requiredKeys: [] },
         ),
         (p) => {

@@ -12,25 +12,32 @@ export type QueueName = (typeof QUEUE_NAMES)[number];
 export const MAX_PAYLOAD_BYTES = 16 * 1024;
 
 const requestedBy = z.string().min(1).max(200).optional();
-const dbPath = z.string().min(1).max(4096).optional();
+
+// Payloads never name a file (SPEC §1): each worker serves the database, models directory and
+// calibration file of its own configuration, so a payload cannot make a worker open, migrate or
+// write a file of its choosing. The schemas are strict (unknown keys are refused); these keys get
+// a message that says where the file comes from instead.
+const PATH_KEYS: ReadonlyMap<string, string> = new Map([
+  ["dbPath", "database (MLQ_DB_PATH)"],
+  ["outPath", "calibration file (MLQ_CALIBRATION_PATH)"],
+  ["calibrationPath", "calibration file (MLQ_CALIBRATION_PATH)"],
+  ["modelsDir", "models directory (MLQ_MODELS_DIR)"],
+  ["logsDir", "logs directory (MLQ_LOGS_DIR)"],
+]);
 
 export const RetrainPayloadSchema = z.strictObject({
   trigger: z.enum(["scheduled", "force", "smoke", "dry-run"]).default("scheduled"),
-  dbPath,
   requestedBy,
 });
 export type RetrainPayload = z.output<typeof RetrainPayloadSchema>;
 
 export const AbEvalPayloadSchema = z.strictObject({
   action: z.enum(["evaluate", "dry-run", "force-swap", "rollback"]).default("evaluate"),
-  dbPath,
   requestedBy,
 });
 export type AbEvalPayload = z.output<typeof AbEvalPayloadSchema>;
 
 export const CalibratePayloadSchema = z.strictObject({
-  dbPath,
-  outPath: z.string().min(1).max(4096).optional(),
   requestedBy,
 });
 export type CalibratePayload = z.output<typeof CalibratePayloadSchema>;
@@ -178,6 +185,11 @@ export function parsePayload<Q extends QueueName>(queue: Q, data: unknown): Payl
     throw new PayloadError(`${queue} payload is ${(bytes / 1024).toFixed(1)} KiB, above the ${MAX_PAYLOAD_BYTES / 1024} KiB limit`, {
       context: { queue, bytes },
     });
+  }
+  const pathKeys = data !== null && typeof data === "object" ? Object.keys(data).filter((k) => PATH_KEYS.has(k)) : [];
+  if (pathKeys.length > 0) {
+    const problems = pathKeys.map((k) => `${k} is not accepted in job payloads: workers use their configured ${PATH_KEYS.get(k)!}`);
+    throw new PayloadError(`invalid ${queue} payload: ${problems.join("; ")}`, { context: { queue, problems } });
   }
   const result = QUEUE_DEFINITIONS[queue].schema.safeParse(data ?? {});
   if (!result.success) {
