@@ -2,7 +2,6 @@
 // environment) and a logger. Only the CLI's entry calls loadConfig.
 import { loadConfig, type Config } from "@mlq/config";
 import type { Logger } from "@mlq/core";
-import { openMigrated, type Connection } from "@mlq/db";
 
 export interface GlobalOptions {
   verbose?: boolean;
@@ -30,11 +29,4 @@ export function stderrLogger(verbose = false): Logger {
 }
 
 /** Opens and migrates the database for one command, and always closes it. */
-export async function withDb<T>(path: string, fn: (conn: Connection) => T | Promise<T>): Promise<T> {
-  const conn = openMigrated(path);
-  try {
-    return await fn(conn);
-  } finally {
-    conn.close();
-  }
-}
+export { withMigrated as withDb } from "@mlq/db";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InputDataError } from "@mlq/core";
-import { migrate, openDatabase, openMigrated, requireTables, tableColumns, tableExists } from "./connection.js";
+import { migrate, openDatabase, openMigrated, requireTables, tableColumns, tableExists, withMigrated, type Connection } from "./connection.js";
 
 let dir: string;
 beforeEach(() => {
@@ -118,6 +118,18 @@ describe("migrate repairs", () => {
     migrate(conn);
     expect(tableExists(conn.sqlite, "ticks")).toBe(false);
     conn.close();
+  });
+});
+
+describe("withMigrated", () => {
+  it("hands fn a migrated connection, returns its result and closes it, also when fn throws", async () => {
+    const path = join(dir, "w.db");
+    let seen: Connection | undefined;
+    const tables = await withMigrated(path, (conn) => ((seen = conn), MLQ_TABLES.filter((t) => tableExists(conn.sqlite, t))), { create: true });
+    expect(tables).toEqual(MLQ_TABLES);
+    expect(seen!.sqlite.open).toBe(false);
+    await expect(withMigrated(path, async (conn) => ((seen = conn), await Promise.reject(new Error("boom"))))).rejects.toThrow("boom");
+    expect(seen!.sqlite.open).toBe(false);
   });
 });
 

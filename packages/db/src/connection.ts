@@ -143,6 +143,16 @@ export function openMigrated(path: string, options: OpenOptions = {}): Connectio
   return conn;
 }
 
+/** Opens and migrates `path` for the length of `fn` (sync or async), and always closes it. */
+export async function withMigrated<T>(path: string, fn: (conn: Connection) => T | Promise<T>, options: OpenOptions = {}): Promise<T> {
+  const conn = openMigrated(path, options);
+  try {
+    return await fn(conn);
+  } finally {
+    conn.close();
+  }
+}
+
 export function tableExists(sqlite: Sqlite, table: string): boolean {
   return sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
 }

@@ -4,7 +4,7 @@ import { openMigrated } from "@mlq/db";
 import { runAbEvaluation } from "@mlq/ab";
 import { abEvalDeps, abPolicyFromConfig, runAbEvalTask } from "./ab-eval-task.js";
 import { localTaskIo } from "./task-io.js";
-import { recordingIo, taskFixture, type TaskFixture } from "./fixture.test-util.js";
+import { dbRows, recordingIo, taskFixture, type TaskFixture } from "./fixture.test-util.js";
 
 let fx: TaskFixture;
 beforeEach(async () => {
@@ -12,14 +12,7 @@ beforeEach(async () => {
 });
 afterEach(() => fx.cleanup());
 
-function abRows(): Record<string, unknown>[] {
-  const conn = openMigrated(fx.config.dbPath);
-  try {
-    return conn.sqlite.prepare("SELECT job_id, action, dry_run, success, error_msg, swap_executed FROM ab_test_runs ORDER BY id").all() as Record<string, unknown>[];
-  } finally {
-    conn.close();
-  }
-}
+const abRows = () => dbRows(fx, "SELECT job_id, action, dry_run, success, error_msg, swap_executed FROM ab_test_runs ORDER BY id");
 
 describe("runAbEvalTask", () => {
   it("evaluates the configured database with the configured policy and records the run under the job id", async () => {

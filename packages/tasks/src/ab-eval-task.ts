@@ -1,10 +1,10 @@
 // The ab-eval queue's task: the configured database and models directory, arm models resolved
 // and verified through the model registry, the A/B policy from the config.
 import type { Config } from "@mlq/config";
-import type { Connection } from "@mlq/db";
+import { withMigrated, type Connection } from "@mlq/db";
 import { runAbEvaluation, type AbAction, type AbDeps, type AbSummary, type SwapPolicy } from "@mlq/ab";
 import { registryArmResolver } from "@mlq/registry";
-import { withDatabase, type TaskIo } from "./task-io.js";
+import type { TaskIo } from "./task-io.js";
 
 export interface AbEvalTaskPayload {
   readonly action: AbAction;
@@ -30,5 +30,5 @@ export function abEvalDeps(config: Config, conn: Connection, io: TaskIo): AbDeps
 
 /** Runs one A/B evaluation (evaluate | dry-run | force-swap | rollback) on the configured database. */
 export async function runAbEvalTask(config: Config, payload: AbEvalTaskPayload, io: TaskIo): Promise<AbSummary> {
-  return withDatabase(config.dbPath, (conn) => runAbEvaluation(abEvalDeps(config, conn, io), { action: payload.action, policy: abPolicyFromConfig(config) }));
+  return withMigrated(config.dbPath, (conn) => runAbEvaluation(abEvalDeps(config, conn, io), { action: payload.action, policy: abPolicyFromConfig(config) }));
 }

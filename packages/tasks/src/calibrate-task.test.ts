@@ -4,7 +4,7 @@ import { AbortedError, InputDataError } from "@mlq/core";
 import { openMigrated } from "@mlq/db";
 import { CalibrationFileSchema } from "@mlq/calibration";
 import { runCalibrateTask } from "./calibrate-task.js";
-import { recordingIo, taskFixture, type TaskFixture } from "./fixture.test-util.js";
+import { dbRows, recordingIo, taskFixture, type TaskFixture } from "./fixture.test-util.js";
 
 let fx: TaskFixture;
 beforeEach(async () => {
@@ -12,14 +12,7 @@ beforeEach(async () => {
 });
 afterEach(() => fx.cleanup());
 
-function calibrationRows(): Record<string, unknown>[] {
-  const conn = openMigrated(fx.config.dbPath);
-  try {
-    return conn.sqlite.prepare("SELECT job_id, success, error_msg, output_path, trades_analyzed FROM calibration_runs ORDER BY id").all() as Record<string, unknown>[];
-  } finally {
-    conn.close();
-  }
-}
+const calibrationRows = () => dbRows(fx, "SELECT job_id, success, error_msg, output_path, trades_analyzed FROM calibration_runs ORDER BY id");
 
 describe("runCalibrateTask", () => {
   it("builds the candles, then writes the configured calibration file and a run row under the job id", async () => {

@@ -2,10 +2,11 @@
 // read from them); the assumed slippage uses the slippage_mult the live models were trained with
 // (the latest retrain run that recorded one), so "r" compares like with like.
 import type { Config } from "@mlq/config";
+import { withMigrated } from "@mlq/db";
 import { calibrationPolicyFromConfig, recordFailedCalibration, runCalibration, type CalibrationSummary } from "@mlq/calibration";
 import { currentSlippageMult } from "@mlq/ml";
 import { materializeCandlesAsync } from "@mlq/market-data";
-import { withDatabase, type TaskIo } from "./task-io.js";
+import type { TaskIo } from "./task-io.js";
 
 export interface CalibrateTaskPayload {
   /** Who asked; the run itself does not use it. */
@@ -18,7 +19,7 @@ export interface CalibrateTaskPayload {
  * failure of the calibration itself.
  */
 export async function runCalibrateTask(config: Config, _payload: CalibrateTaskPayload, io: TaskIo): Promise<CalibrationSummary> {
-  return withDatabase(config.dbPath, async (conn) => {
+  return withMigrated(config.dbPath, async (conn) => {
     const jobId = io.jobId ?? undefined;
     try {
       await materializeCandlesAsync(conn, { signal: io.signal, logger: io.logger, progress: (p) => io.progress({ ...p, pct: p.pct * 0.5 }) });

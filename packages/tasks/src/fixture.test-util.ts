@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, type Config } from "@mlq/config";
 import type { Logger } from "@mlq/core";
+import { openMigrated } from "@mlq/db";
 import { generateDemoDatabase } from "@mlq/demo-data";
 import type { TaskIo } from "./task-io.js";
 
@@ -32,6 +33,16 @@ export async function taskFixture(): Promise<TaskFixture> {
     },
   );
   return { dir, config, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Rows of `sql` on the fixture's configured database (opened and closed per call). */
+export function dbRows(fx: TaskFixture, sql: string): Record<string, unknown>[] {
+  const conn = openMigrated(fx.config.dbPath);
+  try {
+    return conn.sqlite.prepare(sql).all() as Record<string, unknown>[];
+  } finally {
+    conn.close();
+  }
 }
 
 export interface RecordingIo extends TaskIo {

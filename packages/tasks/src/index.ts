@@ -1,4 +1,4 @@
-export { localTaskIo, withDatabase } from "./task-io.js";
+export { localTaskIo } from "./task-io.js";
 export type { TaskIo } from "./task-io.js";
 export { runRetrainTask } from "./retrain-task.js";
 export type { RetrainTaskPayload, RetrainTaskOptions } from "./retrain-task.js";

@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openMigrated } from "@mlq/db";
 import { runRetrainTask } from "./retrain-task.js";
-import { recordingIo, taskFixture, type TaskFixture } from "./fixture.test-util.js";
+import { dbRows, recordingIo, taskFixture, type TaskFixture } from "./fixture.test-util.js";
 
 let fx: TaskFixture;
 beforeEach(async () => {
@@ -14,14 +13,7 @@ describe("runRetrainTask", () => {
     const io = recordingIo();
     const s = await runRetrainTask(fx.config, { trigger: "dry-run" }, io);
     expect(s).toMatchObject({ trigger: "dry-run", outcome: "dry-run" });
-    const conn = openMigrated(fx.config.dbPath);
-    try {
-      expect(conn.sqlite.prepare("SELECT id, job_id, trigger_reason, status FROM phase2_retrain_runs").all()).toEqual([
-        { id: s.runId, job_id: "job-7", trigger_reason: "dry-run", status: "done" },
-      ]);
-    } finally {
-      conn.close();
-    }
+    expect(dbRows(fx, "SELECT id, job_id, trigger_reason, status FROM phase2_retrain_runs")).toEqual([{ id: s.runId, job_id: "job-7", trigger_reason: "dry-run", status: "done" }]);
     expect(io.lines).toContainEqual({ level: "info", msg: s.message });
     expect(io.stages).toContain("gates");
   });

@@ -2,8 +2,9 @@
 // Training runs in worker threads (packages/ml), so a worker's event loop stays free to renew
 // its BullMQ job lock during long trainings.
 import type { Config } from "@mlq/config";
+import { withMigrated } from "@mlq/db";
 import { runRetrain, type RetrainSummary, type RetrainTrigger } from "@mlq/ml";
-import { withDatabase, type TaskIo } from "./task-io.js";
+import type { TaskIo } from "./task-io.js";
 
 export interface RetrainTaskPayload {
   readonly trigger: RetrainTrigger;
@@ -19,7 +20,7 @@ export interface RetrainTaskOptions {
  * `phase2_retrain_runs` row (a failure closes it as failed), so retries need no special case.
  */
 export async function runRetrainTask(config: Config, payload: RetrainTaskPayload, io: TaskIo, options: RetrainTaskOptions = {}): Promise<RetrainSummary> {
-  return withDatabase(config.dbPath, async (conn) => {
+  return withMigrated(config.dbPath, async (conn) => {
     const summary = await runRetrain(
       { conn, config, logger: io.logger, progress: io.progress, signal: io.signal, jobId: io.jobId ?? null, codeVersion: options.codeVersion },
       { trigger: payload.trigger },

@@ -1,7 +1,6 @@
 // What a task needs from whoever runs it (a queue worker or the CLI's --local), as a small
 // interface: BullMQ's job object never reaches a task.
 import type { Logger, ProgressFn } from "@mlq/core";
-import { openMigrated, type Connection } from "@mlq/db";
 
 export interface TaskIo {
   readonly logger: Logger;
@@ -22,14 +21,4 @@ export interface TaskIo {
 /** The io of a run in the CLI's own process: no job id, and nothing retries it. */
 export function localTaskIo(logger: Logger, progress: ProgressFn, signal?: AbortSignal): TaskIo {
   return { logger, progress, signal, jobId: null, finalAttempt: true };
-}
-
-/** Opens and migrates the configured database for one task, and always closes it. */
-export async function withDatabase<T>(path: string, fn: (conn: Connection) => T | Promise<T>): Promise<T> {
-  const conn = openMigrated(path);
-  try {
-    return await fn(conn);
-  } finally {
-    conn.close();
-  }
 }
