@@ -22,3 +22,42 @@ export { obrienFlemingSpent, sequentialBoundaries, type SequentialBoundary, type
 export { expectedTradesAtExpiry, informationFraction, sequentialLook, type LookInput, type LookResult } from "./sequential/sequential-look.js";
 export { allocateChallengerAlpha, type AlphaAllocation, type AlphaGrant } from "./sequential/alpha-allocation.js";
 export { cusumArl, cusumThresholdForArl, decayAllowance, decayThreshold, detectDecay, type DecayPolicy, type DecayState } from "./monitor/decay-detector.js";
+export {
+  DEFAULT_SHADOW_MAX_GAP_MS,
+  longOnlyHoldPolicy,
+  type ShadowBar,
+  type ShadowPolicy,
+  type ShadowPolicyParams,
+  type ShadowSegment,
+  type ShadowSeries,
+  type ShadowSymbolBars,
+  type ShadowTrade,
+} from "./shadow/shadow-policy.js";
+export { kernelWeight, longRunVariance, type HacKernel } from "./shadow/long-run-variance.js";
+export {
+  DEFAULT_BANDWIDTH_PER_HORIZON,
+  DEFAULT_HAC_KERNEL,
+  hacPairedSharpe,
+  jobsonKorkieMemmel,
+  type HacOptions,
+  type PairedSharpeResult,
+  type PairedSharpeStatus,
+} from "./shadow/paired-sharpe.js";
+export {
+  bootstrapPairedSharpe,
+  DEFAULT_BLOCK_LENGTH_PER_HORIZON,
+  DEFAULT_BOOTSTRAP_RESAMPLES,
+  type BlockBootstrapOptions,
+  type BlockBootstrapResult,
+} from "./shadow/block-bootstrap.js";
+export {
+  averagePairwiseCorrelation,
+  deflatedSharpeOfTrials,
+  deflatedSharpeRatio,
+  effectiveTrials,
+  EULER_MASCHERONI,
+  expectedMaxSharpe,
+  type DeflatedSharpe,
+  type DeflatedSharpeInput,
+  type TrialsDeflation,
+} from "./deflated-sharpe.js";
