@@ -49,8 +49,3 @@ export function simulatePairedShadow(rng: Rng, sim: PairedShadowSim): { a: Float
     b: longOnlyHoldPolicy([{ symbol: "SIM", bars, probabilities: pb }], params).returns,
   };
 }
-
-/** Two-sided 99 % Monte-Carlo margin of a rate p estimated from `runs` runs. */
-export function mcMargin(p: number, runs: number): number {
-  return 2.576 * Math.sqrt((p * (1 - p)) / runs);
-}

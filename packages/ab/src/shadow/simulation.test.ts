@@ -2,7 +2,8 @@ import { createRng } from "@mlq/core";
 import { describe, expect, it } from "vitest";
 import { bootstrapPairedSharpe } from "./block-bootstrap.js";
 import { hacPairedSharpe, jobsonKorkieMemmel, pairMoments } from "./paired-sharpe.js";
-import { mcMargin, simulatePairedShadow, type PairedShadowSim } from "./simulation.test-util.js";
+import { mcMargin } from "../sequential/simulation.test-util.js";
+import { simulatePairedShadow, type PairedShadowSim } from "./simulation.test-util.js";
 
 // 500 seeded replications per scenario; each bootstrap uses 199 resamples instead of the default 2,000
 // (with 199 the p-value grid still puts exactly 5 % of ranks at p ≤ 0.05) so the file runs in a few seconds.
