@@ -1,6 +1,8 @@
 // Bull Board at /queues, with mlq's rules in front of it: viewers and read-only mode get a
 // read-only board and cannot change anything; "add job" and "update data" are validated with
 // the jobs catalog's schema, and added jobs go through the producer (one retrain at a time).
+// `requestedBy` is the dashboard's to write: an added job names who asked, an edit keeps the
+// job's original value, whatever the body says.
 import express, { Router, type NextFunction, type Request, type Response } from "express";
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
@@ -9,7 +11,7 @@ import type { UIConfig } from "@bull-board/api/typings/app";
 import type { Queue } from "bullmq";
 import { errorMessage, type Logger } from "@mlq/core";
 import { QUEUE_NAMES, type QueueName } from "@mlq/jobs";
-import { roleOf } from "./auth.js";
+import { principalOf, roleOf } from "./auth.js";
 
 export { QUEUE_NAMES, type QueueName };
 
@@ -51,6 +53,13 @@ function invalidPayloadMessage(queue: QueueName, err: unknown): string {
 
 function bbError(res: Response, status: number, key: string, message: string): void {
   res.status(status).json({ error: { key }, message });
+}
+
+/** `payload` with `requestedBy` set to `by` (or removed when `by` is undefined); non-objects are returned as they are. */
+function withRequestedBy(payload: unknown, by: string | undefined): unknown {
+  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) return payload;
+  const { requestedBy: _ignored, ...rest } = payload as Record<string, unknown>;
+  return by === undefined ? rest : { ...rest, requestedBy: by };
 }
 
 function buildBoard(opts: BoardOptions, readOnly: boolean): Router {
@@ -101,7 +110,8 @@ export function createBoardRouter(opts: BoardOptions): Router {
     const body = (req.body ?? {}) as { name?: unknown; data?: unknown };
     let payload: unknown;
     try {
-      payload = opts.validatePayload(queue, body.data ?? {});
+      const validate = opts.validatePayload;
+      payload = validate(queue, withRequestedBy(validate(queue, body.data ?? {}), `dashboard:${principalOf(res)}`));
     } catch (err) {
       return bbError(res, 400, "ERRORS.INVALID_REQUEST_BODY", invalidPayloadMessage(queue, err));
     }
@@ -117,14 +127,25 @@ export function createBoardRouter(opts: BoardOptions): Router {
   router.patch("/api/queues/:queueName/:jobId/update-data", json, (req: Request, res: Response, next: NextFunction) => {
     const queue = String(req.params.queueName);
     if (!isQueueName(queue)) return bbError(res, 404, "ERRORS.QUEUE_NOT_FOUND", `unknown queue ${queue}`);
-    if (!opts.validatePayload) return bbError(res, 501, "ERRORS.INTERNAL_SERVER_ERROR", "editing job data is disabled: no payload validator is wired");
+    const validate = opts.validatePayload;
+    if (!validate) return bbError(res, 501, "ERRORS.INTERNAL_SERVER_ERROR", "editing job data is disabled: no payload validator is wired");
+    // Bull Board sends the new data as `jobData` and writes exactly that.
+    const body = (req.body ?? {}) as { jobData?: unknown };
     try {
-      const parsed = opts.validatePayload(queue, (req.body as { data?: unknown } | undefined)?.data);
-      (req.body as { data?: unknown }).data = parsed;
+      validate(queue, body.jobData);
     } catch (err) {
       return bbError(res, 400, "ERRORS.INVALID_REQUEST_BODY", invalidPayloadMessage(queue, err));
     }
-    next();
+    opts.queues
+      .get(queue)!
+      .getJob(String(req.params.jobId))
+      .then((job) => {
+        if (!job) return bbError(res, 404, "ERRORS.JOB_NOT_FOUND", `job ${String(req.params.jobId)} not found in ${queue}`);
+        const original = (job.data as { requestedBy?: unknown } | undefined)?.requestedBy;
+        req.body = { ...body, jobData: validate(queue, withRequestedBy(body.jobData, typeof original === "string" ? original : undefined)) };
+        next();
+      })
+      .catch(next);
   });
 
   // Bull Board parses other JSON bodies itself (100 kB); cap them too.

@@ -34,11 +34,11 @@ async function configWith(extra: Record<string, string | boolean> = {}) {
   );
 }
 
-// Stands in for the jobs catalog's parsePayload: a retrain payload is {mode?: "force"|"dry-run"} and nothing else.
+// Stands in for the jobs catalog's parsePayload: a retrain payload is {mode?, requestedBy?} and nothing else.
 const validatePayload = (queue: QueueName, data: unknown) => {
   if (typeof data !== "object" || data === null || Array.isArray(data)) throw new Error(`${queue} payload must be an object`);
   const keys = Object.keys(data);
-  const bad = keys.find((k) => k !== "mode");
+  const bad = keys.find((k) => k !== "mode" && k !== "requestedBy");
   if (bad) throw new Error(`unknown field ${bad}`);
   return data;
 };
@@ -63,11 +63,11 @@ const get = (path: string, authorization?: string) => fetch(`${running.url}${pat
 const send = (method: string, path: string, headers: Record<string, string>, body?: unknown) =>
   fetch(`${running.url}${path}`, { method, headers: { "content-type": "application/json", ...headers }, ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }) });
 
-/** A raw request, so `..` segments reach the server un-normalized (fetch would resolve them). */
-function rawGet(path: string, authorization: string): Promise<{ status: number; body: string }> {
-  const { hostname, port } = new URL(running.url);
+/** A raw request, so `..` segments reach the server un-normalized (fetch would resolve them) and Host can be anything. */
+function rawGet(path: string, authorization: string | undefined, opts: { url?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(opts.url ?? running.url);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: hostname, port, path, headers: { authorization } }, (res) => {
+    const req = httpRequest({ host: hostname, port, path, headers: { ...(authorization ? { authorization } : {}), ...opts.headers } }, (res) => {
       let body = "";
       res.on("data", (c: Buffer) => (body += c.toString()));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
@@ -180,11 +180,38 @@ describe("authorization and CSRF", () => {
 });
 
 describe("add job", () => {
-  it("validates the payload and routes it through enqueue", async () => {
+  it("validates the payload and routes it through enqueue, stamped with who asked", async () => {
     const ok = await send("POST", "/queues/api/queues/retrain/add", { authorization: ADMIN, origin: running.url }, { name: "retrain", data: { mode: "force" } });
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ job: { id: "retrain-1" }, deduplicated: false, message: "queued" });
-    expect(enqueued).toEqual([["retrain", { mode: "force" }]]);
+    expect(await ok.json()).toMatchObject({ job: { id: "retrain-1", data: { mode: "force", requestedBy: "dashboard:user=ops" } }, deduplicated: false, message: "queued" });
+    expect(enqueued).toEqual([["retrain", { mode: "force", requestedBy: "dashboard:user=ops" }]]);
+  });
+
+  it("ignores a requestedBy in the body: the dashboard stamps the basic user or the token's role", async () => {
+    enqueued.length = 0;
+    const spoof = { name: "retrain", data: { mode: "force", requestedBy: "cron" } };
+    expect((await send("POST", "/queues/api/queues/retrain/add", { authorization: ADMIN }, spoof)).status).toBe(200);
+    expect((await send("POST", "/queues/api/queues/retrain/add", { authorization: `Bearer ${ADMIN_TOKEN}` }, spoof)).status).toBe(200);
+    expect(enqueued.map(([, p]) => (p as { requestedBy: string }).requestedBy)).toEqual(["dashboard:user=ops", "dashboard:token=admin"]);
+  });
+
+  it("keeps a job's original requestedBy when an admin edits its data", async () => {
+    const q = dash.queues.get("calibrate")!;
+    const job = await q.add("calibrate", { mode: "x", requestedBy: "cron" }, { delay: 60_000 });
+    const res = await send("PATCH", `/queues/api/queues/calibrate/${job.id!}/update-data`, { authorization: ADMIN }, { jobData: { mode: "y", requestedBy: "mallory" } });
+    expect(res.status).toBe(200);
+    expect((await q.getJob(job.id!))!.data).toEqual({ mode: "y", requestedBy: "cron" });
+    await job.remove();
+  });
+
+  it("validates the jobData Bull Board's editor sends (the field it writes), not another one", async () => {
+    const q = dash.queues.get("calibrate")!;
+    const job = await q.add("calibrate", { mode: "x" }, { delay: 60_000 });
+    const res = await send("PATCH", `/queues/api/queues/calibrate/${job.id!}/update-data`, { authorization: ADMIN }, { data: { mode: "y" }, jobData: { rm: "-rf" } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toBe("invalid calibrate payload: unknown field rm");
+    expect((await q.getJob(job.id!))!.data).toEqual({ mode: "x" });
+    await job.remove();
   });
 
   it("rejects an invalid payload with the validator's message", async () => {
@@ -210,6 +237,104 @@ describe("add job", () => {
       const res = await fetch(`${r.url}/queues/api/queues/retrain/add`, { method: "POST", headers: { authorization: ADMIN, "content-type": "application/json" }, body: "{}" });
       expect(res.status).toBe(403);
       expect(((await res.json()) as { message: string }).message).toMatch(/dashboard is read-only/);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe("paths are for admins", () => {
+  it("/api/status and the status page hide file paths from the viewer, not from the admin", async () => {
+    const admin = await (await get("/api/status", ADMIN)).text();
+    expect(admin).toContain(fixture.dir);
+    const viewer = await (await get("/api/status", `Bearer ${VIEWER_TOKEN}`)).text();
+    expect(viewer).not.toContain(fixture.dir);
+    const json = JSON.parse(viewer) as { dbPath: string; activeModelFile: { path: string }; role: string; active: { arm: string } };
+    expect(json).toMatchObject({ dbPath: "[path hidden]", activeModelFile: { path: "[path hidden]" }, role: "viewer", active: { arm: "v2_paper" } });
+    const page = await (await get("/", `Bearer ${VIEWER_TOKEN}`)).text();
+    expect(page).not.toContain(fixture.dir);
+    expect(page).toContain('id="active-arm">v2_paper<');
+    expect(await (await get("/", ADMIN)).text()).toContain(fixture.dir);
+  });
+});
+
+describe("Host header and bind address", () => {
+  const open = async (extra: Record<string, string> = {}, options: { host?: string } = {}) =>
+    createDashboard({
+      config: loadConfig({}, { MLQ_QUEUE_PREFIX: prefix, REDIS_URL, ...extra }),
+      port: 0,
+      insecureLocal: true,
+      dbPath: fixture.dbPath,
+      modelsDir: fixture.modelsDir,
+      ...options,
+    });
+
+  it.each(["0.0.0.0", "::", "10.0.0.5"])("insecure-local refuses to bind %s", async (host) => {
+    await expect(open({}, { host })).rejects.toThrow(`--insecure-local binds only a loopback address (127.0.0.1, ::1, localhost), not MLQ_DASHBOARD_HOST=${host}`);
+    await expect(open({ MLQ_DASHBOARD_HOST: host })).rejects.toThrow(ConfigError);
+  });
+
+  it("insecure-local answers only localhost / 127.0.0.1 / [::1] on its own port (DNS rebinding), /healthz included", async () => {
+    const d = await open();
+    const r = await d.listen();
+    try {
+      const port = new URL(r.url).port;
+      for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) expect((await rawGet("/api/status", undefined, { url: r.url, headers: { host } })).status).toBe(200);
+      for (const host of [`evil.example:${port}`, `localhost:${Number(port) + 1}`, "localhost"]) {
+        for (const path of ["/api/status", "/healthz", "/queues/"]) {
+          const res = await rawGet(path, undefined, { url: r.url, headers: { host } });
+          expect(res.status).toBe(421);
+          expect(res.body).toMatch(/refused: without credentials the dashboard answers only localhost, 127\.0\.0\.1 or \[::1\]/);
+        }
+      }
+    } finally {
+      await r.close();
+    }
+  });
+
+  it("with credentials, MLQ_DASHBOARD_ALLOWED_HOSTS restricts Host before any password check", async () => {
+    const d = await createDashboard({ config: await configWith({ MLQ_DASHBOARD_ALLOWED_HOSTS: "dash.example.com" }), dbPath: fixture.dbPath, modelsDir: fixture.modelsDir, port: 0, maxFailedLogins: 1 });
+    const r = await d.listen();
+    try {
+      expect((await rawGet("/api/status", ADMIN, { url: r.url, headers: { host: "dash.example.com" } })).status).toBe(200);
+      const refused = await rawGet("/api/status", ADMIN, { url: r.url });
+      expect(refused).toEqual({ status: 421, body: `Host ${new URL(r.url).host} refused: not in MLQ_DASHBOARD_ALLOWED_HOSTS\n` });
+      // A wrong password on a refused Host is not a failed login (maxFailedLogins 1 would block the address).
+      await rawGet("/api/status", basic("ops", "wrong"), { url: r.url, headers: { host: "evil.example" } });
+      expect((await rawGet("/api/status", ADMIN, { url: r.url, headers: { host: "dash.example.com" } })).status).toBe(200);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe("login limiter behind a reverse proxy", () => {
+  const wrong = basic("ops", "wrong");
+  async function limited(extra: Record<string, string>) {
+    const d = await createDashboard({ config: await configWith(extra), dbPath: fixture.dbPath, modelsDir: fixture.modelsDir, port: 0, maxFailedLogins: 2 });
+    return d.listen();
+  }
+
+  it("with MLQ_DASHBOARD_TRUST_PROXY=1 keys on X-Forwarded-For: one client's failures do not lock out another behind the same proxy", async () => {
+    const r = await limited({ MLQ_DASHBOARD_TRUST_PROXY: "1" });
+    try {
+      const as = (client: string, authorization: string) => rawGet("/api/status", authorization, { url: r.url, headers: { "x-forwarded-for": client } });
+      expect((await as("203.0.113.7", wrong)).status).toBe(401);
+      expect((await as("203.0.113.7", wrong)).status).toBe(401);
+      expect((await as("203.0.113.7", ADMIN)).status).toBe(429);
+      expect((await as("198.51.100.2", ADMIN)).status).toBe(200);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it("by default ignores X-Forwarded-For, so a client cannot escape its block by inventing one", async () => {
+    const r = await limited({});
+    try {
+      const as = (client: string, authorization: string) => rawGet("/api/status", authorization, { url: r.url, headers: { "x-forwarded-for": client } });
+      expect((await as("203.0.113.7", wrong)).status).toBe(401);
+      expect((await as("203.0.113.8", wrong)).status).toBe(401);
+      expect((await as("198.51.100.2", ADMIN)).status).toBe(429);
     } finally {
       await r.close();
     }

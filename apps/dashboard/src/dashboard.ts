@@ -4,12 +4,14 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { AddressInfo } from "node:net";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { errorMessage, silentLogger, type Logger } from "@mlq/core";
+import { ConfigError, errorMessage, silentLogger, type Logger } from "@mlq/core";
 import type { Config } from "@mlq/config";
 import { createAuthenticator, createLoginLimiter, roleOf } from "./auth.js";
 import { createBoardRouter, QUEUE_NAMES, type EnqueueFn, type QueueName, type ValidatePayloadFn } from "./bull-board.js";
 import { csrfRejection } from "./csrf.js";
+import { hostRejection, isLoopbackAddress } from "./host-check.js";
 import { createMetrics } from "./metrics.js";
+import { redactPaths } from "./redact-paths.js";
 import { readStatus } from "./status-data.js";
 import { renderStatusPage } from "./status-page.js";
 
@@ -38,6 +40,10 @@ export interface DashboardOptions {
   maxFailedLogins?: number;
   /** Extra origins allowed to POST (e.g. the public URL behind a reverse proxy). */
   allowedOrigins?: string[];
+  /** Host headers answered (host or host:port); defaults to config.dashboard.allowedHosts (empty = any). */
+  allowedHosts?: readonly string[];
+  /** Reverse-proxy hops whose X-Forwarded-For names the client; defaults to config.dashboard.trustProxy (0 = none). */
+  trustProxy?: number;
   /** Override config.dashboard.host / port (tests use port 0). */
   host?: string;
   port?: number;
@@ -73,7 +79,12 @@ export async function createDashboard(opts: DashboardOptions): Promise<Dashboard
   const maxBodyBytes = opts.maxBodyBytes ?? 16 * 1024;
   // Throws (ConfigError) before any connection is opened when credentials are missing.
   const auth = createAuthenticator(config.dashboard, { insecureLocal, limiter: createLoginLimiter({ maxFailures: opts.maxFailedLogins ?? 10 }) });
+  const bindHost = opts.host ?? config.dashboard.host;
+  if (!auth.enabled && !isLoopbackAddress(bindHost))
+    throw new ConfigError(`--insecure-local binds only a loopback address (127.0.0.1, ::1, localhost), not MLQ_DASHBOARD_HOST=${bindHost}; set credentials to listen there`);
   if (!auth.enabled) logger.warn("dashboard: INSECURE LOCAL MODE, no authentication");
+  const hostPolicy = { loopbackOnly: !auth.enabled, allowed: opts.allowedHosts ?? config.dashboard.allowedHosts };
+  const trustProxy = opts.trustProxy ?? config.dashboard.trustProxy;
 
   const ownsRedis = !opts.redisConnection;
   const redis = opts.redisConnection ?? new Redis(opts.redisUrl ?? config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
@@ -86,6 +97,12 @@ export async function createDashboard(opts: DashboardOptions): Promise<Dashboard
     readStatus: () => readStatus({ dbPath, modelsDir, tradeLimit: 0 }),
     logger,
   });
+  // Paths say where the data lives and who runs it: admins only.
+  const knownPaths = [dbPath, modelsDir, config.calibrationPath, config.logsDir];
+  const statusFor = (res: Response) => {
+    const report = readStatus({ dbPath, modelsDir });
+    return roleOf(res) === "admin" ? report : redactPaths(report, knownPaths);
+  };
   const pageContext = (res: Response) => ({
     insecureLocal: !auth.enabled,
     readOnly,
@@ -96,9 +113,19 @@ export async function createDashboard(opts: DashboardOptions): Promise<Dashboard
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
+  // Behind N reverse proxies req.ip (the login limiter's key) is the client, not the proxy.
+  if (trustProxy > 0) app.set("trust proxy", trustProxy);
   app.use((_req, res, next) => {
     res.set(SECURITY_HEADERS);
     next();
+  });
+
+  // Before everything, /healthz included: the raw Host header, which a page cannot forge.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const reason = hostRejection(req.headers.host, req.socket.localPort, hostPolicy);
+    if (reason === null) return next();
+    logger.warn("dashboard: Host check refused a request", { host: req.headers.host, path: req.path, reason });
+    res.status(421).type("text/plain").send(`${reason}\n`);
   });
 
   app.get("/healthz", (_req, res) => {
@@ -125,11 +152,11 @@ export async function createDashboard(opts: DashboardOptions): Promise<Dashboard
   });
 
   app.get("/", (_req, res) => {
-    res.type("html").send(renderStatusPage(readStatus({ dbPath, modelsDir }), pageContext(res)));
+    res.type("html").send(renderStatusPage(statusFor(res), pageContext(res)));
   });
 
   app.get("/api/status", (_req, res) => {
-    res.json({ ...readStatus({ dbPath, modelsDir }), insecureLocal: !auth.enabled, readOnly, role: roleOf(res) });
+    res.json({ ...statusFor(res), insecureLocal: !auth.enabled, readOnly, role: roleOf(res) });
   });
 
   app.get("/metrics", (_req, res, next) => {
@@ -174,10 +201,9 @@ export async function createDashboard(opts: DashboardOptions): Promise<Dashboard
     queues,
     close,
     listen() {
-      const host = opts.host ?? config.dashboard.host;
       const port = opts.port ?? config.dashboard.port;
       return new Promise((resolve, reject) => {
-        const server = app.listen(port, host);
+        const server = app.listen(port, bindHost);
         server.once("error", reject);
         server.once("listening", () => {
           const addr = server.address() as AddressInfo;

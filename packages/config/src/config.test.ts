@@ -65,4 +65,13 @@ describe("loadConfig", () => {
     expect(loadConfig({ MLQ_DB_PATH: "" }).dbPath).toBe("data/trading.db");
     expect(loadConfig({ MLQ_DB_PATH: "a.db" }, { MLQ_DB_PATH: "b.db" }).dbPath).toBe("b.db");
   });
+
+  it("reads the dashboard's proxy hop count and Host allowlist (off and empty by default)", () => {
+    expect(loadConfig({}).dashboard).toMatchObject({ trustProxy: 0, allowedHosts: [] });
+    const c = loadConfig({ MLQ_DASHBOARD_TRUST_PROXY: "1", MLQ_DASHBOARD_ALLOWED_HOSTS: " Dash.Example.com , 10.0.0.5:8443,[::1]:3000," });
+    expect(c.dashboard.trustProxy).toBe(1);
+    expect(c.dashboard.allowedHosts).toEqual(["dash.example.com", "10.0.0.5:8443", "[::1]:3000"]);
+    expect(() => loadConfig({ MLQ_DASHBOARD_TRUST_PROXY: "yes" })).toThrow(/MLQ_DASHBOARD_TRUST_PROXY="yes": expected an integer/);
+    expect(() => loadConfig({ MLQ_DASHBOARD_ALLOWED_HOSTS: "https://dash.example.com/" })).toThrow(/MLQ_DASHBOARD_ALLOWED_HOSTS=.*expected a comma list of host or host:port entries/);
+  });
 });

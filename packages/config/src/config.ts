@@ -35,6 +35,15 @@ const rowCap = (def: number) =>
     .max(WASM_TRAINER_MAX_ROWS, `expected at most ${WASM_TRAINER_MAX_ROWS}, the WebAssembly trainer's measured ceiling (1M rows x 11 features through the wasm heap)`)
     .default(def);
 
+// One Host header entry: a DNS name, an IPv4 address or a bracketed IPv6 address, with an optional port.
+const HOST_ENTRY = /^(?:\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::\d{1,5})?$/;
+const hostList = () =>
+  z
+    .string()
+    .transform((s) => s.split(",").map((h) => h.trim().toLowerCase()).filter((h) => h.length > 0))
+    .refine((hosts) => hosts.every((h) => HOST_ENTRY.test(h)), { error: "expected a comma list of host or host:port entries" })
+    .default([]);
+
 /** env var name -> [path in config, schema, help] */
 const SPEC = {
   REDIS_URL: ["redisUrl", z.url({ error: "expected a redis:// or rediss:// URL" }).default("redis://127.0.0.1:6379"), "Redis URL (password and db index allowed)"],
@@ -115,6 +124,8 @@ const SPEC = {
   MLQ_DASHBOARD_TOKEN: ["dashboard.token", z.string().min(16, "expected at least 16 characters").optional(), "admin bearer token"],
   MLQ_DASHBOARD_READONLY_TOKEN: ["dashboard.readonlyToken", z.string().min(16, "expected at least 16 characters").optional(), "viewer bearer token"],
   MLQ_DASHBOARD_READONLY: ["dashboard.readOnly", bool(false), "Bull Board read-only for everyone"],
+  MLQ_DASHBOARD_TRUST_PROXY: ["dashboard.trustProxy", int(0), "reverse-proxy hops whose X-Forwarded-For names the client (0 = none; the login limiter keys on the client)"],
+  MLQ_DASHBOARD_ALLOWED_HOSTS: ["dashboard.allowedHosts", hostList(), "comma list of Host headers answered (host or host:port; empty = any with credentials)"],
 } as const satisfies Record<string, readonly [string, z.ZodType, string]>;
 
 type Spec = typeof SPEC;
