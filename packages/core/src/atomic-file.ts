@@ -27,7 +27,11 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
         /* already failing */
       }
     }
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      /* nothing was created (e.g. ENOTDIR): report the write's own error */
+    }
     const code = (err as NodeJS.ErrnoException).code ?? "EIO";
     throw new OutputError(`cannot write ${path}: ${code}`, { cause: err, context: { path } });
   }

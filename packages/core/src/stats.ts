@@ -36,7 +36,11 @@ export function clamp(x: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, x));
 }
 
-/** Standard normal CDF (Abramowitz–Stegun 7.1.26 is too coarse; this uses erfc via W. J. Cody's rational fit). */
+/**
+ * Standard normal CDF through `erfc` (Numerical Recipes' Chebyshev fit, relative error < 1.2e-7;
+ * Abramowitz–Stegun 7.1.26 would be too coarse for the A/B tail probabilities). Φ(0) is
+ * 0.500000015, not 0.5; Φ(−z) = 1 − Φ(z) holds exactly for z ≠ 0.
+ */
 export function normalCdf(z: number): number {
   if (Number.isNaN(z)) return Number.NaN;
   if (z === Infinity) return 1;
