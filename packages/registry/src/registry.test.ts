@@ -18,6 +18,7 @@ import {
   verifyVersion,
 } from "./index.js";
 import { FIVE_NAMES, fakeModels, manifestInput } from "./registry.test-util.js";
+import { asUnprivileged } from "./unprivileged.test-util.js";
 
 let dir: string;
 const fixedNow = () => new Date("2026-11-02T13:00:00.000Z");
@@ -258,10 +259,13 @@ describe("checkModelsDirWritable", () => {
     expect(readdirSync(join(models, "pointers"))).toEqual([]);
   });
 
-  it.skipIf(process.getuid?.() === 0)("throws OutputError naming a read-only directory", () => {
+  it("throws OutputError naming a read-only directory (checked as an unprivileged user when run as root)", () => {
     chmodSync(dir, 0o555);
-    expect(() => checkModelsDirWritable(dir)).toThrow(OutputError);
-    expect(() => checkModelsDirWritable(dir)).toThrow(`models directory ${dir} is not writable: EACCES`);
+    asUnprivileged(() => {
+      expect(() => checkModelsDirWritable(dir)).toThrow(OutputError);
+      expect(() => checkModelsDirWritable(dir)).toThrow(`models directory ${dir} is not writable: EACCES`);
+    });
+    expect(readdirSync(dir)).toEqual([]); // no probe left behind
   });
 
   it("throws OutputError when the models path is a file", () => {
