@@ -4,8 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/ensure-pnpm.sh
-pnpm install --frozen-lockfile --reporter=append-only 2>&1 | grep -vE "^\.\.\./|^npm warn" || true
-test -d node_modules/.pnpm || { echo "mlq: pnpm install failed" >&2; exit 1; }
+mlq_pnpm_install
 pnpm turbo run build --output-logs=errors-only
 REDIS_URL=$(node scripts/ensure-redis.mjs)
 export REDIS_URL

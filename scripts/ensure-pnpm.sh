@@ -13,3 +13,25 @@ if [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
 fi
 export TURBO_TELEMETRY_DISABLED=1
 export TURBO_NO_UPDATE_NOTIFIER=1
+
+# `pnpm install --frozen-lockfile` with the progress noise filtered out. A failed install stops
+# the calling script at once with pnpm's exit code and repeats pnpm's last lines (its error),
+# instead of surfacing later as "turbo: not found".
+mlq_pnpm_install() {
+  local log status errexit=
+  case $- in *e*) errexit=1 ;; esac
+  log=$(mktemp)
+  set +e
+  pnpm install --frozen-lockfile --reporter=append-only 2>&1 | tee "$log" | grep -vE "^\.\.\./|^npm warn"
+  status=${PIPESTATUS[0]}
+  [ -n "$errexit" ] && set -e
+  if [ "$status" -ne 0 ]; then
+    {
+      echo "mlq: pnpm install failed (exit $status); its last lines:"
+      tail -n 15 "$log" | sed 's/^/  | /'
+    } >&2
+    rm -f "$log"
+    exit "$status"
+  fi
+  rm -f "$log"
+}
