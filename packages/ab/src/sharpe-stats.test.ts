@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { kurtosis, minTrackRecordLength, probBBetter, psr, sharpeVariance, sharpeVarianceFactor, skewness, type SharpeEstimate } from "./sharpe-stats.js";
+import { centralMoments, kurtosis, minTrackRecordLength, probBBetter, psr, sharpeVariance, sharpeVarianceFactor, skewness, type SharpeEstimate } from "./sharpe-stats.js";
 
 // Arm A = [-1, 0, 1, 4]: n 4, mean 1, deviations -2 -1 0 3.
 //   Σd² 14 → sample std √(14/3) = 2.160247, SR = 1/2.160247 = 0.462910
@@ -55,14 +55,30 @@ describe("kurtosis (raw m4/m2²)", () => {
     expect(kurtosis([2, 2, 2])).toBeNull();
   });
 
-  it("is at least 1 + g1² for any sample (so the biased factor stays positive)", () => {
+  it("is at least 1 + g1² for any sample, g1 = m3/m2^1.5 the biased skewness (Pearson's inequality)", () => {
+    let sharp = 0;
     fc.assert(
       fc.property(fc.array(fc.double({ min: -50, max: 50, noNaN: true }), { minLength: 3, maxLength: 40 }), (xs) => {
         const k = kurtosis(xs);
         if (k === null) return;
-        expect(k).toBeGreaterThanOrEqual(1 - 1e-9);
+        const { m2, m3 } = centralMoments(xs);
+        const g1 = m3 / Math.pow(m2, 1.5);
+        expect(k).toBeGreaterThanOrEqual((1 + g1 * g1) * (1 - 1e-9));
+        if (g1 * g1 > 0.01) sharp++; // the bound says more than "≥ 1" here
       }),
+      { numRuns: 200, seed: 13 },
     );
+    expect(sharp).toBeGreaterThan(50);
+  });
+
+  it.each([
+    // Any two-valued sample attains the bound: [0, 0, 1] has m2 = 2/9, m3 = 2/27, g1² = 1/2, b2 = 3/2.
+    ["[0, 0, 1]", [0, 0, 1], 1.5],
+    ["[0, 0, 0, 4] (1 + g1² = 1 + 4/3)", [0, 0, 0, 4], 7 / 3],
+  ])("meets 1 + g1² with equality on two-valued samples: %s", (_name, xs, bound) => {
+    const { m2, m3 } = centralMoments(xs);
+    expect(1 + (m3 * m3) / (m2 * m2 * m2)).toBeCloseTo(bound, 12);
+    expect(kurtosis(xs)).toBeCloseTo(bound, 12);
   });
 });
 
@@ -142,14 +158,27 @@ describe("psr", () => {
   });
 });
 
+// Bailey & López de Prado: MinTRL = 1 + (1 − γ3·SR + (γ4 − 1)/4·SR²)·(z_α/(SR − SR*))², with the
+// published z_0.95 = 1.6448536269514722 and z_0.99 = 2.3263478740408408 (not normalQuantile), the
+// factor from the moments by hand (not sharpeVarianceFactor), to 16 digits with decimal arithmetic.
 describe("minTrackRecordLength", () => {
   it.each([
-    ["arm A", A, 7.345143576866624],
-    ["arm B", B, 8.23732873970523],
-    // normal returns, SR 0.1: 1 + 1.005 · (1.644854/0.1)² = 1 + 1.005 · 270.5543 = 272.9071
-    ["normal SR 0.1", { trades: 10, sharpe: 0.1, skewness: 0, kurtosis: 3 }, 272.9071],
-  ])("%s", (_n, est, expected) => {
-    expect(minTrackRecordLength(est)).toBeCloseTo(expected, 3);
+    // arm A: 1 − 1.1903401282789947·0.4629100498862757 + 0.25·0.2142857142857143 = 0.5025510204081634;
+    //   (1.6448536269514722/0.4629100498862757)² = 12.62586945244526 → 1 + 6.345143576866624
+    ["arm A", A, {}, 7.345143576866624],
+    // arm B: factor 1 − 0 + 0.7/4·0.4 = 1.07; (1.6448536269514722/0.6324555320336759)² = 6.763858635238532 → 8.23732873970523
+    ["arm B", B, {}, 8.23732873970523],
+    // normal returns, SR 0.1: factor 1 + 0.5·0.01 = 1.005; (16.448536269514722)² = 270.5543454095413 → 272.9071171365890
+    ["normal SR 0.1", { trades: 10, sharpe: 0.1, skewness: 0, kurtosis: 3 }, {}, 272.907117136589],
+    // SR 0.3, γ3 −0.5, γ4 6 against SR* 0.1: factor 1 + 0.15 + 1.25·0.09 = 1.2625;
+    //   (1.6448536269514722/0.2)² = 67.63858635238532 → 1 + 85.39371526988647 = 86.39371526988647
+    ["negative skew, fat tails, benchmark 0.1", { trades: 0, sharpe: 0.3, skewness: -0.5, kurtosis: 6 }, { benchmarkSharpe: 0.1 }, 86.39371526988647],
+    // SR 0.5, γ3 0.8, γ4 4 at 99 %: factor 1 − 0.4 + 0.75·0.25 = 0.7875;
+    //   (2.3263478740408408/0.5)² = 21.64757772421736 → 1 + 17.04746745782117 = 18.04746745782117
+    ["positive skew at 99 %", { trades: 0, sharpe: 0.5, skewness: 0.8, kurtosis: 4 }, { confidence: 0.99 }, 18.04746745782117],
+  ])("%s: the hand-computed Bailey–López de Prado value", (_n, est, options, expected) => {
+    // normalQuantile's relative error (< 1.15e-9) bounds the difference.
+    expect(Math.abs(minTrackRecordLength(est, options)! - expected) / expected).toBeLessThan(5e-9);
   });
 
   it.each([

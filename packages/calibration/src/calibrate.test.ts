@@ -175,3 +175,50 @@ describe("calibrate", () => {
     expect(() => calibrate([], () => null, { ...policy, alphaCap: 2 })).toThrow(ConfigError);
   });
 });
+
+/*
+ * The same calibrator with the ×3 recent boost on (SPEC 7: alpha ×3 for the most recent trades,
+ * capped at 0.5): span 19 → alpha 0.1, boosted 0.3, the most recent 2 trades; buckets need 2.
+ * Long trades on BTC (trending), signal 100, slippage per side in %:
+ *  #1 01:00→02:00 0.06 / 0.06   #2 02:00→03:00 0.06 / 0.06   #3 03:00→04:00 0.06 / 0.06
+ *  #4 04:00→05:00 0.09 / 0.09   #5 05:00→07:00 entry 0.09 (00-06), exit 0.12 (06-12) → trade 0.105
+ * Overall EMA(0.06, 0.06, 0.06 | 0.09, 0.105): 0.06, 0.06, 0.06, then boosted
+ *   0.3·0.09 + 0.7·0.06 = 0.069, 0.3·0.105 + 0.7·0.069 = 0.0798 → r = 1.33, multiplier 0.06/0.0798 = 0.7518797
+ *   (without the boost: 0.063, 0.0672 → r = 1.12, multiplier 1.0).
+ * 00-06 holds 9 sides of 5 trades: 0.06 ×6, then #4's 0.09, 0.09 and #5's entry 0.09. The boost covers
+ *   the sides of the bucket's 2 most recent trades (#4, #5), all three 0.09 sides:
+ *   0.069, 0.3·0.09 + 0.7·0.069 = 0.0753, 0.3·0.09 + 0.7·0.0753 = 0.07971 → multiplier 0.06/0.07971 = 0.7527287.
+ * 06-12 holds #5's exit only: EMA 0.12, 1 trade < 2 → inherits 0.7518797.
+ * trending holds all 5 trades: the overall figures.
+ */
+describe("calibrate with the ×3 recent boost", () => {
+  const boosted: CalibrationPolicy = { ...DEFAULT_CALIBRATION_POLICY, emaSpan: 19, recentTrades: 2, minBucketTrades: 2 };
+  const slipped = (id: number, open: number, close: number, entrySlip: number, exitSlip: number) =>
+    trade({ id, openedTsMs: at(open), closedTsMs: at(close), entryPrice: 100 + entrySlip, exitPrice: 100 - exitSlip });
+  const trades = [slipped(1, 1, 2, 0.06, 0.06), slipped(2, 2, 3, 0.06, 0.06), slipped(3, 3, 4, 0.06, 0.06), slipped(4, 4, 5, 0.09, 0.09), slipped(5, 5, 7, 0.09, 0.12)];
+  const report = calibrate(trades, byRegime({ BTC: "trending" }), boosted);
+
+  it("uses the defaults' boost ×3 and cap 0.5", () => {
+    expect(boosted).toMatchObject({ recentBoost: 3, alphaCap: 0.5 });
+  });
+
+  it("boosts the two most recent trades of the overall EMA", () => {
+    expect(report.emaSlippagePerSidePct).toBeCloseTo(0.0798, 12);
+    expect(report.slippageRatio).toBeCloseTo(1.33, 12);
+    expect(report.positionSizeMultiplier).toBeCloseTo(0.06 / 0.0798, 12);
+  });
+
+  it("boosts every side of a bucket's most recent trades, not its last sides", () => {
+    expect(report.timeOfDay["00-06"]).toMatchObject({ trades: 5, sides: 9, inherited: false });
+    expect(report.timeOfDay["00-06"].emaSlippagePerSidePct).toBeCloseTo(0.07971, 12);
+    expect(report.timeOfDay["00-06"].positionSizeMultiplier).toBeCloseTo(0.06 / 0.07971, 12);
+    expect(report.timeOfDay["06-12"]).toMatchObject({ trades: 1, sides: 1, inherited: true });
+    expect(report.timeOfDay["06-12"].emaSlippagePerSidePct).toBeCloseTo(0.12, 12);
+    expect(report.timeOfDay["06-12"].positionSizeMultiplier).toBeCloseTo(0.06 / 0.0798, 12);
+  });
+
+  it("boosts the regime's most recent trades the same way", () => {
+    expect(report.regimes.trending).toMatchObject({ trades: 5, inherited: false });
+    expect(report.regimes.trending.emaSlippagePerSidePct).toBeCloseTo(0.0798, 12);
+  });
+});

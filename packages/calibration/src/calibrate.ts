@@ -229,8 +229,8 @@ export function calibrate(trades: readonly ClosedTrade[], regimeLookup: RegimeLo
   const ema = m > 0 ? emaSlippage(tradeSlippages, policy) : null;
   const overallMultiplier = ema === null ? 1 : sizeMultiplier(ema, assumed);
 
-  const bucketOf = (values: ArrayLike<number>, tradeCount: number): BucketStats => {
-    const bucketEma = values.length > 0 ? emaSlippage(values, policy) : null;
+  const bucketOf = (values: ArrayLike<number>, tradeCount: number, recentFrom?: number): BucketStats => {
+    const bucketEma = values.length > 0 ? emaSlippage(values, policy, recentFrom) : null;
     const inherited = tradeCount < policy.minBucketTrades;
     return {
       trades: tradeCount,
@@ -243,8 +243,10 @@ export function calibrate(trades: readonly ClosedTrade[], regimeLookup: RegimeLo
     };
   };
 
-  // Time of day: each side in the bucket of its own fill time, in trade close order.
+  // Time of day: each side in the bucket of its own fill time, in trade close order. The recent
+  // boost covers both sides of a bucket's most recent trades, so remember whose side each value is.
   const todValues: number[][] = TIME_OF_DAY_BUCKETS.map(() => []);
+  const todValueTrade: number[][] = TIME_OF_DAY_BUCKETS.map(() => []);
   const todTrades: number[] = TIME_OF_DAY_BUCKETS.map(() => 0);
   for (let k = 0; k < m; k++) {
     const i = order[k]!;
@@ -252,14 +254,18 @@ export function calibrate(trades: readonly ClosedTrade[], regimeLookup: RegimeLo
     const exitBucket = Number.isNaN(exitSlip[i]!) ? -1 : timeOfDayIndex(closedAt[i]!);
     if (entryBucket >= 0) {
       todValues[entryBucket]!.push(entrySlip[i]!);
+      todValueTrade[entryBucket]!.push(k);
       todTrades[entryBucket]!++;
     }
     if (exitBucket >= 0) {
       todValues[exitBucket]!.push(exitSlip[i]!);
+      todValueTrade[exitBucket]!.push(k);
       if (exitBucket !== entryBucket) todTrades[exitBucket]!++;
     }
   }
-  const timeOfDay = Object.fromEntries(TIME_OF_DAY_BUCKETS.map((b, i) => [b, bucketOf(todValues[i]!, todTrades[i]!)])) as Record<TimeOfDayBucket, BucketStats>;
+  const timeOfDay = Object.fromEntries(
+    TIME_OF_DAY_BUCKETS.map((b, i) => [b, bucketOf(todValues[i]!, todTrades[i]!, firstValueOfRecentTrades(todValueTrade[i]!, policy.recentTrades))]),
+  ) as Record<TimeOfDayBucket, BucketStats>;
 
   // Regimes: candles first, the pnl_pct proxy where no candles cover the open.
   const assigned = assignRegimes(columns, policy.volatilePercentile);
@@ -299,4 +305,15 @@ export function calibrate(trades: readonly ClosedTrade[], regimeLookup: RegimeLo
 
 function isFiniteNumber(x: unknown): x is number {
   return typeof x === "number" && Number.isFinite(x);
+}
+
+/** Index of the first value belonging to the last `recent` distinct trades (`tradeOf` ascending). */
+function firstValueOfRecentTrades(tradeOf: readonly number[], recent: number): number {
+  if (recent <= 0) return tradeOf.length;
+  let seen = 0;
+  for (let j = tradeOf.length - 1; j >= 0; j--) {
+    if (j === tradeOf.length - 1 || tradeOf[j] !== tradeOf[j + 1]) seen++;
+    if (seen > recent) return j + 1;
+  }
+  return 0;
 }

@@ -18,6 +18,12 @@ describe("emaSlippage", () => {
     expect(emaSlippage(values, policy(p))).toBeCloseTo(expected, 12);
   });
 
+  it("boosts from recentFrom when given (a bucket's recent trades may own two values each)", () => {
+    // α .2 for 1 → 2 would give 1.2; recentFrom 1 boosts both updates to .4: 1.4 → 2.04
+    expect(emaSlippage([1, 2, 3], policy({ recentTrades: 1, recentBoost: 2 }), 1)).toBeCloseTo(2.04, 12);
+    expect(emaSlippage([1, 2, 3], policy({ recentTrades: 1, recentBoost: 2 }), 3)).toBeCloseTo(1.56, 12); // none boosted
+  });
+
   it("is NaN for no values", () => {
     expect(emaSlippage([], policy({}))).toBeNaN();
   });

@@ -101,6 +101,24 @@ describe("runCalibration", () => {
     expect(latest?.payload?.position_size_multiplier).toBe(1);
   });
 
+  it("applies the default ×3 recent boost end to end (span 100, the last 50 trades, cap 0.5)", () => {
+    // Slippage per side 0.06, 0.06, 0.12 % (both sides of each trade, all in 00-06 UTC).
+    // alpha 2/101, ×3 = 6/101 for all three trades (fewer than 50):
+    //   overall 0.06 → 0.06 → 0.06 + 6/101·0.06 = 0.0635644 (0.0611881 without the boost)
+    //   00-06 over six sides 0.06 ×4, 0.12 ×2: 0.0635644 → 0.0635644 + 6/101·(0.12 − 0.0635644) = 0.0669170
+    insertTrade({ id: 1, closed_ts_ms: T0 + 40 * MIN });
+    insertTrade({ id: 2, closed_ts_ms: T0 + 41 * MIN });
+    insertTrade({ id: 3, closed_ts_ms: T0 + 42 * MIN, entry_price: 100.12, exit_price: 99.88 });
+    const outPath = join(dir, "boost.json");
+    runCalibration({ conn, outPath, nowMs: NOW }, DEFAULT_CALIBRATION_POLICY);
+    expect(DEFAULT_CALIBRATION_POLICY).toMatchObject({ emaSpan: 100, recentTrades: 50, recentBoost: 3, alphaCap: 0.5 });
+    const file = CalibrationFileSchema.parse(JSON.parse(readFileSync(outPath, "utf8")));
+    expect(file.ema_slippage_per_side_pct).toBeCloseTo(0.06356435643564357, 12);
+    expect(file.avg_slippage_per_side_pct).toBeCloseTo(0.06356435643564357, 12);
+    expect(file.time_of_day["00-06"]!.ema_slippage_per_side_pct).toBeCloseTo(0.06691696892461524, 12);
+    expect(file.position_size_multiplier).toBe(1); // ratio 1.06: inside the neutral band
+  });
+
   it("falls back to the pnl proxy where no candles cover the open, and says so", () => {
     insertTrade({ id: 1, symbol: "ETH", pnl_pct: 2 });
     insertTrade({ id: 2, symbol: "ETH", pnl_pct: -0.1, signal_entry_price: null });
