@@ -1,6 +1,6 @@
 // Composition root: `node dist/main.js [--insecure-local]` starts the dashboard;
 // `node dist/main.js hash-password` reads a password on stdin and prints its scrypt hash.
-import { loadConfig } from "@mlq/config";
+import { ConfigValidationError, loadConfig } from "@mlq/config";
 import { errorMessage, type Logger } from "@mlq/core";
 import { createProducer, parsePayload } from "@mlq/jobs";
 import { hashPassword } from "./auth.js";
@@ -50,6 +50,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  console.error(`mlq dashboard: ${errorMessage(err)}`);
+  // A configuration error lists every bad variable, one per line; anything else is one line.
+  console.error(`mlq dashboard: ${err instanceof ConfigValidationError ? err.message : errorMessage(err)}`);
   process.exit(1);
 });

@@ -120,7 +120,7 @@ const SPEC = {
   MLQ_DASHBOARD_HOST: ["dashboard.host", str("127.0.0.1"), "dashboard bind address"],
   MLQ_DASHBOARD_PORT: ["dashboard.port", int(3000, 0), "dashboard port"],
   MLQ_DASHBOARD_USER: ["dashboard.user", z.string().optional(), "basic-auth user"],
-  MLQ_DASHBOARD_PASSWORD_HASH: ["dashboard.passwordHash", z.string().optional(), "scrypt hash from `mlq dashboard hash-password`"],
+  MLQ_DASHBOARD_PASSWORD_HASH: ["dashboard.passwordHash", z.string().optional(), "scrypt hash from `node apps/dashboard/dist/main.js hash-password` (N = 2^17)"],
   MLQ_DASHBOARD_TOKEN: ["dashboard.token", z.string().min(16, "expected at least 16 characters").optional(), "admin bearer token"],
   MLQ_DASHBOARD_READONLY_TOKEN: ["dashboard.readonlyToken", z.string().min(16, "expected at least 16 characters").optional(), "viewer bearer token"],
   MLQ_DASHBOARD_READONLY: ["dashboard.readOnly", bool(false), "Bull Board read-only for everyone"],
