@@ -70,7 +70,7 @@ function get(
 }
 
 describe("bad dashboard settings stop it at start with one message", () => {
-  it.each([
+  it.each<{ input: string; env: Record<string, string>; args: string[]; expect: RegExp }>([
     { input: "no credentials, no --insecure-local", env: {}, args: [], expect: /dashboard has no credentials: set MLQ_DASHBOARD_USER/ },
     {
       input: "--insecure-local on MLQ_DASHBOARD_HOST=0.0.0.0",

@@ -9,7 +9,7 @@ import { writeFileAtomic } from "./atomic-file.js";
 
 // The real node:fs, with the calls writeFileAtomic makes recorded (and failable one call at a time).
 vi.mock("node:fs", async (importOriginal) => {
-  const real = await importOriginal<typeof import("node:fs")>();
+  const real = await importOriginal<typeof fs>();
   return {
     ...real,
     openSync: vi.fn(real.openSync),
@@ -25,7 +25,7 @@ const spy = {
   fsyncSync: vi.mocked(fs.fsyncSync),
   renameSync: vi.mocked(fs.renameSync),
 };
-const realFs = await vi.importActual<typeof import("node:fs")>("node:fs");
+const realFs = await vi.importActual<typeof fs>("node:fs");
 const errno = (code: string) => Object.assign(new Error(`${code}: simulated`), { code });
 
 let dir: string;
