@@ -1,6 +1,6 @@
 // The read-only half of an A/B run: load closed trades, split, measure, decide.
-import { InputDataError, throwIfAborted } from "@mlq/core";
-import { requireTables, tableColumns, tableExists, type Connection } from "@mlq/db";
+import { throwIfAborted } from "@mlq/core";
+import { requireColumns, tableColumns, tableExists, type Connection } from "@mlq/db";
 import { armMetrics, type ArmMetrics } from "./arm-metrics.js";
 import { decideSwap, type SwapDecision, type SwapPolicy } from "./decide-swap.js";
 import { splitArms, type ClosedTrade, type SplitMethod } from "./split-arms.js";
@@ -16,10 +16,8 @@ export interface LoadedTrades {
 
 /** One SELECT of closed trades with a close time, in (close time, id) order. */
 export function loadClosedTrades(conn: Connection): LoadedTrades {
-  requireTables(conn, ["paper_trades"]);
+  requireColumns(conn, "paper_trades", ["id", "status", "closed_ts_ms", "pnl_pct"]);
   const columns = tableColumns(conn.sqlite, "paper_trades");
-  for (const c of ["id", "status", "closed_ts_ms", "pnl_pct"])
-    if (!columns.has(c)) throw new InputDataError(`paper_trades.${c} column missing in ${conn.path}`, { context: { path: conn.path, column: c } });
   const hasModelArm = columns.has("model_arm");
   const rows = conn.sqlite
     .prepare(

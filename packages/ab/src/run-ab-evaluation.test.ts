@@ -325,6 +325,12 @@ describe("runAbEvaluation", () => {
     ]);
   });
 
+  it("names a missing paper_trades column and the database", () => {
+    conn.sqlite.exec("ALTER TABLE paper_trades DROP COLUMN pnl_pct");
+    expect(() => run("evaluate")).toThrow(InputDataError);
+    expect(conn.sqlite.prepare("SELECT error_msg FROM ab_test_runs").pluck().get()).toBe(`paper_trades.pnl_pct column missing in ${conn.path}`);
+  });
+
   it("records successful evaluations with success = 1 and no error", () => {
     insertTrades(series(5, T0, 0.1));
     run("evaluate");

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AbortedError, InputDataError, OutputError } from "@mlq/core";
-import { openMigrated, type Connection } from "@mlq/db";
+import { openDatabase, openMigrated, type Connection } from "@mlq/db";
 import { CalibrationFileSchema } from "./calibration-file.js";
 import { DEFAULT_CALIBRATION_POLICY } from "./policy.js";
 import { latestCalibrationRun, runCalibration } from "./run-calibration.js";
@@ -144,6 +144,36 @@ describe("runCalibration", () => {
     expect(existsSync(join(dir, "x.json"))).toBe(false);
     expect(latestCalibrationRun(conn)).toBeNull();
     expect(latestCalibrationRun(conn, { includeFailed: true })).toMatchObject({ success: false });
+  });
+
+  it("answers a bot table lacking a column with table.column and the path, not SQLite's words, and records the failure", () => {
+    // An older bot schema: paper_trades without opened_ts_ms, ticks without price.
+    const path = join(dir, "old-bot.db");
+    const raw = openDatabase(path, { create: true });
+    raw.sqlite.exec(`
+      CREATE TABLE ticks (ts_ms INTEGER NOT NULL, symbol TEXT NOT NULL, size REAL);
+      CREATE TABLE paper_trades (id INTEGER PRIMARY KEY, symbol TEXT NOT NULL, side TEXT NOT NULL, strategy TEXT, status TEXT NOT NULL,
+        closed_ts_ms INTEGER, entry_price REAL, exit_price REAL, signal_entry_price REAL, signal_exit_price REAL, qty REAL, fees REAL, pnl REAL, pnl_pct REAL);
+      INSERT INTO paper_trades (symbol, side, status, closed_ts_ms, pnl_pct) VALUES ('BTC', 'long', 'closed', ${T0}, 0.5);`);
+    raw.close();
+    const old = openMigrated(path);
+    try {
+      const out = join(dir, "old.json");
+      const err = (() => {
+        try {
+          runCalibration({ conn: old, outPath: out, nowMs: NOW }, policy);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err).toBeInstanceOf(InputDataError);
+      expect((err as InputDataError).retryable).toBe(false);
+      expect((err as Error).message).toBe(`paper_trades.opened_ts_ms column missing in ${old.path}`);
+      expect(latestCalibrationRun(old, { includeFailed: true })).toMatchObject({ success: false, errorMsg: `paper_trades.opened_ts_ms column missing in ${old.path}` });
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      old.close();
+    }
   });
 
   it("fails with OutputError naming the path when the output directory is not writable, leaving the old file", () => {

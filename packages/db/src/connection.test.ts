@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InputDataError } from "@mlq/core";
-import { migrate, openDatabase, openMigrated, requireTables, tableColumns, tableExists, withMigrated, type Connection } from "./connection.js";
+import { migrate, openDatabase, openMigrated, requireColumns, requireTables, tableColumns, tableExists, withMigrated, type Connection } from "./connection.js";
 
 let dir: string;
 beforeEach(() => {
@@ -139,6 +139,49 @@ describe("requireTables", () => {
     new Database(p).close();
     const conn = openDatabase(p);
     expect(() => requireTables(conn, ["ticks"])).toThrow(`ticks table missing in ${p}`);
+    conn.close();
+  });
+});
+
+describe("requireColumns", () => {
+  function botDb(sql: string): { conn: ReturnType<typeof openDatabase>; p: string } {
+    const p = join(dir, "bot.db");
+    const raw = new Database(p);
+    raw.exec(sql);
+    raw.close();
+    return { conn: openDatabase(p), p };
+  }
+
+  it("passes when every column is there", () => {
+    const { conn } = botDb("CREATE TABLE paper_trades (id INTEGER PRIMARY KEY, status TEXT, opened_ts_ms INTEGER)");
+    expect(() => requireColumns(conn, "paper_trades", ["id", "status", "opened_ts_ms"])).not.toThrow();
+    conn.close();
+  });
+
+  it("names table.column and the path for a missing column, as an InputDataError", () => {
+    const { conn, p } = botDb("CREATE TABLE paper_trades (id INTEGER PRIMARY KEY, status TEXT)");
+    const err = (() => {
+      try {
+        requireColumns(conn, "paper_trades", ["id", "opened_ts_ms", "status"]);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(InputDataError);
+    expect((err as InputDataError).retryable).toBe(false);
+    expect((err as Error).message).toBe(`paper_trades.opened_ts_ms column missing in ${p}`);
+    conn.close();
+  });
+
+  it("lists every missing column at once", () => {
+    const { conn, p } = botDb("CREATE TABLE ticks (ts_ms INTEGER, symbol TEXT)");
+    expect(() => requireColumns(conn, "ticks", ["ts_ms", "symbol", "price", "size"])).toThrow(`ticks.price, ticks.size columns missing in ${p}`);
+    conn.close();
+  });
+
+  it("names the table when the table itself is missing", () => {
+    const { conn, p } = botDb("CREATE TABLE other (x)");
+    expect(() => requireColumns(conn, "ticks", ["price"])).toThrow(`ticks table missing in ${p}`);
     conn.close();
   });
 });

@@ -169,6 +169,22 @@ export function requireTables(conn: Connection, tables: readonly string[]): void
   }
 }
 
+/**
+ * Checks `table` and the columns a reader needs before it runs its SQL, so a bot table that
+ * lacks one answers `paper_trades.opened_ts_ms column missing in <path>` (InputDataError, not
+ * retryable) instead of SQLite's "no such column". A missing table is `<table> table missing in <path>`.
+ */
+export function requireColumns(conn: Connection, table: string, columns: readonly string[]): void {
+  requireTables(conn, [table]);
+  const have = tableColumns(conn.sqlite, table);
+  const missing = columns.filter((c) => !have.has(c));
+  if (missing.length === 0) return;
+  const names = missing.map((c) => `${table}.${c}`).join(", ");
+  throw new InputDataError(`${names} column${missing.length > 1 ? "s" : ""} missing in ${conn.path}`, {
+    context: { path: conn.path, table, columns: missing },
+  });
+}
+
 /** Runs `fn` in one short IMMEDIATE transaction; SQLITE_BUSY becomes a retryable TransientDbError. */
 export function writeTx<T>(conn: Connection, fn: () => T): T {
   try {

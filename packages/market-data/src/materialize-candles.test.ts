@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AbortedError, TransientDbError } from "@mlq/core";
 import { openDatabase } from "@mlq/db";
 import { insertTicks, readAllCandles, referenceCandles, tempDb, type RawTick, type TempDb } from "./fixtures.test-util.js";
-import { materializeCandles } from "./materialize-candles.js";
+import { materializeCandles, materializeCandlesAsync } from "./materialize-candles.js";
 
 let t: TempDb;
 beforeEach(() => {
@@ -142,6 +142,12 @@ describe("materializeCandles", () => {
   it("names the table and path when ticks is missing", () => {
     t.conn.sqlite.exec("DROP TABLE ticks");
     expect(() => materializeCandles(t.conn)).toThrow(/ticks table missing in .*t\.db/);
+  });
+
+  it("names ticks.price and the path when the bot's ticks table lacks that column", async () => {
+    t.conn.sqlite.exec("ALTER TABLE ticks DROP COLUMN price");
+    expect(() => materializeCandles(t.conn)).toThrow(/^ticks\.price column missing in .*t\.db$/);
+    await expect(materializeCandlesAsync(t.conn)).rejects.toThrow(/^ticks\.price column missing in .*t\.db$/);
   });
 
   it("incremental runs over random splits equal a full rebuild and the reference", () => {

@@ -6,7 +6,7 @@
 // older bar) is loaded back and extended in rowid order, so the result is bit-identical to a
 // full rebuild — even the floating-point volume sum continues the same sequence of additions.
 import { MINUTE_MS, silentLogger, throwIfAborted, TransientDbError, type Logger, type ProgressFn } from "@mlq/core";
-import { requireTables, writeTx, type Connection } from "@mlq/db";
+import { requireColumns, requireTables, writeTx, type Connection } from "@mlq/db";
 
 export interface MaterializeCandlesOptions {
   /** Candle rows per write transaction. Default 5,000. */
@@ -62,6 +62,14 @@ interface SymbolState {
 
 const NO_ROWID = Number.MIN_SAFE_INTEGER;
 
+/** The ticks columns candles are built from (SPEC 2); `size` may hold NULLs but must exist. */
+export const TICK_COLUMNS = ["ts_ms", "symbol", "price", "size"] as const;
+
+/** `ticks table missing in <path>` or `ticks.price column missing in <path>` before any SQL runs. */
+export function requireTickColumns(conn: Connection): void {
+  requireColumns(conn, "ticks", TICK_COLUMNS);
+}
+
 function barKey(symbol: string, bucket: number): string {
   return `${bucket}\u0000${symbol}`;
 }
@@ -73,7 +81,8 @@ export function materializeCandles(conn: Connection, options: MaterializeCandles
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
   const { signal, progress } = options;
-  requireTables(conn, ["ticks", "candles_1m", "candles_1m_watermark"]);
+  requireTickColumns(conn);
+  requireTables(conn, ["candles_1m", "candles_1m_watermark"]);
   const { sqlite } = conn;
 
   if (options.rebuild) {
@@ -267,7 +276,8 @@ export async function materializeCandlesAsync(conn: Connection, options: Materia
   const started = performance.now();
   const { sliceRows = 250_000, progress, ...rest } = options;
   const { sqlite } = conn;
-  requireTables(conn, ["ticks", "candles_1m", "candles_1m_watermark"]);
+  requireTickColumns(conn);
+  requireTables(conn, ["candles_1m", "candles_1m_watermark"]);
   const total: MaterializeCandlesResult = { rowsWritten: 0, ticksRead: 0, skippedTicks: 0, symbols: [], durationMs: 0 };
   const symbols = new Set<string>();
   const tableMax = sqlite.prepare("SELECT max(rowid) FROM ticks").pluck().get() as number | null;
