@@ -5,52 +5,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { errorMessage } from "@mlq/core";
 import { openDatabase, tableExists, type Connection } from "@mlq/db";
+import { gateHistory, lastSuccessfulRetrainTsMs, listRetrainRuns, type GateLogEntry, type GatePoint, type GateSymbolEntry, type RetrainRunRecord } from "@mlq/ml";
 import { armEquity, type ArmEquity, type ClosedTrade } from "./arm-equity.js";
 
-export interface GateResultView {
-  name: string;
-  passed: boolean;
-  value: number | null;
-  threshold: number | null;
-  details: string | null;
-  /** regime_diversity per symbol, from the run row's `gate_details` JSON (absent for older runs). */
-  symbols?: GateSymbolView[];
-}
+export type { GatePoint };
 
-/** One symbol of the regime gate: its paper-period daily vol range vs its own history's band. */
-export interface GateSymbolView {
-  symbol: string;
-  paperMin: number | null;
-  paperMax: number | null;
-  historyLo: number | null;
-  historyHi: number | null;
-  paperDays: number | null;
-  historyDays: number | null;
-  counted: boolean;
-  passed: boolean;
-}
-
-export interface RetrainRunView {
-  id: number;
-  tsMs: number;
-  tsIso: string;
-  jobId: string | null;
-  triggerReason: string;
-  status: string | null;
-  success: boolean;
-  gatePass: boolean | null;
-  gates: GateResultView[];
-  trainingRows: number | null;
-  modelsTrained: number | null;
-  modelDir: string | null;
-  slippageMult: number | null;
-  embargoHours: number | null;
-  durationSec: number | null;
-  errorMsg: string | null;
-  /** Parsed `metrics` JSON (per model), or null; unparsable JSON is reported in `metricsError`. */
-  metrics: unknown;
-  metricsError: string | null;
-}
+/** A logged gate of a retrain run (regime_diversity with its symbols), and a run with its gates, as @mlq/ml's readers return them. */
+export type GateResultView = GateLogEntry;
+export type GateSymbolView = GateSymbolEntry;
+export type RetrainRunView = RetrainRunRecord;
 
 export interface ArmStats {
   label: string;
@@ -74,14 +37,6 @@ export interface AbRunView {
   dryRun: boolean;
   action: string | null;
   decisionReason: string | null;
-}
-
-export interface GatePoint {
-  tsMs: number;
-  runId: number | null;
-  passed: boolean;
-  value: number | null;
-  threshold: number | null;
 }
 
 export interface ActiveModelView {
@@ -165,27 +120,6 @@ export function readActiveModelFile(modelsDir: string): ActiveModelFileView {
   return { path, state: "ok", content: parsed.value };
 }
 
-/** The per-symbol entries of gate `name` in a run's `gate_details` JSON (GateResult[]), or undefined. */
-export function gateSymbols(gateDetails: unknown, name: string): GateSymbolView[] | undefined {
-  if (!Array.isArray(gateDetails)) return undefined;
-  const gate: unknown = gateDetails.find((g: unknown) => typeof g === "object" && g !== null && (g as Row).name === name);
-  const symbols = gate && (gate as Row).symbols;
-  if (!Array.isArray(symbols)) return undefined;
-  return symbols
-    .filter((s: unknown): s is Row => typeof s === "object" && s !== null && typeof (s as Row).symbol === "string")
-    .map((s) => ({
-      symbol: String(s.symbol),
-      paperMin: numOrNull(s.paperMin),
-      paperMax: numOrNull(s.paperMax),
-      historyLo: numOrNull(s.historyLo),
-      historyHi: numOrNull(s.historyHi),
-      paperDays: numOrNull(s.paperDays),
-      historyDays: numOrNull(s.historyDays),
-      counted: s.counted === true,
-      passed: s.passed === true,
-    }));
-}
-
 function emptyReport(opts: StatusOptions, now: number): StatusReport {
   return {
     generatedAt: new Date(now).toISOString(),
@@ -264,61 +198,9 @@ function fill(conn: Connection, report: StatusReport, opts: StatusOptions): void
 
   section(report, "retrain runs", () => {
     if (missingTables(conn, ["phase2_retrain_runs", "phase2_gate_log"], report)) return;
-    const runs = db.prepare("SELECT * FROM phase2_retrain_runs ORDER BY id DESC LIMIT ?").all(retrainLimit) as Row[];
-    const gatesOf = db.prepare("SELECT gate_name, passed, value, threshold, details FROM phase2_gate_log WHERE run_id = ? ORDER BY id");
-    report.retrainRuns = runs.map((r) => {
-      const metrics = parseJson(r.metrics);
-      const gateDetails = parseJson(r.gate_details).value;
-      return {
-        id: Number(r.id),
-        tsMs: Number(r.ts_ms),
-        tsIso: String(r.ts_iso),
-        jobId: strOrNull(r.job_id),
-        triggerReason: String(r.trigger_reason),
-        status: strOrNull(r.status),
-        success: bool(r.success),
-        gatePass: r.gate_pass === null || r.gate_pass === undefined ? null : bool(r.gate_pass),
-        gates: (gatesOf.all(r.id) as Row[]).map((g) => {
-          const name = String(g.gate_name);
-          const symbols = gateSymbols(gateDetails, name);
-          return {
-            name,
-            passed: bool(g.passed),
-            value: numOrNull(g.value),
-            threshold: numOrNull(g.threshold),
-            details: strOrNull(g.details),
-            ...(symbols && { symbols }),
-          };
-        }),
-        trainingRows: numOrNull(r.training_rows),
-        modelsTrained: numOrNull(r.models_trained),
-        modelDir: strOrNull(r.model_dir),
-        slippageMult: numOrNull(r.slippage_mult),
-        embargoHours: numOrNull(r.embargo_hours),
-        durationSec: numOrNull(r.duration_sec),
-        errorMsg: strOrNull(r.error_msg),
-        metrics: metrics.value,
-        metricsError: metrics.error,
-      };
-    });
+    report.retrainRuns = listRetrainRuns(conn, { limit: retrainLimit });
     // Gate history: the most recent entries per gate, oldest first for charting.
-    const history = db
-      .prepare(
-        `SELECT gate_name, ts_ms, run_id, passed, value, threshold FROM (
-           SELECT g.*, ROW_NUMBER() OVER (PARTITION BY gate_name ORDER BY ts_ms DESC, id DESC) AS rn FROM phase2_gate_log g
-         ) WHERE rn <= ? ORDER BY gate_name, ts_ms, rn DESC`,
-      )
-      .all(gateHistoryLimit) as Row[];
-    const byGate: Record<string, GatePoint[]> = {};
-    for (const h of history)
-      (byGate[String(h.gate_name)] ??= []).push({
-        tsMs: Number(h.ts_ms),
-        runId: numOrNull(h.run_id),
-        passed: bool(h.passed),
-        value: numOrNull(h.value),
-        threshold: numOrNull(h.threshold),
-      });
-    report.gateHistory = byGate;
+    report.gateHistory = gateHistory(conn, { limit: gateHistoryLimit });
   });
 
   section(report, "A/B evaluations", () => {
@@ -381,12 +263,7 @@ function fill(conn: Connection, report: StatusReport, opts: StatusOptions): void
       )
       .all(tradeLimit) as Row[];
     const trades: ClosedTrade[] = rows.map((r) => ({ closedTsMs: Number(r.closed_ts_ms), pnlPct: Number(r.pnl_pct), modelArm: strOrNull(r.model_arm) }));
-    let lastRetrain: number | null = null;
-    if (tableExists(db, "phase2_retrain_runs")) {
-      const row = db.prepare("SELECT MAX(ts_ms) AS ts FROM phase2_retrain_runs WHERE success = 1 AND models_trained > 0").get() as Row | undefined;
-      lastRetrain = numOrNull(row?.ts);
-    }
-    const eq = armEquity(trades, lastRetrain);
+    const eq = armEquity(trades, lastSuccessfulRetrainTsMs(conn));
     report.equity = { ...eq, tradesA: eq.armA.length, tradesB: eq.armB.length };
   });
 }

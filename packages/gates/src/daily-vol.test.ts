@@ -1,15 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DAY_MS, MINUTE_MS } from "@mlq/core";
-import type { CandleSeries } from "@mlq/market-data";
 import { dailyRealizedVols } from "./daily-vol.js";
+import type { CloseSeries } from "./types.js";
 
 /** A series from (minute offset, close) pairs; only ts and close matter here. */
-export function series(points: readonly [number, number][], symbol = "BTC", startMs = 10 * DAY_MS): CandleSeries {
-  const n = points.length;
+export function series(points: readonly [number, number][], symbol = "BTC", startMs = 10 * DAY_MS): CloseSeries {
   const ts = Float64Array.from(points, ([m]) => startMs + m * MINUTE_MS);
   const close = Float64Array.from(points, ([, c]) => c);
-  return { symbol, ts, open: close, high: close, low: close, close, volume: new Float64Array(n), ticks: new Int32Array(n) };
+  return { symbol, ts, close };
 }
 
 const ANNUAL_PCT = Math.sqrt(525_600) * 100;

@@ -1,7 +1,6 @@
 // Daily realized volatility per (symbol, UTC day) from 1-minute candles, for the regime gate.
 import { DAY_MS, MINUTE_MS, std } from "@mlq/core";
-import type { CandleSeries } from "@mlq/market-data";
-import type { DailyVol } from "./types.js";
+import type { CloseSeries, DailyVol } from "./types.js";
 
 export const MINUTES_PER_YEAR = 525_600;
 
@@ -23,7 +22,7 @@ export interface DailyVolOptions {
  * std(ddof = 1) of these scaled returns × √525600 × 100. A return belongs to a day only when
  * both of its bars lie in it (no return across midnight); `returns` counts returns, not minutes.
  */
-export function dailyRealizedVols(series: CandleSeries, minReturns: number, options: DailyVolOptions = {}): DailyVol[] {
+export function dailyRealizedVols(series: CloseSeries, minReturns: number, options: DailyVolOptions = {}): DailyVol[] {
   const maxGapMs = (options.maxGapMinutes ?? 5) * MINUTE_MS;
   const minCount = Math.max(2, minReturns);
   const out: DailyVol[] = [];

@@ -33,6 +33,13 @@ export interface SymbolRegime {
   passed: boolean;
 }
 
+/** The columns of a 1-minute candle series that daily vols read (a structural slice of @mlq/market-data's CandleSeries). */
+export interface CloseSeries {
+  readonly symbol: string;
+  readonly ts: ArrayLike<number>;
+  readonly close: ArrayLike<number>;
+}
+
 /** Realized volatility of one (symbol, UTC day): annualized %, from `returns` one-minute log returns. */
 export interface DailyVol {
   symbol: string;

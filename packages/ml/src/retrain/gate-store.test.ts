@@ -4,9 +4,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DAY_MS, InputDataError, MINUTE_MS } from "@mlq/core";
 import { openMigrated, type Connection } from "@mlq/db";
-import { evaluateGates } from "./gates.js";
-import { gatePolicy } from "./policy.js";
-import { loadGateSnapshot, writeGateLog } from "./gate-db.js";
+import { evaluateGates, gatePolicy, type GateResult } from "@mlq/gates";
+import { gateHistory, gateLogByRun, loadGateSnapshot, writeGateLog } from "./gate-store.js";
 
 let dir: string;
 let conn: Connection;
@@ -72,6 +71,61 @@ describe("loadGateSnapshot", () => {
     conn.sqlite.exec("DROP TABLE paper_trades");
     expect(() => loadGateSnapshot(conn, DAY0)).toThrow(InputDataError);
     expect(() => loadGateSnapshot(conn, DAY0)).toThrow(/paper_trades table missing in .*g\.db/);
+  });
+
+  it("names paper_trades.opened_ts_ms and the path when the bot's table lacks it", () => {
+    conn.sqlite.exec("ALTER TABLE paper_trades DROP COLUMN opened_ts_ms");
+    expect(() => loadGateSnapshot(conn, DAY0)).toThrow(InputDataError);
+    expect(() => loadGateSnapshot(conn, DAY0)).toThrow(/^paper_trades\.opened_ts_ms column missing in .*g\.db$/);
+  });
+});
+
+function runRow(tsMs = 1): number {
+  return Number(
+    conn.sqlite.prepare("INSERT INTO phase2_retrain_runs (ts_ms, ts_iso, trigger_reason) VALUES (?, 'x', 'scheduled')").run(tsMs).lastInsertRowid,
+  );
+}
+
+const gate = (name: GateResult["name"], passed: boolean, value: number | null, details = ""): GateResult => ({ name, passed, value, threshold: 1, details });
+
+describe("gateLogByRun", () => {
+  it("returns each run's gates in log order, typed, and leaves out runs without rows", () => {
+    const [r1, r2, r3] = [runRow(), runRow(), runRow()];
+    writeGateLog(conn, r1, [gate("paper_age", true, 15, "15 days"), gate("trade_count", false, null)], DAY0);
+    writeGateLog(conn, r2, [gate("regime_diversity", true, 1, "band")], DAY0 + 1);
+    const byRun = gateLogByRun(conn, [r1, r2, r3]);
+    expect([...byRun.keys()].sort()).toEqual([r1, r2]);
+    expect(byRun.get(r1)).toEqual([
+      { name: "paper_age", passed: true, value: 15, threshold: 1, details: "15 days" },
+      { name: "trade_count", passed: false, value: null, threshold: 1, details: "" },
+    ]);
+    expect(byRun.get(r2)).toEqual([{ name: "regime_diversity", passed: true, value: 1, threshold: 1, details: "band" }]);
+    expect(gateLogByRun(conn, []).size).toBe(0);
+  });
+});
+
+describe("gateHistory", () => {
+  it("keeps the latest `limit` points per gate name, oldest first", () => {
+    for (let i = 0; i < 5; i++) {
+      const run = runRow(DAY0 + i);
+      writeGateLog(conn, run, [gate("paper_age", i >= 2, i), gate("trade_count", true, 10 * i)], DAY0 + i * DAY_MS);
+    }
+    writeGateLog(conn, null, [gate("regime_diversity", false, 0.5)], DAY0);
+    const h = gateHistory(conn, { limit: 3 });
+    expect(Object.keys(h).sort()).toEqual(["paper_age", "regime_diversity", "trade_count"]);
+    expect(h.paper_age!.map((p) => [p.tsMs, p.value, p.passed])).toEqual([
+      [DAY0 + 2 * DAY_MS, 2, true],
+      [DAY0 + 3 * DAY_MS, 3, true],
+      [DAY0 + 4 * DAY_MS, 4, true],
+    ]);
+    expect(h.trade_count!.map((p) => p.value)).toEqual([20, 30, 40]);
+    expect(h.regime_diversity).toEqual([{ tsMs: DAY0, runId: null, passed: false, value: 0.5, threshold: 1 }]);
+  });
+
+  it("is empty before any gate was logged, and names a missing table", () => {
+    expect(gateHistory(conn, { limit: 10 })).toEqual({});
+    conn.sqlite.exec("DROP TABLE phase2_gate_log");
+    expect(() => gateHistory(conn, { limit: 10 })).toThrow(/^phase2_gate_log table missing in .*g\.db$/);
   });
 });
 
