@@ -3,10 +3,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DAY_MS, silentLogger, type ProgressFn } from "@mlq/core";
+import { createRng, DAY_MS, silentLogger, type ProgressFn } from "@mlq/core";
 import { loadConfig, type Config } from "@mlq/config";
 import { openDatabase, openMigrated, type Connection } from "@mlq/db";
-import { mulberry32, syntheticSeries } from "../dataset/synthetic-candles.test-util.js";
+import { syntheticSeries } from "../dataset/synthetic-candles.test-util.js";
 import { openRetrainRun, type RetrainTrigger } from "./retrain-runs-store.js";
 import type { RetrainState, StageContext } from "./stage.js";
 
@@ -81,13 +81,13 @@ export function insertSyntheticCandles(conn: Connection, symbols: readonly strin
  * `barsPerDay` bars a day from `day0`, for the regime gate.
  */
 export function insertRegimeCandles(conn: Connection, symbol: string, day0: number, dayScale: readonly number[], barsPerDay: number): void {
-  const rand = mulberry32(7);
+  const rng = createRng(7, `regime:${symbol}`);
   const stmt = conn.sqlite.prepare("INSERT INTO candles_1m (symbol, bucket_ts_ms, open, high, low, close, ticks, volume) VALUES (?, ?, ?, ?, ?, ?, 1, 1)");
   let price = 100;
   conn.sqlite.transaction(() => {
     dayScale.forEach((scale, d) => {
       for (let i = 0; i < barsPerDay; i++) {
-        price *= Math.exp((rand() - 0.5) * 0.002 * scale);
+        price *= Math.exp(rng.normal() * 0.0005 * scale);
         stmt.run(symbol, day0 + d * DAY_MS + i * 60_000, price, price, price, price);
       }
     });
