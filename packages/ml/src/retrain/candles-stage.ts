@@ -6,8 +6,17 @@ export const candlesStage: RetrainStage = {
   name: "candles",
   progress: [0, 20],
   async run(ctx) {
-    const r = await materializeCandlesAsync(ctx.conn, { signal: ctx.signal, logger: ctx.logger, progress: (p) => ctx.progress(p.pct, p.detail) });
-    ctx.state.candles = { rowsWritten: r.rowsWritten, ticksRead: r.ticksRead, skippedTicks: r.skippedTicks, coverage: candleCoverage(ctx.conn.sqlite) };
+    const r = await materializeCandlesAsync(ctx.conn, {
+      signal: ctx.signal,
+      logger: ctx.logger,
+      progress: (p) => ctx.progress(p.pct, p.detail),
+    });
+    ctx.state.candles = {
+      rowsWritten: r.rowsWritten,
+      ticksRead: r.ticksRead,
+      skippedTicks: r.skippedTicks,
+      coverage: candleCoverage(ctx.conn.sqlite),
+    };
     return undefined;
   },
 };

@@ -58,7 +58,11 @@ describe("checkModelsDirStage", () => {
     expect(checkModelsDirStage.run(stageContext(fx))).toBeUndefined();
     const blocker = join(fx.dir, "a-file");
     writeFileSync(blocker, "not a directory");
-    const ctx = { ...stageContext(fx), modelsDir: join(blocker, "models"), config: loadConfig({ MLQ_MODELS_DIR: join(blocker, "models") }) };
+    const ctx = {
+      ...stageContext(fx),
+      modelsDir: join(blocker, "models"),
+      config: loadConfig({ MLQ_MODELS_DIR: join(blocker, "models") }),
+    };
     const err = thrown(() => checkModelsDirStage.run(ctx));
     expect(err).toBeInstanceOf(OutputError);
     expect(err.message).toContain("a-file");

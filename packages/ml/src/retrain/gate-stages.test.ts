@@ -41,9 +41,17 @@ describe("gatesStage", () => {
     ]);
     expect(regime(gates).details).toMatch(/10th–90th \[\d+\.\d\d, \d+\.\d\d\]/);
     // One column, one unit: the ranks from the config, not the band's annualized vols.
-    expect(runRow(f.conn, ctx.runId)).toMatchObject({ gate_pass: 1, vol_percentile_lo: 10, vol_percentile_hi: 90, paper_days: gates[0]!.value, closed_trades: 10 });
+    expect(runRow(f.conn, ctx.runId)).toMatchObject({
+      gate_pass: 1,
+      vol_percentile_lo: 10,
+      vol_percentile_hi: 90,
+      paper_days: gates[0]!.value,
+      closed_trades: 10,
+    });
     expect(JSON.parse(String(runRow(f.conn, ctx.runId).gate_details))).toEqual(JSON.parse(JSON.stringify(gates)));
-    const logged = f.conn.sqlite.prepare("SELECT gate_name, details, value FROM phase2_gate_log WHERE run_id = ? ORDER BY id").all(ctx.runId) as { gate_name: string; details: string; value: number }[];
+    const logged = f.conn.sqlite
+      .prepare("SELECT gate_name, details, value FROM phase2_gate_log WHERE run_id = ? ORDER BY id")
+      .all(ctx.runId) as { gate_name: string; details: string; value: number }[];
     expect(logged.map((r) => r.gate_name)).toEqual(["paper_age", "trade_count", "regime_diversity"]);
     expect(logged[2]).toEqual({ gate_name: "regime_diversity", details: regime(gates).details, value: regime(gates).value });
     // ...and that is where a view reads them.
@@ -83,8 +91,23 @@ describe("gatesStage", () => {
 
   it("ends a dry run with success, saying what would be trained", async () => {
     const f = gateData({ MLQ_GATE_MIN_TRADES: "1000" });
-    const ctx = stageContext(f, { nowMs: NOW, trigger: "dry-run", state: { candles: { rowsWritten: 0, ticksRead: 0, skippedTicks: 0, coverage: [{ symbol: "BTC-USDT", rows: 320, firstTsMs: DAY0, lastTsMs: NOW }] } } });
-    expect(await gatesStage.run(ctx)).toEqual({ outcome: "dry-run", success: true, message: "dry run: gates fail; would train 5 models on 320 candles" });
+    const ctx = stageContext(f, {
+      nowMs: NOW,
+      trigger: "dry-run",
+      state: {
+        candles: {
+          rowsWritten: 0,
+          ticksRead: 0,
+          skippedTicks: 0,
+          coverage: [{ symbol: "BTC-USDT", rows: 320, firstTsMs: DAY0, lastTsMs: NOW }],
+        },
+      },
+    });
+    expect(await gatesStage.run(ctx)).toEqual({
+      outcome: "dry-run",
+      success: true,
+      message: "dry run: gates fail; would train 5 models on 320 candles",
+    });
     expect(f.conn.sqlite.prepare("SELECT count(*) FROM phase2_gate_log WHERE run_id = ?").pluck().get(ctx.runId)).toBe(3);
   });
 });
@@ -102,7 +125,9 @@ describe("costStage", () => {
   it("scales slippage_mult by the latest calibration once it covers enough trades", async () => {
     fx = retrainFixture();
     fx.conn.sqlite
-      .prepare("INSERT INTO calibration_runs (ts_ms, ts_iso, trades_analyzed, ema_slippage_per_side_pct, position_size_multiplier, success) VALUES (1, 'x', 300, 0.0525, 1, 1)")
+      .prepare(
+        "INSERT INTO calibration_runs (ts_ms, ts_iso, trades_analyzed, ema_slippage_per_side_pct, position_size_multiplier, success) VALUES (1, 'x', 300, 0.0525, 1, 1)",
+      )
       .run();
     const ctx = stageContext(fx);
     await costStage.run(ctx);

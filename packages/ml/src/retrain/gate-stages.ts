@@ -21,7 +21,11 @@ export const costStage: RetrainStage = {
       minTrades: costs.slippageMultMinTrades,
     });
     ctx.state.slippage = mult;
-    ctx.state.costFraction = roundTripCost({ feePctRoundTrip: costs.feePctRoundTrip, basePerSidePct: costs.baseSlippagePerSidePct, slippageMult: mult.mult });
+    ctx.state.costFraction = roundTripCost({
+      feePctRoundTrip: costs.feePctRoundTrip,
+      basePerSidePct: costs.baseSlippagePerSidePct,
+      slippageMult: mult.mult,
+    });
     recordRunFacts(ctx.conn, ctx.runId, { slippageMult: mult.mult });
     return undefined;
   },
@@ -32,7 +36,10 @@ export const gatesStage: RetrainStage = {
   progress: [20, 25],
   run(ctx) {
     const { conn, config, runId, nowMs, trigger } = ctx;
-    const gates = evaluateGates(loadGateSnapshot(conn, nowMs, { maxGapMinutes: config.retrain.maxGapMinutes }), gatePolicy(config.gates, trigger === "smoke"));
+    const gates = evaluateGates(
+      loadGateSnapshot(conn, nowMs, { maxGapMinutes: config.retrain.maxGapMinutes }),
+      gatePolicy(config.gates, trigger === "smoke"),
+    );
     const gatePass = gates.every((g) => g.passed);
     ctx.state.gates = gates;
     ctx.state.gatePass = gatePass;
@@ -44,7 +51,11 @@ export const gatesStage: RetrainStage = {
     const failed = gates.filter((g) => !g.passed).map((g) => `${g.name} (${g.details})`);
     if (trigger === "dry-run") {
       const candles = needState(ctx, "candles", "gates").coverage.reduce((s, c) => s + c.rows, 0);
-      return { outcome: "dry-run", success: true, message: `dry run: gates ${gatePass ? "pass" : "fail"}; would train 5 models on ${candles} candles` };
+      return {
+        outcome: "dry-run",
+        success: true,
+        message: `dry run: gates ${gatePass ? "pass" : "fail"}; would train 5 models on ${candles} candles`,
+      };
     }
     if (gatePass) return undefined;
     if (trigger !== "force") {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DAY_MS, InputDataError, MINUTE_MS } from "@mlq/core";
 import { openMigrated, type Connection } from "@mlq/db";
+import { loadConfig } from "@mlq/config";
 import { evaluateGates, gatePolicy, type GateResult } from "@mlq/gates";
 import { gateHistory, gateLogByRun, loadGateSnapshot, writeGateLog } from "./gate-store.js";
 
@@ -82,11 +83,18 @@ describe("loadGateSnapshot", () => {
 
 function runRow(tsMs = 1): number {
   return Number(
-    conn.sqlite.prepare("INSERT INTO phase2_retrain_runs (ts_ms, ts_iso, trigger_reason) VALUES (?, 'x', 'scheduled')").run(tsMs).lastInsertRowid,
+    conn.sqlite.prepare("INSERT INTO phase2_retrain_runs (ts_ms, ts_iso, trigger_reason) VALUES (?, 'x', 'scheduled')").run(tsMs)
+      .lastInsertRowid,
   );
 }
 
-const gate = (name: GateResult["name"], passed: boolean, value: number | null, details = ""): GateResult => ({ name, passed, value, threshold: 1, details });
+const gate = (name: GateResult["name"], passed: boolean, value: number | null, details = ""): GateResult => ({
+  name,
+  passed,
+  value,
+  threshold: 1,
+  details,
+});
 
 describe("gateLogByRun", () => {
   it("returns each run's gates in log order, typed, and leaves out runs without rows", () => {
@@ -131,24 +139,9 @@ describe("gateHistory", () => {
 
 describe("writeGateLog", () => {
   it("writes one row per gate under the run id, nulls for undefined values", () => {
-    const runId = Number(
-      conn.sqlite.prepare("INSERT INTO phase2_retrain_runs (ts_ms, ts_iso, trigger_reason) VALUES (1, 'x', 'scheduled')").run()
-        .lastInsertRowid,
-    );
-    const results = evaluateGates(
-      loadGateSnapshot(conn, DAY0),
-      gatePolicy({
-        paperDays: 14,
-        paperDaysSmoke: 7,
-        minClosedTrades: 75,
-        minClosedTradesSmoke: 10,
-        volPercentileLo: 20,
-        volPercentileHi: 80,
-        minReturnsPerDay: 60,
-        regimeMinHistoryDays: 7,
-        regimeMinSymbolShare: 1,
-      }),
-    );
+    const runId = runRow();
+    // The default thresholds: 14 paper days, 75 closed trades.
+    const results = evaluateGates(loadGateSnapshot(conn, DAY0), gatePolicy(loadConfig({}).gates));
     expect(writeGateLog(conn, runId, results, DAY0)).toBe(3);
     const rows = conn.sqlite
       .prepare("SELECT run_id, ts_ms, ts_iso, gate_name, passed, value, threshold FROM phase2_gate_log ORDER BY id")

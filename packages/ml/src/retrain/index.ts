@@ -1,6 +1,15 @@
 // Public surface of retrain/: the pipeline, its stages, and the stores of its audit tables.
 export { runRetrain, RETRAIN_STAGES, type RetrainDeps, type RetrainSummary } from "./run-retrain.js";
-export { needState, type CandleSummary, type RetrainEnd, type RetrainOutcome, type RetrainStage, type RetrainState, type RetrainTrigger, type StageContext } from "./stage.js";
+export {
+  needState,
+  type CandleSummary,
+  type RetrainEnd,
+  type RetrainOutcome,
+  type RetrainStage,
+  type RetrainState,
+  type RetrainTrigger,
+  type StageContext,
+} from "./stage.js";
 export { checkInputStage, checkModelsDirStage } from "./check-stages.js";
 export { candlesStage } from "./candles-stage.js";
 export { costStage, gatesStage } from "./gate-stages.js";
@@ -23,4 +32,14 @@ export {
   type RunClose,
   type RetrainRunRecord,
 } from "./retrain-runs-store.js";
-export { loadGateSnapshot, writeGateLog, gateLogByRun, gateHistory, gateSymbols, GATE_TRADE_COLUMNS, type GateLogEntry, type GatePoint, type GateSymbolEntry } from "./gate-store.js";
+export {
+  loadGateSnapshot,
+  writeGateLog,
+  gateLogByRun,
+  gateHistory,
+  gateSymbols,
+  GATE_TRADE_COLUMNS,
+  type GateLogEntry,
+  type GatePoint,
+  type GateSymbolEntry,
+} from "./gate-store.js";

@@ -17,7 +17,11 @@ async function trainedContext(f: RetrainFixture, seed: number) {
   await splitStage.run(ctx);
   ctx.state.gates = [];
   ctx.state.trained = {
-    models: NAMES.map((name, k) => ({ name, objective: k === 0 ? "binary:logistic" : "reg:squarederror", bytes: Uint8Array.from([seed, k, 1, 2, 3]) })),
+    models: NAMES.map((name, k) => ({
+      name,
+      objective: k === 0 ? "binary:logistic" : "reg:squarederror",
+      bytes: Uint8Array.from([seed, k, 1, 2, 3]),
+    })),
     metrics: { direction: { auc: 0.6 } },
   } as unknown as ModelSetResult;
   return ctx;

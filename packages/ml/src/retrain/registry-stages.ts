@@ -22,7 +22,12 @@ export const saveStage: RetrainStage = {
         models: trained.models,
         manifest: {
           featureNames: [...dataset.featureNames],
-          params: { ...config.retrain.xgb, treeMethod: "hist", horizonBars: config.retrain.horizonBars, costFraction: needState(ctx, "costFraction", "save") },
+          params: {
+            ...config.retrain.xgb,
+            treeMethod: "hist",
+            horizonBars: config.retrain.horizonBars,
+            costFraction: needState(ctx, "costFraction", "save"),
+          },
           dataWindow: {
             train_end_ms: split.trainEndTs,
             test_start_ms: split.testStartTs,
@@ -30,11 +35,23 @@ export const saveStage: RetrainStage = {
             test_start_iso: isoUtc(split.testStartTs),
             symbols: dataset.symbols,
           },
-          rowCounts: { train: train.length, test: split.test.length, purged: split.purged, embargo: split.embargoRows, dropped_non_finite: dataset.droppedRows },
+          rowCounts: {
+            train: train.length,
+            test: split.test.length,
+            purged: split.purged,
+            embargo: split.embargoRows,
+            dropped_non_finite: dataset.droppedRows,
+          },
           metrics: trained.metrics as unknown as Record<string, unknown>,
           slippageMult: slippage.mult,
           embargoHours: split.embargoHours,
-          extra: { runId: ctx.runId, trigger: ctx.trigger, labelNames: [...dataset.labelNames], gates: state.gates ?? [], codeVersion: ctx.codeVersion },
+          extra: {
+            runId: ctx.runId,
+            trigger: ctx.trigger,
+            labelNames: [...dataset.labelNames],
+            gates: state.gates ?? [],
+            codeVersion: ctx.codeVersion,
+          },
         },
       },
       { gitSha: ctx.codeVersion, codePackage: ML_CODE_PACKAGE },
@@ -50,7 +67,8 @@ export const registerStage: RetrainStage = {
     const { version } = needState(ctx, "saved", "register");
     promoteV2Paper(ctx.modelsDir, version);
     ctx.state.v1BacktestEstablished = ensureV1Backtest(ctx.modelsDir, version);
-    if (ctx.state.v1BacktestEstablished) ctx.logger.info("no v1_backtest pointer existed: established it from this first trained set", { version });
+    if (ctx.state.v1BacktestEstablished)
+      ctx.logger.info("no v1_backtest pointer existed: established it from this first trained set", { version });
     return undefined;
   },
 };

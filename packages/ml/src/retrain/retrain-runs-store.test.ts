@@ -40,7 +40,16 @@ const GATES: GateResult[] = [
 describe("openRetrainRun", () => {
   it("inserts a 'running' row with the configured percentile ranks", () => {
     const id = open(T, "job-1");
-    expect(runRow(fx.conn, id)).toMatchObject({ ts_ms: T, ts_iso: "2026-04-01T00:00:00.000Z", job_id: "job-1", trigger_reason: "scheduled", status: "running", success: 0, vol_percentile_lo: 20, vol_percentile_hi: 80 });
+    expect(runRow(fx.conn, id)).toMatchObject({
+      ts_ms: T,
+      ts_iso: "2026-04-01T00:00:00.000Z",
+      job_id: "job-1",
+      trigger_reason: "scheduled",
+      status: "running",
+      success: 0,
+      vol_percentile_lo: 20,
+      vol_percentile_hi: 80,
+    });
   });
 
   it("closes a row of the same job left 'running' by a dead attempt, and no other", () => {
@@ -61,17 +70,48 @@ describe("recording a run", () => {
     recordRunFacts(fx.conn, id, {});
     recordRunGates(fx.conn, id, GATES);
     const row = runRow(fx.conn, id);
-    expect(row).toMatchObject({ slippage_mult: 1.75, training_rows: 1234, embargo_hours: 24.5, gate_pass: 0, paper_days: 15.5, closed_trades: 60, vol_percentile_lo: 20, vol_percentile_hi: 80 });
+    expect(row).toMatchObject({
+      slippage_mult: 1.75,
+      training_rows: 1234,
+      embargo_hours: 24.5,
+      gate_pass: 0,
+      paper_days: 15.5,
+      closed_trades: 60,
+      vol_percentile_lo: 20,
+      vol_percentile_hi: 80,
+    });
     expect(JSON.parse(String(row.gate_details))).toEqual(GATES);
   });
 
   it("closes a result as 'done' and an error as 'failed'", () => {
     const trained = open();
-    closeRetrainRun(fx.conn, trained, { success: true, errorMsg: null, durationSec: 12.5, modelsTrained: 5, modelDir: "/m/1", metrics: { direction: { auc: 0.6, r2: Number.NaN } } });
-    expect(runRow(fx.conn, trained)).toMatchObject({ status: "done", success: 1, error_msg: null, duration_sec: 12.5, models_trained: 5, model_dir: "/m/1", metrics: '{"direction":{"auc":0.6,"r2":null}}' });
+    closeRetrainRun(fx.conn, trained, {
+      success: true,
+      errorMsg: null,
+      durationSec: 12.5,
+      modelsTrained: 5,
+      modelDir: "/m/1",
+      metrics: { direction: { auc: 0.6, r2: Number.NaN } },
+    });
+    expect(runRow(fx.conn, trained)).toMatchObject({
+      status: "done",
+      success: 1,
+      error_msg: null,
+      duration_sec: 12.5,
+      models_trained: 5,
+      model_dir: "/m/1",
+      metrics: '{"direction":{"auc":0.6,"r2":null}}',
+    });
     const skipped = open();
     closeRetrainRun(fx.conn, skipped, { success: false, errorMsg: "gates not passed: trade_count", durationSec: 1 });
-    expect(runRow(fx.conn, skipped)).toMatchObject({ status: "done", success: 0, error_msg: "gates not passed: trade_count", models_trained: 0, model_dir: null, metrics: null });
+    expect(runRow(fx.conn, skipped)).toMatchObject({
+      status: "done",
+      success: 0,
+      error_msg: "gates not passed: trade_count",
+      models_trained: 0,
+      model_dir: null,
+      metrics: null,
+    });
     const failed = open();
     failRetrainRun(fx.conn, failed, { errorMsg: "boom", gatePass: null, durationSec: 2 });
     expect(runRow(fx.conn, failed)).toMatchObject({ status: "failed", success: 0, error_msg: "boom", gate_pass: null, duration_sec: 2 });
@@ -107,13 +147,29 @@ describe("listRetrainRuns", () => {
     const first = open(T, "j1");
     writeGateLog(fx.conn, first, GATES, T);
     recordRunGates(fx.conn, first, GATES);
-    closeRetrainRun(fx.conn, first, { success: true, errorMsg: null, durationSec: 3, modelsTrained: 5, modelDir: "/m/1", metrics: { direction: { auc: 0.61 } } });
+    closeRetrainRun(fx.conn, first, {
+      success: true,
+      errorMsg: null,
+      durationSec: 3,
+      modelsTrained: 5,
+      modelDir: "/m/1",
+      metrics: { direction: { auc: 0.61 } },
+    });
     const second = open(T + 1, "j2", "force");
     fx.conn.sqlite.prepare("UPDATE phase2_retrain_runs SET metrics = '{not json' WHERE id = ?").run(second);
     open(T + 2);
     const runs = listRetrainRuns(fx.conn, { limit: 2 });
     expect(runs.map((r) => r.id)).toEqual([second + 1, second]);
-    expect(runs[1]).toMatchObject({ jobId: "j2", triggerReason: "force", status: "running", success: false, gatePass: null, gates: [], gateMetrics: {}, metrics: null });
+    expect(runs[1]).toMatchObject({
+      jobId: "j2",
+      triggerReason: "force",
+      status: "running",
+      success: false,
+      gatePass: null,
+      gates: [],
+      gateMetrics: {},
+      metrics: null,
+    });
     expect(runs[1]!.metricsError).toMatch(/JSON/);
     const [r] = listRetrainRuns(fx.conn, { limit: 3 }).slice(-1);
     expect(r).toEqual({

@@ -65,7 +65,9 @@ function updateColumns(conn: Connection, runId: number, values: Record<string, u
   const cols = Object.keys(values);
   if (cols.length === 0) return;
   writeTx(conn, () =>
-    conn.sqlite.prepare(`UPDATE phase2_retrain_runs SET ${cols.map((c) => `${c} = @${c}`).join(", ")} WHERE id = @id`).run({ ...values, id: runId }),
+    conn.sqlite
+      .prepare(`UPDATE phase2_retrain_runs SET ${cols.map((c) => `${c} = @${c}`).join(", ")} WHERE id = @id`)
+      .run({ ...values, id: runId }),
   );
 }
 
@@ -117,7 +119,11 @@ export function closeRetrainRun(conn: Connection, runId: number, close: RunClose
 }
 
 /** Closes a run that threw: status 'failed', success 0, the one-line error; gate_pass null when the gates never ran. */
-export function failRetrainRun(conn: Connection, runId: number, failure: { errorMsg: string; gatePass: boolean | null; durationSec: number }): void {
+export function failRetrainRun(
+  conn: Connection,
+  runId: number,
+  failure: { errorMsg: string; gatePass: boolean | null; durationSec: number },
+): void {
   updateColumns(conn, runId, {
     success: 0,
     status: "failed",
@@ -130,7 +136,8 @@ export function failRetrainRun(conn: Connection, runId: number, failure: { error
 /** ts_ms of the newest retrain that trained models, or null when there is none (or no table). */
 export function lastSuccessfulRetrainTsMs(conn: Connection): number | null {
   if (!tableExists(conn.sqlite, "phase2_retrain_runs")) return null;
-  return conn.sqlite.prepare("SELECT max(ts_ms) FROM phase2_retrain_runs WHERE success = 1 AND models_trained > 0").pluck().get() as number | null;
+  return conn.sqlite.prepare("SELECT max(ts_ms) FROM phase2_retrain_runs WHERE success = 1 AND models_trained > 0").pluck().get() as
+    number | null;
 }
 
 /** slippage_mult of the newest successful retrain that recorded one; `fallback` (the backtest 2.0) before any. */
@@ -154,12 +161,7 @@ export interface RetrainRunRecord {
   success: boolean;
   gatePass: boolean | null;
   gates: GateLogEntry[];
-  /**
-   * Each gate's `metrics` as recorded in gate_details (e.g. the regime gate's band values),
-   * keyed by gate name; empty when the run recorded none.
-   */
-  gateMetrics: Record<string, unknown>;
-  /** The configured percentile ranks of the regime band (e.g. 20, 80); the band values are in the regime gate's details/metrics. */
+  /** The configured percentile ranks of the regime band (e.g. 20, 80); the band values are in the regime gate's details and symbols. */
   volPercentileLo: number | null;
   volPercentileHi: number | null;
   trainingRows: number | null;
@@ -192,39 +194,13 @@ function withSymbols(gates: GateLogEntry[], gateDetails: string | null): GateLog
   });
 }
 
-function metricsByGate(gateDetails: string | null): Record<string, unknown> {
-  const parsed = parseJson(gateDetails).value;
-  const out: Record<string, unknown> = {};
-  if (!Array.isArray(parsed)) return out;
-  for (const g of parsed as unknown[]) {
-    if (g === null || typeof g !== "object") continue;
-    const { name, metrics } = g as { name?: unknown; metrics?: unknown };
-    if (typeof name === "string" && metrics !== undefined) out[name] = metrics;
-  }
-  return out;
-}
-
-interface RunRow {
-  id: number;
-  tsMs: number;
-  tsIso: string;
-  jobId: string | null;
-  triggerReason: string;
-  status: string | null;
+/** A row as SELECTed below: the record's columns before decoding. */
+type RunRow = Omit<RetrainRunRecord, "success" | "gatePass" | "gates" | "metrics" | "metricsError"> & {
   success: number;
   gatePass: number | null;
   gateDetails: string | null;
-  volPercentileLo: number | null;
-  volPercentileHi: number | null;
-  trainingRows: number | null;
-  modelsTrained: number | null;
-  modelDir: string | null;
-  slippageMult: number | null;
-  embargoHours: number | null;
-  durationSec: number | null;
-  errorMsg: string | null;
   metrics: string | null;
-}
+};
 
 /** The newest `limit` runs, newest first, each with its gates from phase2_gate_log. */
 export function listRetrainRuns(conn: Connection, options: { limit: number }): RetrainRunRecord[] {
@@ -242,30 +218,15 @@ export function listRetrainRuns(conn: Connection, options: { limit: number }): R
     conn,
     rows.map((r) => r.id),
   );
-  return rows.map((r) => {
-    const metrics = parseJson(r.metrics);
+  return rows.map(({ success, gatePass, gateDetails, metrics, ...columns }) => {
+    const parsed = parseJson(metrics);
     return {
-      id: r.id,
-      tsMs: r.tsMs,
-      tsIso: r.tsIso,
-      jobId: r.jobId,
-      triggerReason: r.triggerReason,
-      status: r.status,
-      success: r.success === 1,
-      gatePass: r.gatePass === null ? null : r.gatePass === 1,
-      gates: withSymbols(gates.get(r.id) ?? [], r.gateDetails),
-      gateMetrics: metricsByGate(r.gateDetails),
-      volPercentileLo: r.volPercentileLo,
-      volPercentileHi: r.volPercentileHi,
-      trainingRows: r.trainingRows,
-      modelsTrained: r.modelsTrained,
-      modelDir: r.modelDir,
-      slippageMult: r.slippageMult,
-      embargoHours: r.embargoHours,
-      durationSec: r.durationSec,
-      errorMsg: r.errorMsg,
-      metrics: metrics.value,
-      metricsError: metrics.error,
+      ...columns,
+      success: success === 1,
+      gatePass: gatePass === null ? null : gatePass === 1,
+      gates: withSymbols(gates.get(columns.id) ?? [], gateDetails),
+      metrics: parsed.value,
+      metricsError: parsed.error,
     };
   });
 }

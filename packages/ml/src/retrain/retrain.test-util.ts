@@ -67,7 +67,9 @@ export function botDbLacking(dir: string, lacking: { paperTrades?: string[]; tic
 
 /** `n` one-minute candles per symbol from `startMs` (seeded random walk), written into candles_1m. */
 export function insertSyntheticCandles(conn: Connection, symbols: readonly string[], n: number, startMs: number): void {
-  const stmt = conn.sqlite.prepare("INSERT INTO candles_1m (symbol, bucket_ts_ms, open, high, low, close, ticks, volume) VALUES (?, ?, ?, ?, ?, ?, 1, ?)");
+  const stmt = conn.sqlite.prepare(
+    "INSERT INTO candles_1m (symbol, bucket_ts_ms, open, high, low, close, ticks, volume) VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+  );
   conn.sqlite.transaction(() => {
     symbols.forEach((symbol, k) => {
       const s = syntheticSeries(symbol, n, { seed: k + 1, startTs: startMs });
@@ -82,7 +84,9 @@ export function insertSyntheticCandles(conn: Connection, symbols: readonly strin
  */
 export function insertRegimeCandles(conn: Connection, symbol: string, day0: number, dayScale: readonly number[], barsPerDay: number): void {
   const rng = createRng(7, `regime:${symbol}`);
-  const stmt = conn.sqlite.prepare("INSERT INTO candles_1m (symbol, bucket_ts_ms, open, high, low, close, ticks, volume) VALUES (?, ?, ?, ?, ?, ?, 1, 1)");
+  const stmt = conn.sqlite.prepare(
+    "INSERT INTO candles_1m (symbol, bucket_ts_ms, open, high, low, close, ticks, volume) VALUES (?, ?, ?, ?, ?, ?, 1, 1)",
+  );
   let price = 100;
   conn.sqlite.transaction(() => {
     dayScale.forEach((scale, d) => {

@@ -64,7 +64,11 @@ export const RETRAIN_STAGES: readonly RetrainStage[] = [
 ];
 
 /** Runs one retrain. Never throws for a gate failure or too little data: those are results. */
-export async function runRetrain(deps: RetrainDeps, options: { trigger: RetrainTrigger }, stages: readonly RetrainStage[] = RETRAIN_STAGES): Promise<RetrainSummary> {
+export async function runRetrain(
+  deps: RetrainDeps,
+  options: { trigger: RetrainTrigger },
+  stages: readonly RetrainStage[] = RETRAIN_STAGES,
+): Promise<RetrainSummary> {
   const { conn, config } = deps;
   const { trigger } = options;
   const logger = deps.logger ?? silentLogger;
@@ -99,7 +103,10 @@ export async function runRetrain(deps: RetrainDeps, options: { trigger: RetrainT
     let end: RetrainEnd | undefined;
     for (const stage of stages) {
       const [from, to] = stage.progress;
-      const ctx: StageContext = { ...base, progress: (pct, detail) => progress({ stage: stage.name, pct: from + ((to - from) * pct) / 100, detail }) };
+      const ctx: StageContext = {
+        ...base,
+        progress: (pct, detail) => progress({ stage: stage.name, pct: from + ((to - from) * pct) / 100, detail }),
+      };
       if (stage.skip?.(ctx)) continue;
       progress({ stage: stage.name, pct: from });
       // A turn of the event loop between stages lets BullMQ renew the job lock.
@@ -118,7 +125,11 @@ export async function runRetrain(deps: RetrainDeps, options: { trigger: RetrainT
       success: summary.success,
       errorMsg: summary.success ? null : summary.message,
       durationSec: seconds(),
-      ...(summary.outcome === "trained" && { modelsTrained: state.trained?.models.length, modelDir: summary.modelDir, metrics: state.trained?.metrics }),
+      ...(summary.outcome === "trained" && {
+        modelsTrained: state.trained?.models.length,
+        modelDir: summary.modelDir,
+        metrics: state.trained?.metrics,
+      }),
     });
     if (summary.outcome === "trained") progress({ stage: "done", pct: 100 });
     return { ...summary, durationSec: seconds() };
@@ -135,7 +146,13 @@ export async function runRetrain(deps: RetrainDeps, options: { trigger: RetrainT
 }
 
 /** The run's summary from what the stages produced: the early end's result, or a trained set. */
-function summarize(runId: number, trigger: RetrainTrigger, state: RetrainState, stageMs: Record<string, number>, end: RetrainEnd | undefined): Omit<RetrainSummary, "durationSec"> {
+function summarize(
+  runId: number,
+  trigger: RetrainTrigger,
+  state: RetrainState,
+  stageMs: Record<string, number>,
+  end: RetrainEnd | undefined,
+): Omit<RetrainSummary, "durationSec"> {
   const { dataset, split, train, trained, saved } = state;
   const common = {
     runId,
@@ -150,7 +167,9 @@ function summarize(runId: number, trigger: RetrainTrigger, state: RetrainState, 
   };
   if (end) return { ...common, ...end };
   if (!trained || !saved || !split || !train)
-    throw new MlqError("RETRAIN_STAGE_ORDER", "the retrain stages ended without a trained and saved model set", false, { context: { stages: Object.keys(stageMs) } });
+    throw new MlqError("RETRAIN_STAGE_ORDER", "the retrain stages ended without a trained and saved model set", false, {
+      context: { stages: Object.keys(stageMs) },
+    });
   return {
     ...common,
     outcome: "trained",

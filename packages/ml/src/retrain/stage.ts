@@ -75,9 +75,15 @@ export interface RetrainStage {
 }
 
 /** A state field an earlier stage must have produced; a stage list in the wrong order fails loudly. */
-export function needState<K extends keyof RetrainState>(ctx: Pick<StageContext, "state">, key: K, stage: string): NonNullable<RetrainState[K]> {
+export function needState<K extends keyof RetrainState>(
+  ctx: Pick<StageContext, "state">,
+  key: K,
+  stage: string,
+): NonNullable<RetrainState[K]> {
   const value = ctx.state[key];
   if (value === undefined || value === null)
-    throw new MlqError("RETRAIN_STAGE_ORDER", `retrain stage ${stage} needs ${key}, which no earlier stage produced`, false, { context: { stage, key } });
+    throw new MlqError("RETRAIN_STAGE_ORDER", `retrain stage ${stage} needs ${key}, which no earlier stage produced`, false, {
+      context: { stage, key },
+    });
   return value as NonNullable<RetrainState[K]>;
 }
