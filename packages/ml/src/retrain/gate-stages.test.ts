@@ -58,7 +58,8 @@ describe("gatesStage", () => {
     const [run] = listRetrainRuns(f.conn, { limit: 1 });
     expect(run).toMatchObject({ volPercentileLo: 10, volPercentileHi: 90 });
     expect(run!.gates[2]!.details).toBe(regime(gates).details);
-    expect(run!.gateMetrics.regime_diversity).toEqual(JSON.parse(JSON.stringify(regime(gates).metrics)));
+    expect(run!.gates[2]!.symbols).toEqual(JSON.parse(JSON.stringify(regime(gates).symbols)));
+    expect(run!.gates[2]!.symbols!.map((s) => s.symbol)).toEqual(["BTC-USDT"]);
   });
 
   it("keeps the ranks when the regime gate has no data to measure a band", async () => {

@@ -32,8 +32,21 @@ const GATES: GateResult[] = [
     passed: true,
     value: 1,
     threshold: 1,
-    details: "Vol range [2.91, 68.60] vs 20th–80th [23.92, 35.83]",
-    metrics: { historyLo: 23.92, historyHi: 35.83 },
+    details: "1 of 1 symbols cover their own 20th–80th band (need 100 %): BTC-USDT: vol range [2.91, 68.60] vs 20th–80th [23.92, 35.83]",
+    metrics: { symbols: 1, counted: 1, passing: 1 },
+    symbols: [
+      {
+        symbol: "BTC-USDT",
+        paperMin: 2.91,
+        paperMax: 68.6,
+        historyLo: 23.92,
+        historyHi: 35.83,
+        paperDays: 16,
+        historyDays: 21,
+        counted: true,
+        passed: true,
+      },
+    ],
   },
 ];
 
@@ -167,7 +180,6 @@ describe("listRetrainRuns", () => {
       success: false,
       gatePass: null,
       gates: [],
-      gateMetrics: {},
       metrics: null,
     });
     expect(runs[1]!.metricsError).toMatch(/JSON/);
@@ -181,8 +193,15 @@ describe("listRetrainRuns", () => {
       status: "done",
       success: true,
       gatePass: false,
-      gates: GATES.map(({ name, passed, value, threshold, details }) => ({ name, passed, value, threshold, details })),
-      gateMetrics: { regime_diversity: { historyLo: 23.92, historyHi: 35.83 } },
+      // The logged gates; the regime gate with its per-symbol bands from gate_details.
+      gates: GATES.map(({ name, passed, value, threshold, details, symbols }) => ({
+        name,
+        passed,
+        value,
+        threshold,
+        details,
+        ...(symbols && { symbols }),
+      })),
       volPercentileLo: 20,
       volPercentileHi: 80,
       trainingRows: null,
@@ -195,6 +214,14 @@ describe("listRetrainRuns", () => {
       metrics: { direction: { auc: 0.61 } },
       metricsError: null,
     });
+  });
+
+  it("leaves the symbols out for a run whose gate_details has none or is not JSON", () => {
+    const id = open();
+    writeGateLog(fx.conn, id, GATES, T);
+    expect(listRetrainRuns(fx.conn, { limit: 1 })[0]!.gates[2]).not.toHaveProperty("symbols");
+    fx.conn.sqlite.prepare("UPDATE phase2_retrain_runs SET gate_details = '[{' WHERE id = ?").run(id);
+    expect(listRetrainRuns(fx.conn, { limit: 1 })[0]!.gates[2]).not.toHaveProperty("symbols");
   });
 
   it("names a missing table", () => {
