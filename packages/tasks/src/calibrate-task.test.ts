@@ -40,6 +40,21 @@ describe("runCalibrateTask", () => {
     expect(existsSync(fx.config.calibrationPath)).toBe(false);
   });
 
+  it.each([
+    ["ticks", "price"],
+    ["paper_trades", "opened_ts_ms"],
+  ])("answers a bot %s table lacking %s with '<table>.<column> column missing in <path>' and records it", async (table, column) => {
+    const conn = openMigrated(fx.config.dbPath);
+    conn.sqlite.exec(`ALTER TABLE ${table} DROP COLUMN ${column}`);
+    conn.close();
+    const err = await runCalibrateTask(fx.config, {}, recordingIo()).catch((e: unknown) => e);
+    const message = `${table}.${column} column missing in ${fx.config.dbPath}`;
+    expect(err).toBeInstanceOf(InputDataError);
+    expect((err as Error).message).toBe(message);
+    expect(calibrationRows()).toMatchObject([{ job_id: "job-7", success: 0, error_msg: message }]);
+    expect(existsSync(fx.config.calibrationPath)).toBe(false);
+  });
+
   it("records a run aborted (timeout) while the candles are built", async () => {
     const controller = new AbortController();
     controller.abort(new AbortedError("timed out after 30min"));
