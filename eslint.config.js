@@ -17,7 +17,6 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
     },
   },
-,
   // The import rules of SPEC §1 (test/architecture/import-rules.test.ts checks them too, with
   // relative paths and package.json dependencies).
   {
