@@ -21,8 +21,17 @@ function workspaces(): Workspace[] {
       .map((d) => join(root, top, d))
       .filter((d) => statSync(join(d, "package.json"), { throwIfNoEntry: false }))
       .map((dir) => {
-        const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name: string; dependencies?: object; devDependencies?: object };
-        return { dir, name: pkg.name, kind: top === "apps" ? "app" : "package", deps: [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})] };
+        const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+          name: string;
+          dependencies?: object;
+          devDependencies?: object;
+        };
+        return {
+          dir,
+          name: pkg.name,
+          kind: top === "apps" ? "app" : "package",
+          deps: [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})],
+        };
       }),
   );
 }
@@ -41,7 +50,8 @@ function sourceFiles(dir: string): string[] {
   return out;
 }
 
-const IMPORT = /(?:^|[\s;])(?:import|export)\s[^"';]*?from\s*["']([^"']+)["']|(?:^|[\s;(])import\s*\(\s*["']([^"']+)["']\s*\)|(?:^|[\s;])import\s*["']([^"']+)["']/gm;
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s[^"';]*?from\s*["']([^"']+)["']|(?:^|[\s;(])import\s*\(\s*["']([^"']+)["']\s*\)|(?:^|[\s;])import\s*["']([^"']+)["']/gm;
 
 function importsOf(text: string): string[] {
   const out: string[] = [];
@@ -63,9 +73,12 @@ function violations(all: Workspace[], only?: string, read: (file: string) => str
     if (only !== undefined && w.name !== only) continue;
     const where = relative(root, w.dir);
     const forbidden = (spec: string): string | null => {
-      if (apps.has(spec.split("/").slice(0, 2).join("/")) && spec.split("/").slice(0, 2).join("/") !== w.name) return `imports the app ${spec}`;
-      if (w.kind === "package" && !QUEUE_AWARE.has(w.name) && QUEUE_MODULES.some((q) => spec === q || spec.startsWith(`${q}/`))) return `a domain package imports ${spec}`;
-      if (w.kind === "package" && QUEUE_AWARE.has(w.name) && w.name !== "@mlq/jobs" && (spec === "bullmq" || spec === "ioredis")) return `imports ${spec} (only @mlq/jobs talks to Redis)`;
+      if (apps.has(spec.split("/").slice(0, 2).join("/")) && spec.split("/").slice(0, 2).join("/") !== w.name)
+        return `imports the app ${spec}`;
+      if (w.kind === "package" && !QUEUE_AWARE.has(w.name) && QUEUE_MODULES.some((q) => spec === q || spec.startsWith(`${q}/`)))
+        return `a domain package imports ${spec}`;
+      if (w.kind === "package" && QUEUE_AWARE.has(w.name) && w.name !== "@mlq/jobs" && (spec === "bullmq" || spec === "ioredis"))
+        return `imports ${spec} (only @mlq/jobs talks to Redis)`;
       for (const p of PURE[w.name] ?? []) if (spec === p || spec.startsWith(`${p}/`)) return `the pure package ${w.name} imports ${spec}`;
       return null;
     };
@@ -107,10 +120,16 @@ describe("import rules (SPEC §1)", () => {
   it("catches each kind of violation", () => {
     const entry = (name: string) => join(all.find((w) => w.name === name)!.dir, "src", "index.ts");
     const planted = (name: string, text: string) => violations(all, name, (f) => (f === entry(name) ? text : readFileSync(f, "utf8")));
-    expect(planted("@mlq/cli", `import { x } from "@mlq/dashboard";`)).toContainEqual(expect.stringContaining("imports the app @mlq/dashboard"));
-    expect(planted("@mlq/cli", `import { x } from "../../dashboard/src/main.js";`)).toContainEqual(expect.stringContaining("reaches outside"));
+    expect(planted("@mlq/cli", `import { x } from "@mlq/dashboard";`)).toContainEqual(
+      expect.stringContaining("imports the app @mlq/dashboard"),
+    );
+    expect(planted("@mlq/cli", `import { x } from "../../dashboard/src/main.js";`)).toContainEqual(
+      expect.stringContaining("reaches outside"),
+    );
     expect(planted("@mlq/gates", `import { openDatabase } from "@mlq/db";`)).toContainEqual(expect.stringContaining("pure package"));
     expect(planted("@mlq/ab", `import { Queue } from "bullmq";`)).toContainEqual(expect.stringContaining("domain package imports bullmq"));
-    expect(planted("@mlq/ab", `import { runWorker } from "@mlq/jobs";`)).toContainEqual(expect.stringContaining("domain package imports @mlq/jobs"));
+    expect(planted("@mlq/ab", `import { runWorker } from "@mlq/jobs";`)).toContainEqual(
+      expect.stringContaining("domain package imports @mlq/jobs"),
+    );
   });
 });
