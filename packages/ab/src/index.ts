@@ -1,7 +1,6 @@
 export { splitArms, type ArmSample, type ArmSplit, type ClosedTrade, type SplitMethod } from "./split-arms.js";
 export {
   centralMoments,
-  finiteOrNull,
   kurtosis,
   minTrackRecordLength,
   probBBetter,

@@ -1,6 +1,6 @@
 // Sharpe-ratio inference for one arm (Bailey & López de Prado): the moment estimators,
 // the variance of an estimated Sharpe ratio, PSR, MinTRL and P(SR_B > SR_A).
-import { normalCdf, normalQuantile } from "@mlq/core";
+import { finiteOrNull, normalCdf, normalQuantile } from "@mlq/core";
 
 /** What the Sharpe inference needs from an arm; `ArmMetrics` satisfies it. */
 export interface SharpeEstimate {
@@ -107,9 +107,4 @@ export function probBBetter(a: SharpeEstimate, b: SharpeEstimate): number | null
   const vb = sharpeVariance(b);
   if (va === null || vb === null || a.sharpe === null || b.sharpe === null) return null;
   return finiteOrNull(normalCdf((b.sharpe - a.sharpe) / Math.sqrt(va + vb)));
-}
-
-/** Keeps NaN and ±Infinity out of the DB and JSON. */
-export function finiteOrNull(x: number): number | null {
-  return Number.isFinite(x) ? x : null;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { normalCdf, normalQuantile, percentile } from "./stats.js";
+import { finiteOrNull, normalCdf, normalQuantile, percentile } from "./stats.js";
 
 // Reference values: Φ and Φ⁻¹ as published in standard tables (Abramowitz & Stegun 26.2,
 // NIST/SEMATECH e-Handbook 1.3.6.7.1), to the digits given there; agree with
@@ -104,4 +104,17 @@ describe("percentile (numpy's linear interpolation between closest ranks)", () =
   });
 
   it("is NaN for no values", () => expect(percentile([], 50)).toBeNaN());
+});
+
+describe("finiteOrNull", () => {
+  it.each([
+    [0, 0],
+    [-1.5, -1.5],
+    [Number.MAX_VALUE, Number.MAX_VALUE],
+    [Number.NaN, null],
+    [Number.POSITIVE_INFINITY, null],
+    [Number.NEGATIVE_INFINITY, null],
+    [null, null],
+    [undefined, null],
+  ])("%s -> %s", (x, out) => expect(finiteOrNull(x)).toBe(out));
 });

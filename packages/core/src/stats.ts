@@ -32,6 +32,11 @@ export function percentile(xs: ArrayLike<number>, p: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * frac;
 }
 
+/** Keeps NaN and ±Infinity (and absent values) out of the DB and JSON: a finite number, else null. */
+export function finiteOrNull(x: number | null | undefined): number | null {
+  return typeof x === "number" && Number.isFinite(x) ? x : null;
+}
+
 export function clamp(x: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, x));
 }

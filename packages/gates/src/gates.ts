@@ -1,9 +1,8 @@
 // The three retrain gates as pure functions of a snapshot and a policy. A failing gate is a
 // result, not an exception.
-import { DAY_MS, isoUtc, percentile } from "@mlq/core";
+import { DAY_MS, finiteOrNull, isoUtc, percentile } from "@mlq/core";
 import type { DailyVol, GatePolicy, GateResult, GateSnapshot, SymbolRegime } from "./types.js";
 
-const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 const smokeTag = (policy: GatePolicy): string => (policy.smoke ? " [smoke]" : "");
 
 export function paperAgeGate(snapshot: GateSnapshot, policy: GatePolicy): GateResult {

@@ -1,6 +1,6 @@
 // The SQL around the gates, next to the retrain that runs them (@mlq/gates stays pure): the gate
 // snapshot from paper_trades + candles_1m, and phase2_gate_log's writes and reads.
-import { isoUtc, utcDayStart } from "@mlq/core";
+import { finiteOrNull, isoUtc, utcDayStart } from "@mlq/core";
 import { dailyRealizedVols, type DailyVolOptions, type GateResult, type GateSnapshot } from "@mlq/gates";
 import { gateLog, requireColumns, requireTables, writeTx, type Connection } from "@mlq/db";
 import { listCandleSymbols, loadCandles } from "@mlq/market-data";
@@ -29,8 +29,6 @@ export function loadGateSnapshot(conn: Connection, nowMs: number, options: Daily
     dailyVols,
   };
 }
-
-const finiteOrNull = (x: number | null): number | null => (x !== null && Number.isFinite(x) ? x : null);
 
 /** One transaction: a `phase2_gate_log` row per result under `runId`. Returns the rows written. */
 export function writeGateLog(conn: Connection, runId: number | null, results: readonly GateResult[], nowMs: number): number {
