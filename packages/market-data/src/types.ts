@@ -18,16 +18,17 @@ export interface Candle {
   volume: number;
 }
 
-/** Candles of one symbol as time-ordered column arrays (what ml and calibration consume). */
+/** Candles of one symbol as time-ordered column arrays (what ml's features and the gates consume). */
 export interface CandleSeries {
-  symbol: string;
-  ts: Float64Array;
-  open: Float64Array;
-  high: Float64Array;
-  low: Float64Array;
-  close: Float64Array;
-  volume: Float64Array;
-  ticks: Int32Array;
+  readonly symbol: string;
+  /** Bucket start, ms since epoch, strictly increasing. */
+  readonly ts: Float64Array;
+  readonly open: Float64Array;
+  readonly high: Float64Array;
+  readonly low: Float64Array;
+  readonly close: Float64Array;
+  readonly volume: Float64Array;
+  readonly ticks: Int32Array;
 }
 
 /** A located rowid range; `probes` counts the point queries it took. */

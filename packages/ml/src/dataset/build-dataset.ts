@@ -10,7 +10,8 @@
 import { ConfigError, InputDataError, throwIfAborted } from "@mlq/core";
 import { computeFeatures, FEATURE_NAMES, type FeatureColumns, type FeatureName } from "../features/compute-features.js";
 import { assertLabelOptions, computeLabels, LABEL_NAMES, type LabelColumns, type LabelName } from "../labels/compute-labels.js";
-import { validateCandleSeries, type CandleSeries } from "./candle-series.js";
+import type { CandleSeries } from "@mlq/market-data";
+import { validateCandleSeries } from "./candle-series.js";
 import { DEFAULT_MAX_GAP_MINUTES, segmentBounds } from "./segments.js";
 
 export interface BuildDatasetOptions {

@@ -1,17 +1,7 @@
-// One symbol's 1-minute candles as column arrays. Structural, so @mlq/market-data's
-// `loadCandles` result can be passed in without this package depending on its type.
+// Checks that one symbol's candles (@mlq/market-data's `CandleSeries`, as `loadCandles` returns
+// them) can feed the features: equal column lengths, increasing time, finite positive prices.
 import { InputDataError, isoUtc } from "@mlq/core";
-
-export interface CandleSeries {
-  readonly symbol: string;
-  /** Bucket start, ms since epoch, strictly increasing. */
-  readonly ts: Float64Array;
-  readonly open: Float64Array;
-  readonly high: Float64Array;
-  readonly low: Float64Array;
-  readonly close: Float64Array;
-  readonly volume: Float64Array;
-}
+import type { CandleSeries } from "@mlq/market-data";
 
 const PRICE_COLUMNS = ["open", "high", "low", "close"] as const;
 

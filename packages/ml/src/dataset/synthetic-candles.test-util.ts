@@ -1,7 +1,7 @@
 // Deterministic synthetic candles for tests: a seeded random walk with OHLC around it.
 import { expect } from "vitest";
 import { MINUTE_MS } from "@mlq/core";
-import type { CandleSeries } from "./candle-series.js";
+import type { CandleSeries } from "@mlq/market-data";
 
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -42,7 +42,7 @@ export function syntheticSeries(symbol: string, n: number, options: SyntheticOpt
     low[i] = Math.min(prev, price) * (1 - rand() * 0.001);
     volume[i] = 1 + rand();
   }
-  return { symbol, ts, open, high, low, close, volume };
+  return { symbol, ts, open, high, low, close, volume, ticks: new Int32Array(n).fill(1) };
 }
 
 export function f64(xs: readonly number[]): Float64Array {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { MINUTE_MS } from "@mlq/core";
 import { computeFeatures, FEATURE_NAMES, FEATURE_WARMUP_BARS } from "./compute-features.js";
 import { seriesColumns } from "../dataset/build-dataset.js";
-import type { CandleSeries } from "../dataset/candle-series.js";
+import type { CandleSeries } from "@mlq/market-data";
 import { sameValues, syntheticSeries } from "../dataset/synthetic-candles.test-util.js";
 
 describe("computeFeatures", () => {
@@ -55,6 +55,7 @@ function buildSeries(steps: number[], spread: number[], gaps: number[]): CandleS
     low: new Float64Array(n),
     close: new Float64Array(n),
     volume: new Float64Array(n).fill(1),
+    ticks: new Int32Array(n).fill(1),
   };
   let price = 100;
   let ts = 0;
@@ -81,6 +82,7 @@ function perturb(s: CandleSeries, from: number, to: number, seed: number): Candl
     low: s.low.slice(),
     close: s.close.slice(),
     volume: s.volume.slice(),
+    ticks: s.ticks.slice(),
   };
   for (let i = from; i < to; i++) {
     const k = ((seed + i) * 2654435761) % 97;

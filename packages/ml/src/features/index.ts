@@ -17,7 +17,7 @@ export {
   type LabelOptions,
   type LabelBars,
 } from "../labels/compute-labels.js";
-export { validateCandleSeries, type CandleSeries } from "../dataset/candle-series.js";
+export { validateCandleSeries } from "../dataset/candle-series.js";
 export { segmentBounds, DEFAULT_MAX_GAP_MINUTES } from "../dataset/segments.js";
 export { buildDataset, seriesColumns, type BuildDatasetOptions, type Dataset, type SeriesColumns, type SymbolRowStats } from "../dataset/build-dataset.js";
 export {
