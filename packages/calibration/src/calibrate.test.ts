@@ -1,14 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "@mlq/core";
-import { calibrate, type ClosedTrade } from "./calibrate.js";
+import { calibrate, type CalibrationTrade } from "./calibrate.js";
 import { DEFAULT_CALIBRATION_POLICY, type CalibrationPolicy } from "./policy.js";
 import type { Regime, RegimeLookup } from "./regime.js";
 
 const T0 = Date.UTC(2026, 0, 1);
 const at = (h: number) => T0 + h * 3_600_000;
 
-function trade(p: Partial<ClosedTrade> & { id: number }): ClosedTrade {
+function trade(p: Partial<CalibrationTrade> & { id: number }): CalibrationTrade {
   return {
     symbol: "BTC",
     side: "long",
@@ -40,7 +40,7 @@ const byRegime =
  * EMA(0.1, 0.15, 0.055) = 0.1 → 0.125 → 0.09; r = 1.5 → multiplier 1/1.5.
  * 00-06: EMA(0.1, 0.1, 0.1) = 0.1, r = 5/3 → 0.6.  06-12: EMA(0.2, 0.055) = 0.1275, r = 2.125 → 0.5.
  */
-const scenario: ClosedTrade[] = [
+const scenario: CalibrationTrade[] = [
   trade({ id: 3, openedTsMs: at(6), closedTsMs: at(8), entryPrice: 100.055, signalExitPrice: null, exitPrice: 101, pnlPct: null, symbol: "XRP" }),
   trade({ id: 1, entryPrice: 100.1, signalExitPrice: 200, exitPrice: 199.8, pnlPct: 0.2 }),
   trade({ id: 2, side: "short", symbol: "ETH", openedTsMs: at(5), closedTsMs: at(7), signalEntryPrice: 50, entryPrice: 49.95, signalExitPrice: 50, exitPrice: 50.1, pnlPct: 1.5 }),

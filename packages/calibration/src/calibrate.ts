@@ -10,7 +10,7 @@ import { TrailingPercentile } from "./trailing-percentile.js";
 import { sideSkipReason, sideSlippagePct, TIME_OF_DAY_BUCKETS, timeOfDayIndex, type TimeOfDayBucket } from "./slippage.js";
 
 /** A paper trade as read from `paper_trades` (status 'closed'); prices may be NULL or junk. */
-export interface ClosedTrade {
+export interface CalibrationTrade {
   id: number;
   symbol: string;
   side: string;
@@ -100,7 +100,7 @@ interface TradeColumns {
 // Columnar scratch: 35k trade objects' worth of boxed doubles is what made this slow, not the
 // arithmetic. Regimes from candles are looked up in input order, so the sorted passes only
 // touch typed arrays, not scattered trade objects.
-function toColumns(trades: readonly ClosedTrade[], regimeLookup: RegimeLookup): TradeColumns {
+function toColumns(trades: readonly CalibrationTrade[], regimeLookup: RegimeLookup): TradeColumns {
   const skipped = emptySkippedCounts();
   const n = trades.length;
   const entrySlip = new Float64Array(n);
@@ -201,7 +201,7 @@ export interface TradeRegime {
 }
 
 /** Each analyzed trade's regime as `calibrate` assigns it, in close order (ties by id). */
-export function tradeRegimes(trades: readonly ClosedTrade[], regimeLookup: RegimeLookup, policy: Pick<CalibrationPolicy, "volatilePercentile">): TradeRegime[] {
+export function tradeRegimes(trades: readonly CalibrationTrade[], regimeLookup: RegimeLookup, policy: Pick<CalibrationPolicy, "volatilePercentile">): TradeRegime[] {
   const columns = toColumns(trades, regimeLookup);
   const { regime, method } = assignRegimes(columns, policy.volatilePercentile);
   const methods = ["candles", "pnl_proxy", "unclassified"] as const;
@@ -213,7 +213,7 @@ export function tradeRegimes(trades: readonly ClosedTrade[], regimeLookup: Regim
 }
 
 /** Calibrates from closed trades (any order; sorted here by close time, ties by id). */
-export function calibrate(trades: readonly ClosedTrade[], regimeLookup: RegimeLookup, policy: CalibrationPolicy): CalibrationReport {
+export function calibrate(trades: readonly CalibrationTrade[], regimeLookup: RegimeLookup, policy: CalibrationPolicy): CalibrationReport {
   validatePolicy(policy);
   const columns = toColumns(trades, regimeLookup);
   const { m, order, entrySlip, exitSlip, closedAt, openedAt, skipped } = columns;

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MINUTE_MS, percentile } from "@mlq/core";
-import { tradeRegimes, type ClosedTrade } from "./calibrate.js";
+import { tradeRegimes, type CalibrationTrade } from "./calibrate.js";
 import { buildRegimeLookup, classifyRegime, efficiencyRatio, proxyRegime, trailingVol, WINDOW_SPAN_FACTOR, type Regime } from "./regime.js";
 
 describe("trailingVol and efficiencyRatio", () => {
@@ -169,7 +169,7 @@ describe("buildRegimeLookup", () => {
 describe("no look-ahead", () => {
   const POLICY = { lookbackBars: 5, volatilePercentile: 80, trendingEfficiency: 0.3 };
   /** A closed trade with usable prices; `pnl` null leaves a trade without candles unclassified. */
-  const trade = (id: number, symbol: string, openedTsMs: number, closedTsMs: number, pnlPct: number | null): ClosedTrade => ({
+  const trade = (id: number, symbol: string, openedTsMs: number, closedTsMs: number, pnlPct: number | null): CalibrationTrade => ({
     id,
     symbol,
     side: id % 2 === 0 ? "long" : "short",

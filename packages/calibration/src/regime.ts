@@ -59,7 +59,7 @@ export function proxyRegime(pnlPct: number, volatileAbsPnlPct: number): Regime {
 }
 
 /** One symbol's candle closes, oldest first (bucket start times in ms). */
-export interface CandleSeries {
+export interface CandleCloses {
   bucketTsMs: ArrayLike<number>;
   close: ArrayLike<number>;
 }
@@ -103,7 +103,7 @@ export interface RegimeIndexOptions {
  * it (a trailing percentile, kept in a Fenwick tree: O(n log n) per symbol), so appending later
  * candles never changes the regime of an earlier open.
  */
-export function buildRegimeLookup(series: ReadonlyMap<string, CandleSeries>, options: RegimeIndexOptions): RegimeLookup {
+export function buildRegimeLookup(series: ReadonlyMap<string, CandleCloses>, options: RegimeIndexOptions): RegimeLookup {
   const L = options.lookbackBars;
   if (!Number.isInteger(L) || L < 3) throw new RangeError(`regimeLookbackBars must be an integer >= 3, got ${L}`);
   const minHistory = options.minHistoryWindows ?? L;
@@ -147,7 +147,7 @@ export function buildRegimeLookup(series: ReadonlyMap<string, CandleSeries>, opt
   };
 }
 
-function indexSymbol(s: CandleSeries): SymbolIndex {
+function indexSymbol(s: CandleCloses): SymbolIndex {
   const n = Math.min(s.bucketTsMs.length, s.close.length);
   const ts = new Float64Array(n);
   const close = new Float64Array(n);

@@ -219,3 +219,36 @@ describe("runCalibration", () => {
     expect(s.skipped).toMatchObject({ closed_before_open: 1, no_usable_side: 1, invalid_side: 1 });
   });
 });
+
+describe("latestCalibrationRun", () => {
+  const insertRun = (tsMs: number, payload: string | null, success = 1) =>
+    conn.sqlite
+      .prepare("INSERT INTO calibration_runs (ts_ms, ts_iso, trades_analyzed, payload, success) VALUES (?, ?, 7, ?, ?)")
+      .run(tsMs, new Date(tsMs).toISOString(), payload, success);
+
+  it("returns null without runs or without the table", () => {
+    expect(latestCalibrationRun(conn)).toBeNull();
+    conn.sqlite.exec("DROP TABLE calibration_runs");
+    expect(latestCalibrationRun(conn, { includeFailed: true })).toBeNull();
+  });
+
+  it("keeps an older payload that is not a v2 file as rawPayload, with payload null", () => {
+    insertRun(T0, JSON.stringify({ avg_slippage_per_side_pct: 0.05, time_of_day: { "00-06": 0.04 } }));
+    const r = latestCalibrationRun(conn);
+    expect(r).toMatchObject({ tradesAnalyzed: 7, payload: null, payloadError: null, rawPayload: { avg_slippage_per_side_pct: 0.05 } });
+  });
+
+  it("says why a payload that is not JSON could not be read", () => {
+    insertRun(T0, "{oops");
+    const r = latestCalibrationRun(conn);
+    expect(r).toMatchObject({ payload: null, rawPayload: null });
+    expect(r?.payloadError).toMatch(/JSON/);
+  });
+
+  it("picks the newest run by time, failed ones only with includeFailed", () => {
+    insertRun(T0, null);
+    insertRun(T0 + MIN, null, 0);
+    expect(latestCalibrationRun(conn)?.tsMs).toBe(T0);
+    expect(latestCalibrationRun(conn, { includeFailed: true })).toMatchObject({ tsMs: T0 + MIN, success: false, payloadError: null });
+  });
+});

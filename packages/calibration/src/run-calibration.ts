@@ -5,10 +5,10 @@ import { dirname, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { ensureDir, errorMessage, isoUtc, silentLogger, throwIfAborted, writeFileAtomic, type Logger, type ProgressFn } from "@mlq/core";
 import { calibrationRuns, requireColumns, tableExists, writeTx, type Connection } from "@mlq/db";
-import { calibrate, type ClosedTrade, type RegimeMethodCounts, type SkippedCounts } from "./calibrate.js";
+import { calibrate, type CalibrationTrade, type RegimeMethodCounts, type SkippedCounts } from "./calibrate.js";
 import { CalibrationFileSchema, toCalibrationFile, type CalibrationFile } from "./calibration-file.js";
 import { validatePolicy, type CalibrationPolicy } from "./policy.js";
-import { buildRegimeLookup, type CandleSeries, type RegimeLookup } from "./regime.js";
+import { buildRegimeLookup, type CandleCloses, type RegimeLookup } from "./regime.js";
 
 export interface RunCalibrationDeps {
   conn: Connection;
@@ -36,7 +36,7 @@ export interface CalibrationSummary {
 }
 
 export interface CalibrationInput {
-  trades: ClosedTrade[];
+  trades: CalibrationTrade[];
   regimeLookup: RegimeLookup;
   candleSymbols: number;
   candles: number;
@@ -70,7 +70,7 @@ const SIDE_CODES = ["invalid", "long", "short"] as const;
  * Closed paper trades as stored (junk values included), in no particular order: `calibrate`
  * sorts by close time anyway, and an SQL ORDER BY on the unindexed column costs as much again.
  */
-export function loadClosedTrades(conn: Connection): ClosedTrade[] {
+export function loadCalibrationTrades(conn: Connection): CalibrationTrade[] {
   requireColumns(conn, "paper_trades", CALIBRATION_TRADE_COLUMNS);
   const rows = conn.sqlite.prepare(CLOSED_TRADES_SQL).raw(true).all() as TradeRow[];
   return rows.map((r) => ({
@@ -88,8 +88,8 @@ export function loadClosedTrades(conn: Connection): ClosedTrade[] {
 }
 
 /** Each symbol's candle closes loaded once into typed arrays (bucket start, close), oldest first. */
-export function loadCandleSeries(conn: Connection, symbols: Iterable<string>): Map<string, CandleSeries> {
-  const out = new Map<string, CandleSeries>();
+export function loadCandleCloses(conn: Connection, symbols: Iterable<string>): Map<string, CandleCloses> {
+  const out = new Map<string, CandleCloses>();
   if (!tableExists(conn.sqlite, "candles_1m")) return out;
   // Two plucked columns avoid allocating one row object per candle.
   const tsStmt = conn.sqlite.prepare("SELECT bucket_ts_ms FROM candles_1m WHERE symbol = ? ORDER BY bucket_ts_ms").pluck(true);
@@ -109,9 +109,9 @@ export function loadCandleSeries(conn: Connection, symbols: Iterable<string>): M
 /** Reads everything the calibrator needs in one read transaction (a consistent snapshot; WAL readers never block the bot). */
 export function loadCalibrationInput(conn: Connection, policy: CalibrationPolicy): CalibrationInput {
   const read = conn.sqlite.transaction(() => {
-    const trades = loadClosedTrades(conn);
+    const trades = loadCalibrationTrades(conn);
     const symbols = new Set(trades.map((t) => t.symbol));
-    return { trades, series: loadCandleSeries(conn, symbols) };
+    return { trades, series: loadCandleCloses(conn, symbols) };
   });
   const { trades, series } = read.deferred();
   let candles = 0;
@@ -231,11 +231,15 @@ export interface CalibrationRunRecord {
   outputPath: string | null;
   success: boolean;
   errorMsg: string | null;
-  /** The file content written by that run; null for failed runs or an unreadable payload. */
+  /** The file content written by that run; null for failed runs or a payload that is not a v2 file. */
   payload: CalibrationFile | null;
+  /** The stored payload JSON whatever its shape (older runs, other versions); null when absent or not JSON. */
+  rawPayload: unknown;
+  /** Why the stored payload could not be parsed as JSON; null when it parsed or is absent. */
+  payloadError: string | null;
 }
 
-type CalibrationRunRow = Omit<CalibrationRunRecord, "success" | "payload"> & { success: number; payload: string | null };
+type CalibrationRunRow = Omit<CalibrationRunRecord, "success" | "payload" | "rawPayload" | "payloadError"> & { success: number; payload: string | null };
 
 /** Latest calibration run (successful ones only unless `includeFailed`), or null when none. */
 export function latestCalibrationRun(conn: Connection, options: { includeFailed?: boolean } = {}): CalibrationRunRecord | null {
@@ -250,15 +254,16 @@ export function latestCalibrationRun(conn: Connection, options: { includeFailed?
     )
     .get() as CalibrationRunRow | undefined;
   if (row === undefined) return null;
-  let payload: CalibrationFile | null = null;
-  if (row.payload !== null) {
+  let rawPayload: unknown = null;
+  let payloadError: string | null = null;
+  if (row.payload !== null && row.payload !== "") {
     try {
-      const parsed = CalibrationFileSchema.safeParse(JSON.parse(row.payload));
-      payload = parsed.success ? parsed.data : null;
-    } catch {
-      payload = null;
+      rawPayload = JSON.parse(row.payload) as unknown;
+    } catch (err) {
+      payloadError = errorMessage(err);
     }
   }
+  const parsed = CalibrationFileSchema.safeParse(rawPayload);
   return {
     id: row.id,
     tsMs: row.tsMs,
@@ -270,6 +275,8 @@ export function latestCalibrationRun(conn: Connection, options: { includeFailed?
     outputPath: row.outputPath,
     success: row.success === 1,
     errorMsg: row.errorMsg,
-    payload,
+    payload: parsed.success ? parsed.data : null,
+    rawPayload,
+    payloadError,
   };
 }
