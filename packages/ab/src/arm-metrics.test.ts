@@ -86,7 +86,19 @@ describe("armMetrics", () => {
 });
 
 describe("cumulativeReturns", () => {
-  it("is the running sum", () => {
-    expect(cumulativeReturns([1, -2, 0.5])).toEqual([1, -1, -0.5]);
+  it.each([
+    [[], []],
+    [[1, -2, 0.5], [1, -1, -0.5]],
+    [[0.5, 0.25], [0.5, 0.75]],
+  ])("%j -> %j", (xs, out) => expect(cumulativeReturns(xs)).toEqual(out));
+
+  it("has one point per trade and ends at the total", () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -1000, max: 1000 })), (xs) => {
+        const c = cumulativeReturns(xs);
+        expect(c.length).toBe(xs.length);
+        expect(c.at(-1) ?? 0).toBe(xs.reduce((a, b) => a + b, 0));
+      }),
+    );
   });
 });

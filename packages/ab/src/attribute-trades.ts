@@ -4,18 +4,9 @@
 // opened during the evaluation count for B; trades naming a version the registry never knew are
 // counted and reported, never attributed.
 import { ARM_A, ARM_B, holderAt, type RoleTimeline } from "@mlq/registry";
-import type { ArmSample } from "./split-arms.js";
+import type { AbTrade, ArmSample } from "./split-arms.js";
 
 export type AttributionMethod = "model_version" | "model_arm" | "temporal";
-
-export interface AbTrade {
-  readonly id: number;
-  readonly openedTsMs: number;
-  readonly closedTsMs: number;
-  readonly pnlPct: number;
-  readonly modelArm?: string | null;
-  readonly modelVersion?: string | null;
-}
 
 export interface Evaluation {
   readonly champion: string;

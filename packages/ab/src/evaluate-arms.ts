@@ -3,10 +3,10 @@ import { throwIfAborted } from "@mlq/core";
 import { requireColumns, tableColumns, tableExists, type Connection } from "@mlq/db";
 import { armMetrics, type ArmMetrics } from "./arm-metrics.js";
 import { decideSwap, type SwapDecision, type SwapPolicy } from "./decide-swap.js";
-import { splitArms, type ClosedTrade, type SplitMethod } from "./split-arms.js";
+import { splitArms, type ArmSplit, type SplitMethod, type SplitTrade } from "./split-arms.js";
 
 export interface LoadedTrades {
-  readonly trades: ClosedTrade[];
+  readonly trades: SplitTrade[];
   readonly hasModelArm: boolean;
   /** Closed trades left out because pnl_pct is NULL. */
   readonly skippedNullPnl: number;
@@ -15,7 +15,7 @@ export interface LoadedTrades {
 }
 
 /** One SELECT of closed trades with a close time, in (close time, id) order. */
-export function loadClosedTrades(conn: Connection): LoadedTrades {
+export function loadAbTrades(conn: Connection): LoadedTrades {
   requireColumns(conn, "paper_trades", ["id", "status", "closed_ts_ms", "pnl_pct"]);
   const columns = tableColumns(conn.sqlite, "paper_trades");
   const hasModelArm = columns.has("model_arm");
@@ -26,7 +26,7 @@ export function loadClosedTrades(conn: Connection): LoadedTrades {
     )
     .raw(true)
     .all() as unknown[][];
-  const trades: ClosedTrade[] = [];
+  const trades: SplitTrade[] = [];
   let skippedNullPnl = 0;
   let skippedInvalidPnl = 0;
   for (const r of rows) {
@@ -63,11 +63,20 @@ export interface AbEvaluation {
   readonly decision: SwapDecision;
 }
 
-/** Loads, splits, measures and decides. Reads only; deterministic for the same rows. */
-export function evaluateArms(conn: Connection, policy: SwapPolicy, signal?: AbortSignal): AbEvaluation {
-  const loaded = loadClosedTrades(conn);
+/**
+ * Closed trades split into arms exactly as the decision splits them; the equity curves use it
+ * too, so a chart can never put a trade in another arm than the evaluation did.
+ */
+export function loadArmSplit(conn: Connection, signal?: AbortSignal): { loaded: LoadedTrades; split: ArmSplit } {
+  const loaded = loadAbTrades(conn);
   throwIfAborted(signal);
   const split = splitArms(loaded.trades, { lastRetrainTsMs: lastSuccessfulRetrainTsMs(conn), hasModelArm: loaded.hasModelArm });
+  return { loaded, split };
+}
+
+/** Loads, splits, measures and decides. Reads only; deterministic for the same rows. */
+export function evaluateArms(conn: Connection, policy: SwapPolicy, signal?: AbortSignal): AbEvaluation {
+  const { loaded, split } = loadArmSplit(conn, signal);
   const a = armMetrics(split.a.returns, split.a.closeTsMs);
   const b = armMetrics(split.b.returns, split.b.closeTsMs);
   throwIfAborted(signal);

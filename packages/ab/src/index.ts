@@ -1,4 +1,4 @@
-export { splitArms, type ArmSample, type ArmSplit, type ClosedTrade, type SplitMethod } from "./split-arms.js";
+export { splitArms, type AbTrade, type ArmSample, type ArmSplit, type SplitMethod, type SplitTrade } from "./split-arms.js";
 export {
   centralMoments,
   kurtosis,
@@ -12,10 +12,12 @@ export {
 } from "./sharpe-stats.js";
 export { armMetrics, cumulativeReturns, YEAR_MS, type ArmMetrics } from "./arm-metrics.js";
 export { decideSwap, DEFAULT_SWAP_POLICY, type DecisionArm, type SwapDecision, type SwapPolicy } from "./decide-swap.js";
-export { evaluateArms, lastSuccessfulRetrainTsMs, loadClosedTrades, type AbEvaluation, type LoadedTrades } from "./evaluate-arms.js";
-export { runAbEvaluation, type AbAction, type AbDeps, type AbRequest, type AbSummary, type ActiveModelView } from "./run-ab-evaluation.js";
-export { abStatus, formatStatus, type AbRunRecord, type StatusSummary } from "./ab-status.js";
-export { attributeTrades, type AbTrade, type Attribution, type AttributionMethod, type Evaluation } from "./attribute-trades.js";
+export { evaluateArms, lastSuccessfulRetrainTsMs, loadAbTrades, loadArmSplit, type AbEvaluation, type LoadedTrades } from "./evaluate-arms.js";
+export { armEquityCurves, equityCurves, type ArmEquityCurves } from "./arm-equity.js";
+export { activeModelView, runAbEvaluation, type AbAction, type AbDeps, type AbRequest, type AbSummary, type ActiveModelView } from "./run-ab-evaluation.js";
+export { getAbRun, listAbRuns, type AbArmRecord, type AbRunRecord } from "./ab-runs.js";
+export { abStatus, formatStatus, type StatusSummary } from "./ab-status.js";
+export { attributeTrades, type Attribution, type AttributionMethod, type Evaluation } from "./attribute-trades.js";
 export { decidePromotion, DEFAULT_PROMOTION_POLICY, sharpeDifferenceZ, type DecisionCondition, type EvaluationContext, type PromotionDecision, type PromotionPolicy } from "./decide-promotion.js";
 export { obrienFlemingSpent, sequentialBoundaries, type SequentialBoundary, type SpendingFunction } from "./sequential/alpha-spending.js";
 export { expectedTradesAtExpiry, informationFraction, sequentialLook, type LookInput, type LookResult } from "./sequential/sequential-look.js";

@@ -177,7 +177,7 @@ function evaluateAndRecord(deps: AbDeps, request: AbRequest, progressState: { co
   const recorded = writeTx(conn, () => {
     // Re-read inside the transaction so a concurrent swap is never lost from previous_*.
     const current = readActiveState(conn);
-    const currentView = viewOf(current);
+    const currentView = activeModelView(current);
     let effective: Plan = plan;
     if (plan.kind === "swap" && current !== null && current.activeArm === plan.arm && current.versionDir === plan.model.versionDir && current.manifestSha256 === plan.model.manifestSha256)
       effective = { kind: "none", why: `${plan.arm} ${plan.model.version} is already active, nothing to change` };
@@ -246,7 +246,7 @@ function evaluateAndRecord(deps: AbDeps, request: AbRequest, progressState: { co
   }
   progress({ stage: "done", pct: 100 });
 
-  const activeAfter = viewOf(recorded.after);
+  const activeAfter = activeModelView(recorded.after);
   const summary: AbSummary = {
     runId: recorded.runId,
     tsIso: swappedAt,
@@ -356,7 +356,8 @@ function detailsOf(evaluation: AbEvaluation | null, policy: SwapPolicy, plan: Pl
   };
 }
 
-function viewOf(state: ActiveModelState | null): ActiveModelView {
+/** What is active given the `ab_active_model` row: the row as a view, or v1_backtest before the first swap. */
+export function activeModelView(state: ActiveModelState | null): ActiveModelView {
   if (state === null) return { arm: ARM_A, version: null, versionDir: null, manifestSha256: null, swappedAt: null, swapRunId: null };
   const file = activeFileFromState(state);
   return { arm: file.arm, version: file.version, versionDir: file.versionDir, manifestSha256: file.manifestSha256, swappedAt: file.swappedAt, swapRunId: file.runId };

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { splitArms, type ClosedTrade } from "./split-arms.js";
+import { splitArms, type SplitTrade } from "./split-arms.js";
 
-const trade = (id: number, closedTsMs: number, pnlPct: number, modelArm: string | null = null): ClosedTrade => ({ id, closedTsMs, pnlPct, modelArm });
+const trade = (id: number, closedTsMs: number, pnlPct: number, modelArm: string | null = null): SplitTrade => ({ id, closedTsMs, pnlPct, modelArm });
 
 describe("splitArms", () => {
   it("splits by model_arm when trades carry it, counting untagged trades", () => {

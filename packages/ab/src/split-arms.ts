@@ -3,12 +3,18 @@ import { ARM_A, ARM_B, isArmLabel } from "@mlq/registry";
 
 export type SplitMethod = "model_arm" | "temporal";
 
-export interface ClosedTrade {
+/** A closed paper trade as the A/B evaluation reads it (`pnl_pct` finite). */
+export interface AbTrade {
   readonly id: number;
+  readonly openedTsMs: number;
   readonly closedTsMs: number;
   readonly pnlPct: number;
   readonly modelArm?: string | null;
+  readonly modelVersion?: string | null;
 }
+
+/** What the model_arm / temporal split reads of a trade (`loadAbTrades` returns these). */
+export type SplitTrade = Pick<AbTrade, "id" | "closedTsMs" | "pnlPct" | "modelArm">;
 
 /** One arm's trades as parallel arrays in close order (what `armMetrics` takes). */
 export interface ArmSample {
@@ -32,11 +38,11 @@ export interface ArmSplit {
  * at the last successful retrain: closed at or before it → A (those trades were opened under
  * the old models), after it → B. Output is in (close time, id) order whatever the input order.
  */
-export function splitArms(trades: readonly ClosedTrade[], options: { lastRetrainTsMs: number | null; hasModelArm: boolean }): ArmSplit {
+export function splitArms(trades: readonly SplitTrade[], options: { lastRetrainTsMs: number | null; hasModelArm: boolean }): ArmSplit {
   const ordered = isCloseOrdered(trades) ? trades : [...trades].sort((x, y) => x.closedTsMs - y.closedTsMs || x.id - y.id);
   const a: ArmSample = { returns: [], closeTsMs: [] };
   const b: ArmSample = { returns: [], closeTsMs: [] };
-  const push = (arm: ArmSample, t: ClosedTrade) => {
+  const push = (arm: ArmSample, t: SplitTrade) => {
     arm.returns.push(t.pnlPct);
     arm.closeTsMs.push(t.closedTsMs);
   };
@@ -59,7 +65,7 @@ export function splitArms(trades: readonly ClosedTrade[], options: { lastRetrain
   return { method: "temporal", a, b, untagged: 0, boundaryTsMs: boundary };
 }
 
-function isCloseOrdered(trades: readonly ClosedTrade[]): boolean {
+function isCloseOrdered(trades: readonly SplitTrade[]): boolean {
   for (let i = 1; i < trades.length; i++) {
     const p = trades[i - 1]!;
     const c = trades[i]!;
