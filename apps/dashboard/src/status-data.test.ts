@@ -1,8 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { join } from "node:path";
+import { DEFAULT_SWAP_POLICY, evaluateArms } from "@mlq/ab";
 import { openDatabase } from "@mlq/db";
 import { createFixture, T0, writeActiveModelJson, type Fixture } from "./fixtures.test-util.js";
 import { readActiveModelFile, readStatus } from "./status-data.js";
+
+const DAY = 86_400_000;
+/** The fixture's newest successful retrain (run 3). */
+const RETRAIN_TS = T0 + 2 * DAY;
 
 let fixture: Fixture | undefined;
 afterEach(() => fixture?.cleanup());
@@ -12,7 +17,7 @@ describe("readStatus", () => {
     fixture = createFixture();
     const r = readStatus({ dbPath: fixture.dbPath, modelsDir: fixture.modelsDir, now: () => T0 });
     expect(r.problems).toEqual([]);
-    expect(r.active).toMatchObject({ arm: "v2_paper", swapRunId: 2, lastSwap: { runId: 2, decisionReason: "Sharpe_B 0.09 >= Sharpe_A 0.05 with P=0.95", pBBetter: 0.95 } });
+    expect(r.active).toMatchObject({ arm: "v2_paper", swapRunId: 2, swapRun: { id: 2, decisionReason: "Sharpe_B 0.09 >= Sharpe_A 0.05 with P=0.95", pBBetter: 0.95 } });
     expect(r.retrainRuns.map((x) => [x.id, x.success, x.triggerReason])).toEqual([
       [3, true, "force"],
       [2, false, "scheduled"],
@@ -26,9 +31,9 @@ describe("readStatus", () => {
     ]);
     expect(r.retrainRuns[1]!.gates.find((g) => g.name === "regime_diversity")).not.toHaveProperty("symbols");
     expect(r.gateHistory.paper_age!.map((p) => p.value)).toEqual([14, 15, 16]);
-    expect(r.abRuns.map((a) => [a.id, a.swapExecuted, a.b.sharpe])).toEqual([
-      [2, true, 0.09],
-      [1, false, 0.04],
+    expect(r.abRuns.map((a) => [a.id, a.swapExecuted, a.b.sharpe, a.a.label])).toEqual([
+      [2, true, 0.09, "v1_backtest"],
+      [1, false, 0.04, "v1_backtest"],
     ]);
     expect(r.calibration).toMatchObject({ tradesAnalyzed: 100, positionSizeMultiplier: 1.2, payloadError: null });
     expect(r.activeModelFile.state).toBe("missing");
@@ -45,6 +50,37 @@ describe("readStatus", () => {
     fixture = createFixture({ tradesPerArm: 7, tagged: true });
     const r = readStatus({ dbPath: fixture.dbPath, modelsDir: fixture.modelsDir });
     expect(r.equity).toMatchObject({ method: "model_arm", tradesA: 7, tradesB: 7 });
+  });
+
+  // The equity chart once had its own split (`<` at the boundary, any non-empty model_arm);
+  // these datasets are where that split and the A/B decision's disagreed.
+  it.each([
+    ["a trade closed exactly at the last successful retrain is arm A", [[-1, 0.5, null], [0, 1, null], [1, 2, null]], { method: "temporal", tradesA: 2, tradesB: 1, a: 1.5, b: 2 }],
+    ["model_arm values that are not arm labels leave the split temporal", [[-1, 0.5, "v3_shadow"], [1, 2, "v3_shadow"], [2, 1, ""]], { method: "temporal", tradesA: 1, tradesB: 2, a: 0.5, b: 3 }],
+  ] as const)("draws the arms the A/B decision measures: %s", (_name, trades, expected) => {
+    fixture = createFixture({ tradesPerArm: 0 });
+    const conn = openDatabase(fixture.dbPath);
+    const insert = conn.sqlite.prepare("INSERT INTO paper_trades (symbol, side, status, opened_ts_ms, closed_ts_ms, pnl_pct, model_arm) VALUES ('BTC', 'long', 'closed', ?, ?, ?, ?)");
+    for (const [hours, pnl, arm] of trades) insert.run(RETRAIN_TS - DAY, RETRAIN_TS + hours * 3_600_000, pnl, arm);
+    const decision = evaluateArms(conn, DEFAULT_SWAP_POLICY);
+    conn.close();
+
+    const r = readStatus({ dbPath: fixture.dbPath, modelsDir: fixture.modelsDir });
+    expect(r.problems).toEqual([]);
+    expect(r.equity).toMatchObject({ method: expected.method, tradesA: expected.tradesA, tradesB: expected.tradesB, boundaryTsMs: RETRAIN_TS });
+    expect(r.equity.armA.at(-1)).toEqual([expected.tradesA, expected.a]);
+    expect(r.equity.armB.at(-1)).toEqual([expected.tradesB, expected.b]);
+    expect([r.equity.method, r.equity.tradesA, r.equity.tradesB]).toEqual([decision.splitMethod, decision.a.trades, decision.b.trades]);
+  });
+
+  it("keeps each arm's most recent tradeLimit points, numbered within the arm and summed from its first trade", () => {
+    fixture = createFixture({ tradesPerArm: 7, tagged: true });
+    const full = readStatus({ dbPath: fixture.dbPath, modelsDir: fixture.modelsDir });
+    const r = readStatus({ dbPath: fixture.dbPath, modelsDir: fixture.modelsDir, tradeLimit: 3 });
+    expect(r.equity.armA).toEqual(full.equity.armA.slice(-3));
+    expect(r.equity.armA.map(([n]) => n)).toEqual([5, 6, 7]);
+    expect(r.equity.tradesA).toBe(7);
+    expect(readStatus({ dbPath: fixture.dbPath, modelsDir: fixture.modelsDir, tradeLimit: 0 }).equity).toMatchObject({ method: "none", armA: [], armB: [] });
   });
 
   it("reports a missing database instead of throwing", () => {

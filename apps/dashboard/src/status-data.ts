@@ -4,9 +4,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { errorMessage } from "@mlq/core";
+import { activeModelView, armEquityCurves, getAbRun, listAbRuns, readActiveState, type AbRunRecord, type ActiveModelView, type ArmLabel, type SplitMethod } from "@mlq/ab";
+import { latestCalibrationRun, type CalibrationRunRecord } from "@mlq/calibration";
 import { openDatabase, tableExists, type Connection } from "@mlq/db";
-import { gateHistory, lastSuccessfulRetrainTsMs, listRetrainRuns, type GateLogEntry, type GatePoint, type GateSymbolEntry, type RetrainRunRecord } from "@mlq/ml";
-import { armEquity, type ArmEquity, type ClosedTrade } from "./arm-equity.js";
+import { gateHistory, listRetrainRuns, type GateLogEntry, type GatePoint, type GateSymbolEntry, type RetrainRunRecord } from "@mlq/ml";
 
 export type { GatePoint };
 
@@ -15,37 +16,11 @@ export type GateResultView = GateLogEntry;
 export type GateSymbolView = GateSymbolEntry;
 export type RetrainRunView = RetrainRunRecord;
 
-export interface ArmStats {
-  label: string;
-  trades: number | null;
-  sharpe: number | null;
-  expectancy: number | null;
-  winRate: number | null;
-  profitFactor: number | null;
-}
-
-export interface AbRunView {
-  id: number;
-  tsIso: string;
-  jobId: string | null;
-  splitMethod: string | null;
-  a: ArmStats;
-  b: ArmStats;
-  pBBetter: number | null;
-  swapRecommended: boolean;
-  swapExecuted: boolean;
-  dryRun: boolean;
-  action: string | null;
-  decisionReason: string | null;
-}
-
-export interface ActiveModelView {
-  arm: string;
-  swappedAt: string | null;
-  swapRunId: number | null;
-  versionDir: string | null;
-  previousArm: string | null;
-  lastSwap: { runId: number; tsIso: string; action: string | null; decisionReason: string | null; pBBetter: number | null } | null;
+/** The live arm (the `ab_active_model` row) and the A/B run that made it live. */
+export interface ActiveArmView extends ActiveModelView {
+  previousArm: ArmLabel | null;
+  /** The run named by `swap_run_id`; null when there is none. */
+  swapRun: AbRunRecord | null;
 }
 
 export type ActiveModelFileView =
@@ -53,30 +28,32 @@ export type ActiveModelFileView =
   | { path: string; state: "missing" }
   | { path: string; state: "unreadable"; error: string };
 
-export interface CalibrationView {
-  id: number;
-  tsIso: string;
-  tradesAnalyzed: number;
-  emaSlippagePerSidePct: number | null;
-  positionSizeMultiplier: number | null;
-  success: boolean;
-  errorMsg: string | null;
-  outputPath: string | null;
-  payload: unknown;
-  payloadError: string | null;
+/** Each arm's equity curve, split exactly as the A/B decision splits the trades (@mlq/ab). */
+export interface EquityView {
+  /** "none" when paper_trades was not read (tradeLimit 0, or a problem that is listed). */
+  method: SplitMethod | "none";
+  /** Temporal split: the last successful retrain; null with model_arm or before any retrain (all trades in A). */
+  boundaryTsMs: number | null;
+  /** model_arm split: closed trades in neither arm. */
+  untagged: number;
+  tradesA: number;
+  tradesB: number;
+  /** [trade number within the arm, cumulative pnl_pct] for the arm's most recent trades. */
+  armA: [number, number][];
+  armB: [number, number][];
 }
 
 export interface StatusReport {
   generatedAt: string;
   dbPath: string;
   problems: string[];
-  active: ActiveModelView | null;
+  active: ActiveArmView | null;
   activeModelFile: ActiveModelFileView;
   retrainRuns: RetrainRunView[];
   gateHistory: Record<string, GatePoint[]>;
-  abRuns: AbRunView[];
-  calibration: CalibrationView | null;
-  equity: ArmEquity & { tradesA: number; tradesB: number };
+  abRuns: AbRunRecord[];
+  calibration: CalibrationRunRecord | null;
+  equity: EquityView;
 }
 
 export interface StatusOptions {
@@ -86,14 +63,9 @@ export interface StatusOptions {
   retrainLimit?: number;
   abLimit?: number;
   gateHistoryLimit?: number;
-  /** Equity curves use at most this many most recent closed trades; 0 skips paper_trades. */
+  /** Each arm's equity curve keeps its most recent this many trades (the split uses all); 0 skips paper_trades. */
   tradeLimit?: number;
 }
-
-type Row = Record<string, unknown>;
-const numOrNull = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : typeof v === "bigint" ? Number(v) : null);
-const strOrNull = (v: unknown): string | null => (typeof v === "string" ? v : v === null || v === undefined ? null : String(v));
-const bool = (v: unknown): boolean => v === 1 || v === true || v === 1n;
 
 export function parseJson(text: unknown): { value: unknown; error: string | null } {
   if (text === null || text === undefined || text === "") return { value: null, error: null };
@@ -131,7 +103,7 @@ function emptyReport(opts: StatusOptions, now: number): StatusReport {
     gateHistory: {},
     abRuns: [],
     calibration: null,
-    equity: { method: "none", armA: [], armB: [], boundaryTsMs: null, tradesA: 0, tradesB: 0 },
+    equity: { method: "none", boundaryTsMs: null, untagged: 0, tradesA: 0, tradesB: 0, armA: [], armB: [] },
   };
 }
 
@@ -173,7 +145,6 @@ export function readStatus(opts: StatusOptions): StatusReport {
 }
 
 function fill(conn: Connection, report: StatusReport, opts: StatusOptions): void {
-  const db = conn.sqlite;
   const retrainLimit = opts.retrainLimit ?? 10;
   const abLimit = opts.abLimit ?? 6;
   const gateHistoryLimit = opts.gateHistoryLimit ?? 60;
@@ -181,19 +152,9 @@ function fill(conn: Connection, report: StatusReport, opts: StatusOptions): void
 
   section(report, "active model", () => {
     if (missingTables(conn, ["ab_active_model", "ab_test_runs"], report)) return;
-    const row = db.prepare("SELECT * FROM ab_active_model WHERE id = 1").get() as Row | undefined;
-    const swap = db.prepare("SELECT id, ts_iso, action, decision_reason, p_b_better FROM ab_test_runs WHERE swap_executed = 1 ORDER BY id DESC LIMIT 1").get() as Row | undefined;
-    if (!row) return;
-    report.active = {
-      arm: String(row.active_arm),
-      swappedAt: strOrNull(row.swapped_at),
-      swapRunId: numOrNull(row.swap_run_id),
-      versionDir: strOrNull(row.version_dir),
-      previousArm: strOrNull(row.previous_arm),
-      lastSwap: swap
-        ? { runId: Number(swap.id), tsIso: String(swap.ts_iso), action: strOrNull(swap.action), decisionReason: strOrNull(swap.decision_reason), pBBetter: numOrNull(swap.p_b_better) }
-        : null,
-    };
+    const state = readActiveState(conn);
+    if (state === null) return;
+    report.active = { ...activeModelView(state), previousArm: state.previousArm, swapRun: state.swapRunId === null ? null : getAbRun(conn, state.swapRunId) };
   });
 
   section(report, "retrain runs", () => {
@@ -205,65 +166,34 @@ function fill(conn: Connection, report: StatusReport, opts: StatusOptions): void
 
   section(report, "A/B evaluations", () => {
     if (missingTables(conn, ["ab_test_runs"], report)) return;
-    const rows = db.prepare("SELECT * FROM ab_test_runs ORDER BY id DESC LIMIT ?").all(abLimit) as Row[];
-    const arm = (r: Row, k: "a" | "b"): ArmStats => ({
-      label: String(r[`arm_${k}_label`]),
-      trades: numOrNull(r[`arm_${k}_trades`]),
-      sharpe: numOrNull(r[`arm_${k}_sharpe`]),
-      expectancy: numOrNull(r[`arm_${k}_expectancy`]),
-      winRate: numOrNull(r[`arm_${k}_win_rate`]),
-      profitFactor: numOrNull(r[`arm_${k}_pf`]),
-    });
-    report.abRuns = rows.map((r) => ({
-      id: Number(r.id),
-      tsIso: String(r.ts_iso),
-      jobId: strOrNull(r.job_id),
-      splitMethod: strOrNull(r.split_method),
-      a: arm(r, "a"),
-      b: arm(r, "b"),
-      pBBetter: numOrNull(r.p_b_better),
-      swapRecommended: bool(r.swap_recommended),
-      swapExecuted: bool(r.swap_executed),
-      dryRun: bool(r.dry_run),
-      action: strOrNull(r.action),
-      decisionReason: strOrNull(r.decision_reason),
-    }));
+    report.abRuns = listAbRuns(conn, { limit: abLimit });
   });
 
   section(report, "calibration", () => {
     if (missingTables(conn, ["calibration_runs"], report)) return;
-    const r = db.prepare("SELECT * FROM calibration_runs ORDER BY id DESC LIMIT 1").get() as Row | undefined;
-    if (!r) return;
-    const payload = parseJson(r.payload);
-    if (payload.error !== null) report.problems.push(`calibration run ${String(r.id)} payload is not valid JSON: ${payload.error}`);
-    report.calibration = {
-      id: Number(r.id),
-      tsIso: String(r.ts_iso),
-      tradesAnalyzed: Number(r.trades_analyzed ?? 0),
-      emaSlippagePerSidePct: numOrNull(r.ema_slippage_per_side_pct),
-      positionSizeMultiplier: numOrNull(r.position_size_multiplier),
-      success: r.success === undefined ? true : bool(r.success),
-      errorMsg: strOrNull(r.error_msg),
-      outputPath: strOrNull(r.output_path),
-      payload: payload.value,
-      payloadError: payload.error,
-    };
+    const run = latestCalibrationRun(conn, { includeFailed: true });
+    if (run?.payloadError != null) report.problems.push(`calibration run ${run.id} payload is not valid JSON: ${run.payloadError}`);
+    report.calibration = run;
   });
 
   if (tradeLimit === 0) return;
   section(report, "paper trades", () => {
     if (missingTables(conn, ["paper_trades"], report)) return;
-    const rows = db
-      .prepare(
-        `SELECT closed_ts_ms, pnl_pct, model_arm FROM (
-           SELECT id, closed_ts_ms, pnl_pct, model_arm FROM paper_trades
-           WHERE status = 'closed' AND pnl_pct IS NOT NULL AND closed_ts_ms IS NOT NULL
-           ORDER BY closed_ts_ms DESC, id DESC LIMIT ?
-         ) ORDER BY closed_ts_ms, id`,
-      )
-      .all(tradeLimit) as Row[];
-    const trades: ClosedTrade[] = rows.map((r) => ({ closedTsMs: Number(r.closed_ts_ms), pnlPct: Number(r.pnl_pct), modelArm: strOrNull(r.model_arm) }));
-    const eq = armEquity(trades, lastSuccessfulRetrainTsMs(conn));
-    report.equity = { ...eq, tradesA: eq.armA.length, tradesB: eq.armB.length };
+    const eq = armEquityCurves(conn);
+    report.equity = {
+      method: eq.method,
+      boundaryTsMs: eq.boundaryTsMs,
+      untagged: eq.untagged,
+      tradesA: eq.a.length,
+      tradesB: eq.b.length,
+      armA: lastPoints(eq.a, tradeLimit),
+      armB: lastPoints(eq.b, tradeLimit),
+    };
   });
+}
+
+/** The last `n` values of a curve as [1-based index, value] points. */
+function lastPoints(curve: readonly number[], n: number): [number, number][] {
+  const from = Math.max(0, curve.length - n);
+  return curve.slice(from).map((v, i) => [from + i + 1, v]);
 }

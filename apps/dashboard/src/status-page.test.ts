@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createFixture, writeActiveModelJson, type Fixture } from "./fixtures.test-util.js";
+import { openDatabase } from "@mlq/db";
+import { createFixture, T0, writeActiveModelJson, type Fixture } from "./fixtures.test-util.js";
 import { readStatus } from "./status-data.js";
 import { renderStatusPage } from "./status-page.js";
 
@@ -37,6 +38,19 @@ describe("renderStatusPage", () => {
     const page = renderStatusPage(readStatus({ dbPath: fixture.dbPath, modelsDir: fixture.modelsDir }), ctx);
     expect(page).toContain("<tr><th>risk</th><td>rmse <b>0.004</b> mae <b>0.003</b> r2 <b>0.2</b> </td></tr>");
     expect(page).toContain("hit_rate <b>0.53</b>");
+  });
+
+  it("marks a failed A/B evaluation and says how the equity curves were split", () => {
+    fixture = createFixture();
+    const conn = openDatabase(fixture.dbPath);
+    conn.sqlite
+      .prepare("INSERT INTO ab_test_runs (ts_ms, ts_iso, arm_a_label, arm_b_label, decision_reason, success, error_msg) VALUES (?, ?, 'v1_backtest', 'v2_paper', ?, 0, ?)")
+      .run(T0 + 5 * 86_400_000, "2026-10-06T00:00:00.000Z", "FAILED: ab-eval timed out", "ab-eval timed out");
+    conn.close();
+    const page = renderStatusPage(readStatus({ dbPath: fixture.dbPath, modelsDir: fixture.modelsDir }), ctx);
+    expect(page).toContain('<span class="badge bad">failed</span>');
+    expect(page).toContain("FAILED: ab-eval timed out");
+    expect(page).toContain("split at the last successful retrain (2026-10-03T00:00:00.000Z): closed at or before it → A, after → B");
   });
 
   it("escapes text from the database", () => {

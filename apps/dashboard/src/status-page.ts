@@ -1,8 +1,9 @@
 // Server-rendered status page: active model, retrain runs with gates and metrics, A/B
 // evaluations side by side, calibration, and inline SVG charts. Pure: report in, HTML out.
+import { ARM_A, ARM_B, type AbArmRecord, type AbRunRecord } from "@mlq/ab";
 import { assumedSlippage, calibrationBuckets, recommendations } from "./calibration-view.js";
 import { html, raw, type SafeHtml } from "./html.js";
-import type { StatusReport, RetrainRunView, AbRunView, ArmStats, GateResultView, GateSymbolView } from "./status-data.js";
+import type { StatusReport, RetrainRunView, GateResultView, GateSymbolView } from "./status-data.js";
 import { barChart, lineChart, type LineSeries } from "./svg-charts.js";
 
 export interface PageContext {
@@ -61,7 +62,7 @@ function activeSection(r: StatusReport): SafeHtml {
   return html`<section><h2>Active model</h2>
 <p><span class="big" id="active-arm">${a.arm}</span>${a.versionDir ? html` <span class="muted">version <code>${a.versionDir}</code></span>` : ""}</p>
 <p>Swapped ${a.swappedAt ?? "–"}${a.previousArm ? html` from <b>${a.previousArm}</b>` : ""}.</p>
-${a.lastSwap ? html`<p>Why: ${a.lastSwap.decisionReason ?? "–"} <span class="muted">(A/B run #${a.lastSwap.runId}, ${a.lastSwap.tsIso}${a.lastSwap.action && a.lastSwap.action !== "evaluate" ? `, ${a.lastSwap.action}` : ""}, P(B better) ${fmt(a.lastSwap.pBBetter, 3)})</span></p>` : html`<p class="muted">No executed swap in ab_test_runs.</p>`}
+${a.swapRun ? html`<p>Why: ${a.swapRun.decisionReason ?? "–"} <span class="muted">(A/B run #${a.swapRun.id}, ${a.swapRun.tsIso}${a.swapRun.action !== "evaluate" ? `, ${a.swapRun.action}` : ""}, P(B better) ${fmt(a.swapRun.pBBetter, 3)})</span></p>` : html`<p class="muted">No A/B run recorded for this swap.</p>`}
 ${fileLine}</section>`;
 }
 
@@ -114,27 +115,27 @@ ${runs.map(
 )}</tbody></table></div></section>`;
 }
 
-function armCells(a: ArmStats): SafeHtml {
+function armCells(a: AbArmRecord): SafeHtml {
   return html`<td class="num">${a.trades ?? "–"}</td><td class="num">${fmt(a.sharpe)}</td><td class="num">${fmt(a.expectancy, 4)}</td><td class="num">${pct(a.winRate)}</td><td class="num">${fmt(a.profitFactor, 2)}</td>`;
 }
 
-function abSection(runs: AbRunView[]): SafeHtml {
+function abSection(runs: AbRunRecord[]): SafeHtml {
   if (runs.length === 0) return html`<section class="wide"><h2>A/B evaluations</h2><p class="muted">No A/B evaluations yet.</p></section>`;
   return html`<section class="wide"><h2>A/B evaluations</h2><div class="scroll"><table>
 <thead><tr><th rowspan="2">#</th><th rowspan="2">when</th><th rowspan="2">split</th><th colspan="5">arm A</th><th colspan="5">arm B</th><th rowspan="2">P(B better)</th><th rowspan="2">decision</th></tr>
 <tr><th>trades</th><th>Sharpe</th><th>expect.</th><th>win</th><th>PF</th><th>trades</th><th>Sharpe</th><th>expect.</th><th>win</th><th>PF</th></tr></thead><tbody>
 ${runs.map(
   (r) => html`<tr><td class="num">${r.id}</td><td>${r.tsIso}</td><td>${r.splitMethod ?? "–"}</td>${armCells(r.a)}${armCells(r.b)}<td class="num">${fmt(r.pBBetter)}</td>
-<td>${r.swapExecuted ? html`<span class="badge ok">swapped</span>` : r.swapRecommended ? html`<span class="badge">recommended</span>` : html`<span class="badge">kept</span>`}${r.dryRun ? " (dry run)" : ""}${r.action && r.action !== "evaluate" ? html` <b>${r.action}</b>` : ""}<br><span class="muted">${r.decisionReason ?? ""}</span></td></tr>`,
+<td>${!r.success ? html`<span class="badge bad">failed</span>` : r.swapExecuted ? html`<span class="badge ok">swapped</span>` : r.swapRecommended ? html`<span class="badge">recommended</span>` : html`<span class="badge">kept</span>`}${r.dryRun ? " (dry run)" : ""}${r.action !== "evaluate" ? html` <b>${r.action}</b>` : ""}<br><span class="muted">${r.decisionReason ?? ""}</span></td></tr>`,
 )}</tbody></table></div></section>`;
 }
 
 function calibrationSection(r: StatusReport, ctx: PageContext): SafeHtml {
   const c = r.calibration;
   if (!c) return html`<section><h2>Execution calibration</h2><p class="muted">No calibration runs yet.</p></section>`;
-  const tod = calibrationBuckets(c.payload, "time_of_day");
-  const regimes = calibrationBuckets(c.payload, "regime_slippage");
-  const assumed = assumedSlippage(c.payload) ?? ctx.assumedSlippagePerSidePct ?? null;
+  const tod = calibrationBuckets(c.rawPayload, "time_of_day");
+  const regimes = calibrationBuckets(c.rawPayload, "regime_slippage");
+  const assumed = assumedSlippage(c.rawPayload) ?? ctx.assumedSlippagePerSidePct ?? null;
   const chart = barChart({
     title: "Slippage per side (%) by time of day (UTC)",
     bars: tod.filter((b) => b.slippagePct !== null).map((b) => ({ label: b.name, value: b.slippagePct! })),
@@ -147,7 +148,7 @@ function calibrationSection(r: StatusReport, ctx: PageContext): SafeHtml {
       : html`<h3>${title}</h3><div class="scroll"><table><thead><tr><th>bucket</th><th>trades</th><th>slippage % / side</th><th>multiplier</th></tr></thead><tbody>${buckets.map(
           (b) => html`<tr><td>${b.name}</td><td class="num">${b.trades ?? "–"}</td><td class="num">${fmt(b.slippagePct, 4)}</td><td class="num">${fmt(b.multiplier, 2)}</td></tr>`,
         )}</tbody></table></div>`;
-  const recs = recommendations(c.payload);
+  const recs = recommendations(c.rawPayload);
   return html`<section><h2>Execution calibration</h2>
 <p>Run #${c.id} at ${c.tsIso}: ${c.tradesAnalyzed} trades, EMA slippage <b>${fmt(c.emaSlippagePerSidePct, 4)} %</b> per side, position size multiplier <b id="calibration-multiplier">${fmt(c.positionSizeMultiplier, 2)}</b>${c.success ? "" : html` ${yesNo(false, "", "failed")} ${c.errorMsg ?? ""}`}</p>
 ${chart}${bucketTable("By time of day", tod)}${bucketTable("By regime", regimes)}
@@ -158,15 +159,17 @@ ${c.payloadError ? html`<p class="bad">payload JSON unreadable: ${c.payloadError
 function equitySection(r: StatusReport): SafeHtml {
   const e = r.equity;
   const series: LineSeries[] = [
-    { label: `A v1_backtest (${e.tradesA})`, points: e.armA.map((v, i) => [i + 1, v] as const) },
-    { label: `B v2_paper (${e.tradesB})`, points: e.armB.map((v, i) => [i + 1, v] as const) },
+    { label: `A ${ARM_A} (${e.tradesA})`, points: e.armA },
+    { label: `B ${ARM_B} (${e.tradesB})`, points: e.armB },
   ];
   const how =
-    e.method === "model_arm"
-      ? "split by the trades' model_arm"
-      : e.method === "temporal"
-        ? `split at the last successful retrain (${new Date(e.boundaryTsMs!).toISOString()})`
-        : "no retrain yet: every trade counts for arm A";
+    e.method === "none"
+      ? "paper trades not read"
+      : e.method === "model_arm"
+        ? `split by the trades' model_arm as the A/B evaluation splits them${e.untagged > 0 ? ` (${e.untagged} trades in neither arm left out)` : ""}`
+        : e.boundaryTsMs === null
+          ? "no successful retrain yet: every trade counts for arm A"
+          : `split at the last successful retrain (${new Date(e.boundaryTsMs).toISOString()}): closed at or before it → A, after → B`;
   return html`<section><h2>Equity by arm</h2>${lineChart({ title: "Cumulative pnl_pct by trade", series, xLabel: "trade #", yLabel: "cumulative %" })}
 <p class="muted">Sum of closed trades' pnl_pct, ${how}.</p></section>`;
 }
