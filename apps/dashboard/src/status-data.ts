@@ -4,10 +4,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { errorMessage } from "@mlq/core";
-import { activeModelView, armEquityCurves, getAbRun, listAbRuns, readActiveState, type AbRunRecord, type ActiveModelView, type ArmLabel, type SplitMethod } from "@mlq/ab";
+import { activeModelView, armEquityCurves, getAbRun, listAbRuns, type AbRunRecord, type ActiveModelView, type SplitMethod } from "@mlq/ab";
 import { latestCalibrationRun, type CalibrationRunRecord } from "@mlq/calibration";
 import { openDatabase, tableExists, type Connection } from "@mlq/db";
 import { gateHistory, listRetrainRuns, type GateLogEntry, type GatePoint, type GateSymbolEntry, type RetrainRunRecord } from "@mlq/ml";
+import { readActiveState, type ArmLabel } from "@mlq/registry";
 
 export type { GatePoint };
 

@@ -1,6 +1,7 @@
 // Server-rendered status page: active model, retrain runs with gates and metrics, A/B
 // evaluations side by side, calibration, and inline SVG charts. Pure: report in, HTML out.
-import { ARM_A, ARM_B, type AbArmRecord, type AbRunRecord } from "@mlq/ab";
+import type { AbArmRecord, AbRunRecord } from "@mlq/ab";
+import { ARM_A, ARM_B } from "@mlq/registry";
 import { assumedSlippage, calibrationBuckets, recommendations } from "./calibration-view.js";
 import { html, raw, type SafeHtml } from "./html.js";
 import type { StatusReport, RetrainRunView, GateResultView, GateSymbolView } from "./status-data.js";

@@ -8,9 +8,9 @@
 // naming symbol, column and bar. Rolling windows are O(1) per bar: 2 × 60,000 candles build in
 // ~60–100 ms on the 2-core dev box.
 import { ConfigError, InputDataError, throwIfAborted } from "@mlq/core";
+import type { CandleSeries } from "@mlq/market-data";
 import { computeFeatures, FEATURE_NAMES, type FeatureColumns, type FeatureName } from "../features/compute-features.js";
 import { assertLabelOptions, computeLabels, LABEL_NAMES, type LabelColumns, type LabelName } from "../labels/compute-labels.js";
-import type { CandleSeries } from "@mlq/market-data";
 import { validateCandleSeries } from "./candle-series.js";
 import { DEFAULT_MAX_GAP_MINUTES, segmentBounds } from "./segments.js";
 
