@@ -4,6 +4,7 @@ import { cliConfig, stderrLogger, withDb } from "../context.js";
 import { UsageError } from "../errors.js";
 import { printJson, printTable } from "../output.js";
 
+const EMPTY_HISTORY = "the role history is empty: roles are recorded from the promotion loop's first change\n";
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString().replace(".000Z", "Z"));
 
 export function registerModels(program: Command): void {
@@ -26,6 +27,7 @@ export function registerModels(program: Command): void {
       );
       if (state.pinned)
         process.stdout.write(`\nchampion ${state.champion?.version} is pinned (mlq models unpin ${state.champion?.version})\n`);
+      if (readRoleEvents(conn).length === 0) process.stdout.write(EMPTY_HISTORY);
     });
   });
 
@@ -40,6 +42,7 @@ export function registerModels(program: Command): void {
       const events = readRoleEvents(conn);
       const shown = o.last && o.last > 0 ? events.slice(-o.last) : events;
       if (o.json) return printJson(shown);
+      if (shown.length === 0) return void process.stdout.write(EMPTY_HISTORY);
       printTable(
         null,
         ["#", "when", "event", "version", "role", "replaced", "run", "trigger", "α_k", "reason"],
