@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate as drizzleMigrate } from "drizzle-orm/better-sqlite3/migrator";
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputDataError, isTransientSqliteError, TransientDbError } from "@mlq/core";
@@ -31,6 +32,15 @@ export interface OpenOptions {
 
 export const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../drizzle");
 
+/** busy_timeout of every connection unless told otherwise: the bot keeps writing ticks. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * Where the SQLite driver (better-sqlite3) resolves from this package: worker threads that open
+ * their own connection `require` it by this path (they cannot import TypeScript sources).
+ */
+export const SQLITE_DRIVER_PATH = createRequire(import.meta.url).resolve("better-sqlite3");
+
 /** Opens `path` with mlq's pragmas; every failure is one InputDataError naming the path. */
 export function openDatabase(path: string, options: OpenOptions = {}): Connection {
   const abs = resolve(path);
@@ -55,7 +65,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Connectio
     throw new InputDataError(`cannot open database ${abs}: ${(err as Error).message}`, { cause: err, context: { path: abs } });
   }
   try {
-    sqlite.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+    sqlite.pragma(`busy_timeout = ${options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
     // Touching the schema is what reveals a non-SQLite or corrupt file.
     sqlite.prepare("SELECT count(*) FROM sqlite_master").get();
     if (!options.readonly) {

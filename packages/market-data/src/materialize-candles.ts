@@ -5,8 +5,12 @@
 // A bar touched again later (the bar still open at the watermark, or an out-of-order tick's
 // older bar) is loaded back and extended in rowid order, so the result is bit-identical to a
 // full rebuild — even the floating-point volume sum continues the same sequence of additions.
-import { MINUTE_MS, silentLogger, throwIfAborted, TransientDbError, type Logger, type ProgressFn } from "@mlq/core";
-import { requireColumns, requireTables, writeTx, type Connection } from "@mlq/db";
+import { availableParallelism } from "node:os";
+import { InputDataError, MINUTE_MS, silentLogger, throwIfAborted, type Logger, type ProgressFn } from "@mlq/core";
+import { requireColumns, requireTables, type Connection } from "@mlq/db";
+import { barKey, CandleStore, emptyBar, newSymbolState, NO_ROWID, type Bar, type SymbolState } from "./candle-store.js";
+import { extendBar, type TickSlicePartial } from "./tick-slice.js";
+import { forEachTickSlice, type TickSliceRange } from "./tick-slice-pool.js";
 
 export interface MaterializeCandlesOptions {
   /** Candle rows per write transaction. Default 5,000. */
@@ -36,42 +40,12 @@ export interface MaterializeCandlesResult {
   durationMs: number;
 }
 
-interface Bar {
-  bucket: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  ticks: number;
-  volume: number;
-  counted: boolean;
-}
-
-interface SymbolState {
-  symbol: string;
-  /** Ticks with rowid ≤ this are already in candles_1m. */
-  lastRowid: number;
-  /** Newest bucket stored in candles_1m; older buckets may need loading back. */
-  storedMaxBucket: number | null;
-  /** Newest bucket seen (stored or in memory): the bar still open. */
-  maxBucket: number | null;
-  skipped: number;
-  current: Bar | null;
-  seenThisRun: boolean;
-}
-
-const NO_ROWID = Number.MIN_SAFE_INTEGER;
-
 /** The ticks columns candles are built from (SPEC 2); `size` may hold NULLs but must exist. */
 export const TICK_COLUMNS = ["ts_ms", "symbol", "price", "size"] as const;
 
 /** `ticks table missing in <path>` or `ticks.price column missing in <path>` before any SQL runs. */
 export function requireTickColumns(conn: Connection): void {
   requireColumns(conn, "ticks", TICK_COLUMNS);
-}
-
-function barKey(symbol: string, bucket: number): string {
-  return `${bucket}\u0000${symbol}`;
 }
 
 export function materializeCandles(conn: Connection, options: MaterializeCandlesOptions = {}): MaterializeCandlesResult {
@@ -85,35 +59,13 @@ export function materializeCandles(conn: Connection, options: MaterializeCandles
   requireTables(conn, ["candles_1m", "candles_1m_watermark"]);
   const { sqlite } = conn;
 
-  if (options.rebuild) {
-    // Watermarks first: without them the next run rebuilds from the first tick and overwrites
-    // any candle still here, so a crash between these short transactions is harmless.
-    writeTx(conn, () => sqlite.prepare("DELETE FROM candles_1m_watermark").run());
-    const deleteBatch = sqlite.prepare("DELETE FROM candles_1m WHERE rowid IN (SELECT rowid FROM candles_1m LIMIT ?)");
-    while (writeTx(conn, () => deleteBatch.run(batchSize).changes) > 0) throwIfAborted(signal);
-  }
+  const store = new CandleStore(conn, now);
+  if (options.rebuild) store.dropAll(batchSize, signal);
 
-  const states = new Map<string, SymbolState>();
-  const expectedWatermarks = new Map<string, number>();
-  const wmRows = sqlite
-    .prepare("SELECT symbol, last_rowid, open_bucket_ts_ms, skipped_ticks FROM candles_1m_watermark")
-    .raw(true)
-    .all() as [string, number, number | null, number][];
-  for (const [symbol, lastRowid, openBucket, skipped] of wmRows) {
-    states.set(symbol, {
-      symbol,
-      lastRowid,
-      storedMaxBucket: openBucket,
-      maxBucket: openBucket,
-      skipped,
-      current: null,
-      seenThisRun: false,
-    });
-    expectedWatermarks.set(symbol, lastRowid);
-  }
+  const states = store.loadStates();
   // Every run advances all watermarks together, so the smallest one is where reading resumes;
   // a symbol first seen after it has no earlier ticks.
-  let cursor = wmRows.length === 0 ? NO_ROWID : Math.min(...wmRows.map((r) => r[1]));
+  let cursor = states.size === 0 ? NO_ROWID : Math.min(...[...states.values()].map((s) => s.lastRowid));
   const tableMaxRowid = sqlite.prepare("SELECT max(rowid) FROM ticks").pluck().get() as number | null;
   const endRowid = tableMaxRowid !== null && options.maxRowid !== undefined ? Math.min(tableMaxRowid, options.maxRowid) : tableMaxRowid;
   const result: MaterializeCandlesResult = { rowsWritten: 0, ticksRead: 0, skippedTicks: 0, symbols: [], durationMs: 0 };
@@ -126,20 +78,6 @@ export function materializeCandles(conn: Connection, options: MaterializeCandles
   const readStmt = sqlite
     .prepare("SELECT rowid, ts_ms, symbol, price, size FROM ticks WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?")
     .raw(true);
-  const loadBarStmt = sqlite
-    .prepare("SELECT open, high, low, close, ticks, volume FROM candles_1m WHERE symbol = ? AND bucket_ts_ms = ?")
-    .raw(true);
-  const upsertBarStmt = sqlite.prepare(
-    `INSERT INTO candles_1m (symbol, bucket_ts_ms, open, high, low, close, ticks, volume) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (symbol, bucket_ts_ms) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low,
-       close = excluded.close, ticks = excluded.ticks, volume = excluded.volume`,
-  );
-  const upsertWatermarkStmt = sqlite.prepare(
-    `INSERT INTO candles_1m_watermark (symbol, last_rowid, open_bucket_ts_ms, updated_ts_ms, skipped_ticks) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (symbol) DO UPDATE SET last_rowid = excluded.last_rowid, open_bucket_ts_ms = excluded.open_bucket_ts_ms,
-       updated_ts_ms = excluded.updated_ts_ms, skipped_ticks = excluded.skipped_ticks`,
-  );
-  const readWatermarksStmt = sqlite.prepare("SELECT symbol, last_rowid FROM candles_1m_watermark").raw(true);
 
   // Closed (or re-opened older) bars waiting for the next batch commit.
   const pending = new Map<string, { symbol: string; bar: Bar }>();
@@ -148,45 +86,15 @@ export function materializeCandles(conn: Connection, options: MaterializeCandles
     const queued = pending.get(barKey(state.symbol, bucket));
     if (queued) return queued.bar;
     if (state.storedMaxBucket !== null && bucket <= state.storedMaxBucket) {
-      const row = loadBarStmt.get(state.symbol, bucket) as [number, number, number, number, number, number] | undefined;
-      if (row) return { bucket, open: row[0], high: row[1], low: row[2], close: row[3], ticks: row[4], volume: row[5], counted: false };
+      const stored = store.loadBar(state.symbol, bucket);
+      if (stored) return stored;
     }
-    return { bucket, open: Number.NaN, high: -Infinity, low: Infinity, close: Number.NaN, ticks: 0, volume: 0, counted: false };
-  };
-
-  const writeBar = (symbol: string, bar: Bar): void => {
-    upsertBarStmt.run(symbol, bar.bucket, bar.open, bar.high, bar.low, bar.close, bar.ticks, bar.volume);
-    if (!bar.counted) {
-      bar.counted = true;
-      result.rowsWritten++;
-    }
+    return emptyBar(bucket);
   };
 
   const commit = (throughRowid: number): void => {
-    const updatedTsMs = now();
-    writeTx(conn, () => {
-      // Two concurrent runs would both extend the same bars; the loser must not commit.
-      for (const [symbol, lastRowid] of readWatermarksStmt.all() as [string, number][]) {
-        if (expectedWatermarks.get(symbol) !== lastRowid)
-          throw new TransientDbError(
-            `candles_1m_watermark for ${symbol} moved during materialization in ${conn.path} (another run in progress?)`,
-            {
-              context: { path: conn.path, symbol },
-            },
-          );
-      }
-      for (const { symbol, bar } of pending.values()) writeBar(symbol, bar);
-      for (const state of states.values()) {
-        if (state.current) writeBar(state.symbol, state.current);
-        upsertWatermarkStmt.run(state.symbol, throughRowid, state.maxBucket, updatedTsMs, state.skipped);
-      }
-    });
+    result.rowsWritten += store.commit(pending.values(), states, throughRowid);
     pending.clear();
-    for (const state of states.values()) {
-      state.lastRowid = throughRowid;
-      state.storedMaxBucket = state.maxBucket;
-      expectedWatermarks.set(state.symbol, throughRowid);
-    }
   };
 
   let lastState: SymbolState | undefined;
@@ -200,7 +108,7 @@ export function materializeCandles(conn: Connection, options: MaterializeCandles
       // Consecutive ticks usually share a symbol; skip the map lookup then.
       let state = lastState !== undefined && lastState.symbol === symbol ? lastState : states.get(symbol);
       if (state === undefined) {
-        state = { symbol, lastRowid: NO_ROWID, storedMaxBucket: null, maxBucket: null, skipped: 0, current: null, seenThisRun: false };
+        state = newSymbolState(symbol);
         states.set(symbol, state);
       }
       lastState = state;
@@ -262,17 +170,36 @@ export function materializeCandles(conn: Connection, options: MaterializeCandles
 }
 
 export interface MaterializeCandlesAsyncOptions extends Omit<MaterializeCandlesOptions, "maxRowid"> {
-  /** Rowids per synchronous slice (default 250,000: well under a second of work). */
+  /** Rowids per slice (default 250,000: well under a second of work). */
   sliceRows?: number;
+  /**
+   * Worker threads reading ticks when at least `parallelMinRows` new rowids wait; default one
+   * per core (os.availableParallelism()). 0 reads everything on the calling thread.
+   */
+  threads?: number;
+  /** Fewer new rowids than this are read on the calling thread: starting threads costs more. Default 1,000,000. */
+  parallelMinRows?: number;
 }
 
 /**
- * materializeCandles in rowid slices with an event-loop turn between them. A worker must not
- * block its loop for long (BullMQ renews the job lock from it; a 28M-tick first run takes
- * tens of seconds), and each slice commits its watermark, so this is the same result as one
- * call — the property tests of incremental == full rebuild cover the slice boundaries.
+ * materializeCandles without blocking the event loop for long (a worker renews its BullMQ job
+ * lock from it; a 28M-tick first run takes tens of seconds), with the same result as one call.
+ * A large run splits the new rowids into slices read by worker threads (see
+ * materializeCandlesInWorkers); a small one runs here in slices with an event-loop turn between
+ * them. Each slice commits its candles with the watermark.
  */
 export async function materializeCandlesAsync(conn: Connection, options: MaterializeCandlesAsyncOptions = {}): Promise<MaterializeCandlesResult> {
+  const { threads = availableParallelism(), parallelMinRows = 1_000_000, ...rest } = options;
+  if (!Number.isInteger(threads) || threads < 0) throw new InputDataError(`materializeCandlesAsync: threads must be an integer >= 0, got ${threads}`);
+  if (threads > 0) {
+    const done = await materializeCandlesInWorkers(conn, { ...rest, threads, parallelMinRows });
+    if (done) return done;
+  }
+  return materializeCandlesInSlices(conn, rest);
+}
+
+/** The one-thread path: materializeCandles in rowid slices with an event-loop turn between them. */
+async function materializeCandlesInSlices(conn: Connection, options: Omit<MaterializeCandlesAsyncOptions, "threads" | "parallelMinRows">): Promise<MaterializeCandlesResult> {
   const started = performance.now();
   const { sliceRows = 250_000, progress, ...rest } = options;
   const { sqlite } = conn;
@@ -310,4 +237,111 @@ export async function materializeCandlesAsync(conn: Connection, options: Materia
   total.symbols = [...symbols].sort();
   total.durationMs = performance.now() - started;
   return total;
+}
+
+export interface MaterializeCandlesInWorkersOptions extends Omit<MaterializeCandlesAsyncOptions, "threads"> {
+  /** Worker threads (at least 1). */
+  threads: number;
+  /** Slices computed beyond the one being committed, at most. Default 2 × threads. */
+  maxAhead?: number;
+  /** Aggregate the slices on this connection instead of worker threads (tests). */
+  inProcess?: boolean;
+}
+
+/**
+ * The many-core path: the new rowids are cut into slices of `sliceRows`; worker threads, each
+ * with its own read-only connection, aggregate each slice into partial candles; this thread
+ * merges the partials in rowid order (a bar that straddles a slice border, or that a late tick
+ * reopens, is extended exactly — see extendBar) and commits each slice's bars with the
+ * watermark in one short transaction, as the only writer. Returns null, doing nothing, when the
+ * run is too small for threads (fewer than `parallelMinRows` new rowids) or the symbols'
+ * watermarks disagree (only the one-thread path resumes from mixed watermarks).
+ */
+export async function materializeCandlesInWorkers(conn: Connection, options: MaterializeCandlesInWorkersOptions): Promise<MaterializeCandlesResult | null> {
+  const started = performance.now();
+  const { threads, sliceRows = 250_000, parallelMinRows = 1_000_000, batchSize = 5_000, readChunk = 50_000, signal, progress } = options;
+  const logger = options.logger ?? silentLogger;
+  if (!Number.isInteger(threads) || threads < 1) throw new InputDataError(`materializeCandlesInWorkers: threads must be an integer >= 1, got ${threads}`);
+  if (!Number.isInteger(sliceRows) || sliceRows < 1) throw new InputDataError(`materializeCandlesInWorkers: sliceRows must be an integer >= 1, got ${sliceRows}`);
+  throwIfAborted(signal);
+  requireTickColumns(conn);
+  requireTables(conn, ["candles_1m", "candles_1m_watermark"]);
+  const { sqlite } = conn;
+  const store = new CandleStore(conn, options.now ?? Date.now);
+  const [minRowid, maxRowid] = sqlite.prepare("SELECT (SELECT min(rowid) FROM ticks), (SELECT max(rowid) FROM ticks)").raw(true).get() as [number | null, number | null];
+  if (minRowid === null || maxRowid === null) return null;
+  let states = options.rebuild ? new Map<string, SymbolState>() : store.loadStates();
+  const watermarks = new Set([...states.values()].map((s) => s.lastRowid));
+  if (watermarks.size > 1) return null;
+  const cursor = watermarks.size === 1 ? [...watermarks][0]! : minRowid - 1;
+  if (maxRowid - cursor < Math.max(1, parallelMinRows)) return null;
+  if (options.rebuild) {
+    store.dropAll(batchSize, signal);
+    states = store.loadStates();
+  }
+
+  const slices: TickSliceRange[] = [];
+  for (let after = cursor; after < maxRowid; after += sliceRows) slices.push({ afterRowid: after, throughRowid: Math.min(after + sliceRows, maxRowid) });
+  const result: MaterializeCandlesResult = { rowsWritten: 0, ticksRead: 0, skippedTicks: 0, symbols: [], durationMs: 0 };
+  /** The bars the previous slice committed: where a bar straddling the border is found again. */
+  let previous = new Map<string, { symbol: string; bar: Bar }>();
+
+  const mergeSlice = (p: TickSlicePartial): void => {
+    const stateOf: SymbolState[] = p.symbols.map((symbol, i) => {
+      let state = states.get(symbol);
+      if (state === undefined) {
+        state = newSymbolState(symbol);
+        states.set(symbol, state);
+      }
+      state.seenThisRun = true;
+      state.skipped += p.skipped[i]!;
+      result.skippedTicks += p.skipped[i]!;
+      return state;
+    });
+    result.ticksRead += p.ticksRead;
+    const touched = new Map<string, { symbol: string; bar: Bar }>();
+    for (let j = 0; j < p.bars; j++) {
+      const state = stateOf[p.symbol[j]!]!;
+      const bucket = p.bucket[j]!;
+      const key = barKey(state.symbol, bucket);
+      let bar = previous.get(key)?.bar ?? (state.storedMaxBucket !== null && bucket <= state.storedMaxBucket ? store.loadBar(state.symbol, bucket) : undefined);
+      if (bar === undefined) {
+        bar = { bucket, open: p.open[j]!, high: p.high[j]!, low: p.low[j]!, close: p.close[j]!, ticks: p.ticks[j]!, volume: p.volume[j]!, counted: false };
+      } else {
+        extendBar(sqlite, bar, p, j);
+      }
+      touched.set(key, { symbol: state.symbol, bar });
+      if (state.maxBucket === null || bucket > state.maxBucket) state.maxBucket = bucket;
+    }
+    result.rowsWritten += store.commit(touched.values(), states, p.throughRowid);
+    previous = touched;
+    progress?.({
+      stage: "candles",
+      pct: Math.min(100, ((p.throughRowid - cursor) / (maxRowid - cursor)) * 100),
+      detail: `rowid ${p.throughRowid}/${maxRowid}`,
+    });
+  };
+
+  await forEachTickSlice(
+    slices,
+    { threads, dbPath: conn.path, readChunk, signal, ...(options.maxAhead !== undefined && { maxAhead: options.maxAhead }), ...(options.inProcess && { inProcess: sqlite }) },
+    mergeSlice,
+  );
+
+  result.symbols = [...states.values()]
+    .filter((s) => s.seenThisRun)
+    .map((s) => s.symbol)
+    .sort();
+  result.durationMs = performance.now() - started;
+  logger.info("candles materialized", {
+    rowsWritten: result.rowsWritten,
+    ticksRead: result.ticksRead,
+    skippedTicks: result.skippedTicks,
+    symbols: result.symbols,
+    throughRowid: maxRowid,
+    threads,
+    slices: slices.length,
+    durationMs: Math.round(result.durationMs),
+  });
+  return result;
 }
