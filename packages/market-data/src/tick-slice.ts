@@ -28,7 +28,7 @@ export interface TickSlicePartial {
   ticks: Int32Array;
   volume: Float64Array;
   sizes: Int32Array;
-  /** Rowids of the bar's first and last tick in this range. */
+  /** A rowid span holding every tick of the bar in this range (the read ranges of its first and last tick). */
   firstRowid: Float64Array;
   lastRowid: Float64Array;
 }
@@ -39,13 +39,15 @@ export function partialBuffers(p: TickSlicePartial): ArrayBuffer[] {
 }
 
 /**
- * Reads ticks with afterRowid < rowid ≤ throughRowid in chunks of `readChunk` (each its own
- * short read) and aggregates them per (symbol, minute) exactly as materializeCandles does per
- * tick. Self-contained (no imports, no module-level names): its source text is what the
- * candle worker threads run.
+ * Reads ticks with afterRowid < rowid ≤ throughRowid in rowid ranges of `readChunk` (each its
+ * own short read; an empty range jumps to the next existing rowid) and aggregates them per
+ * (symbol, minute) exactly as materializeCandles does tick by tick. The rowid column itself is
+ * not read (a fifth of the cost): a bar's rowid span is known to the read range. Self-contained
+ * (no imports, no module-level names): its source text is what the candle worker threads run.
  */
 export function aggregateTickSlice(sqlite: Sqlite, afterRowid: number, throughRowid: number, readChunk: number): TickSlicePartial {
-  const read = sqlite.prepare("SELECT rowid, ts_ms, symbol, price, size FROM ticks WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?").raw(true);
+  const read = sqlite.prepare("SELECT ts_ms, symbol, price, size FROM ticks WHERE rowid > ? AND rowid <= ? ORDER BY rowid").raw(true);
+  const nextRowid = sqlite.prepare("SELECT min(rowid) FROM ticks WHERE rowid > ? AND rowid <= ?").pluck();
   const symbolIds = new Map<unknown, number>();
   const symbols: string[] = [];
   const skipped: number[] = [];
@@ -69,11 +71,17 @@ export function aggregateTickSlice(sqlite: Sqlite, afterRowid: number, throughRo
   let lastId = -1;
   let cursor = afterRowid;
   while (cursor < throughRowid) {
-    const rows = read.all(cursor, throughRowid, readChunk) as [number, unknown, unknown, unknown, unknown][];
-    if (rows.length === 0) break;
+    const upTo = Math.min(cursor + readChunk, throughRowid);
+    const rows = read.all(cursor, upTo) as [unknown, unknown, unknown, unknown][];
+    if (rows.length === 0) {
+      const next = nextRowid.get(upTo, throughRowid) as number | null;
+      if (next === null) break;
+      cursor = next - 1;
+      continue;
+    }
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r]!;
-      const symbol = row[2];
+      const symbol = row[1];
       let id = lastId;
       if (symbol !== lastSymbol || id < 0) {
         const known = symbolIds.get(symbol);
@@ -88,14 +96,13 @@ export function aggregateTickSlice(sqlite: Sqlite, afterRowid: number, throughRo
         lastId = id;
       }
       ticksRead++;
-      const tsMs = row[1];
-      const price = row[3];
-      if (typeof price !== "number" || !(price > 0) || price === Infinity || typeof tsMs !== "number" || !Number.isFinite(tsMs)) {
+      const tsMs = row[0];
+      const price = row[2];
+      if (typeof price !== "number" || !(price > 0) || price === Infinity || !Number.isFinite(tsMs)) {
         skipped[id]!++;
         continue;
       }
-      const rowid = row[0];
-      const bucket = Math.floor(tsMs / 60_000) * 60_000;
+      const bucket = Math.floor((tsMs as number) / 60_000) * 60_000;
       let b = current[id]!;
       if (b < 0 || bBucket[b] !== bucket) {
         if (b >= 0) older.set(`${id}|${bBucket[b]}`, b);
@@ -112,8 +119,8 @@ export function aggregateTickSlice(sqlite: Sqlite, afterRowid: number, throughRo
           bTicks.push(0);
           bVolume.push(0);
           bSizes.push(0);
-          bFirst.push(rowid);
-          bLast.push(rowid);
+          bFirst.push(cursor + 1);
+          bLast.push(upTo);
         } else {
           b = found;
           older.delete(key);
@@ -124,14 +131,14 @@ export function aggregateTickSlice(sqlite: Sqlite, afterRowid: number, throughRo
       if (price < bLow[b]!) bLow[b] = price;
       bClose[b] = price;
       bTicks[b]!++;
-      bLast[b] = rowid;
-      const size = row[4];
+      bLast[b] = upTo;
+      const size = row[3];
       if (typeof size === "number" && Number.isFinite(size)) {
         bVolume[b]! += size;
         bSizes[b]!++;
       }
     }
-    cursor = rows[rows.length - 1]![0];
+    cursor = upTo;
   }
   return {
     afterRowid,
