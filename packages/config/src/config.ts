@@ -80,6 +80,7 @@ const SPEC = {
   MLQ_XGB_ETA: ["retrain.xgb.eta", num(0.1, (s) => s.gt(0).max(1)), "learning rate"],
   MLQ_XGB_SUBSAMPLE: ["retrain.xgb.subsample", num(1, (s) => s.gt(0).max(1)), "row subsample"],
   MLQ_TRAIN_THREADS: ["retrain.threads", int(0), "worker threads for training (0 = one per core, at most 5)"],
+  MLQ_CANDLE_THREADS: ["candles.threads", int(0), "worker threads reading ticks for a large candle build (0 = one per core)"],
   MLQ_FEE_PCT_ROUND_TRIP: ["costs.feePctRoundTrip", num(0.12, (s) => s.min(0)), "round-trip fees (%)"],
   MLQ_BASE_SLIPPAGE_PCT: ["costs.baseSlippagePerSidePct", num(0.03, (s) => s.gt(0)), "assumed slippage per side (%)"],
   MLQ_SLIPPAGE_MULT_MIN: ["costs.slippageMultMin", num(1.5, (s) => s.gt(0)), "slippage_mult floor"],

@@ -177,7 +177,7 @@ export interface MaterializeCandlesAsyncOptions extends Omit<MaterializeCandlesO
    * per core (os.availableParallelism()). 0 reads everything on the calling thread.
    */
   threads?: number;
-  /** Fewer new rowids than this are read on the calling thread: starting threads costs more. Default 1,000,000. */
+  /** Fewer new rowids than this are read on the calling thread: starting threads costs more. Default 500,000. */
   parallelMinRows?: number;
 }
 
@@ -189,7 +189,7 @@ export interface MaterializeCandlesAsyncOptions extends Omit<MaterializeCandlesO
  * them. Each slice commits its candles with the watermark.
  */
 export async function materializeCandlesAsync(conn: Connection, options: MaterializeCandlesAsyncOptions = {}): Promise<MaterializeCandlesResult> {
-  const { threads = availableParallelism(), parallelMinRows = 1_000_000, ...rest } = options;
+  const { threads = availableParallelism(), parallelMinRows = 500_000, ...rest } = options;
   if (!Number.isInteger(threads) || threads < 0) throw new InputDataError(`materializeCandlesAsync: threads must be an integer >= 0, got ${threads}`);
   if (threads > 0) {
     const done = await materializeCandlesInWorkers(conn, { ...rest, threads, parallelMinRows });
@@ -261,7 +261,7 @@ export interface MaterializeCandlesInWorkersOptions extends Omit<MaterializeCand
  */
 export async function materializeCandlesInWorkers(conn: Connection, options: MaterializeCandlesInWorkersOptions): Promise<MaterializeCandlesResult | null> {
   const started = performance.now();
-  const { threads, sliceRows = 250_000, parallelMinRows = 1_000_000, batchSize = 5_000, readChunk = 5_000, signal, progress } = options;
+  const { threads, sliceRows = 250_000, parallelMinRows = 500_000, batchSize = 5_000, readChunk = 5_000, signal, progress } = options;
   const logger = options.logger ?? silentLogger;
   if (!Number.isInteger(threads) || threads < 1) throw new InputDataError(`materializeCandlesInWorkers: threads must be an integer >= 1, got ${threads}`);
   if (!Number.isInteger(sliceRows) || sliceRows < 1) throw new InputDataError(`materializeCandlesInWorkers: sliceRows must be an integer >= 1, got ${sliceRows}`);

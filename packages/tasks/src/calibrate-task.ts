@@ -22,7 +22,12 @@ export async function runCalibrateTask(config: Config, _payload: CalibrateTaskPa
   return withMigrated(config.dbPath, async (conn) => {
     const jobId = io.jobId ?? undefined;
     try {
-      await materializeCandlesAsync(conn, { signal: io.signal, logger: io.logger, progress: (p) => io.progress({ ...p, pct: p.pct * 0.5 }) });
+      await materializeCandlesAsync(conn, {
+        signal: io.signal,
+        logger: io.logger,
+        progress: (p) => io.progress({ ...p, pct: p.pct * 0.5 }),
+        ...(config.candles.threads > 0 && { threads: config.candles.threads }),
+      });
     } catch (err) {
       recordFailedCalibration({ conn, outPath: config.calibrationPath, jobId, logger: io.logger }, err);
       throw err;

@@ -53,13 +53,14 @@ export function registerMarketData(program: Command): void {
     .command("build")
     .description("materialize candles_1m incrementally from the per-symbol watermark")
     .option("--db <path>", "SQLite database (default $MLQ_DB_PATH)")
+    .option("--threads <count>", "worker threads reading ticks for a large build (default $MLQ_CANDLE_THREADS, else one per core)", positiveInt("--threads"))
     .option("--json", "machine-readable output")
-    .action(async (opts: { db?: string; json?: boolean }) => {
-      const config = cliConfig({ MLQ_DB_PATH: opts.db });
+    .action(async (opts: { db?: string; threads?: number; json?: boolean }) => {
+      const config = cliConfig({ MLQ_DB_PATH: opts.db, MLQ_CANDLE_THREADS: opts.threads });
       const conn = openMigrated(config.dbPath);
       const bar = progressBar(!opts.json);
       try {
-        const r = await materializeCandlesAsync(conn, { progress: bar.update });
+        const r = await materializeCandlesAsync(conn, { progress: bar.update, ...(config.candles.threads > 0 && { threads: config.candles.threads }) });
         bar.stop();
         if (opts.json) printJson(r);
         else

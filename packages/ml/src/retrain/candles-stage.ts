@@ -1,4 +1,5 @@
-// Brings candles_1m up to date with the ticks (incremental, in slices so the event loop turns).
+// Brings candles_1m up to date with the ticks (incremental, in slices so the event loop turns; a
+// large build on MLQ_CANDLE_THREADS worker threads).
 import { candleCoverage, materializeCandlesAsync } from "@mlq/market-data";
 import type { RetrainStage } from "./stage.js";
 
@@ -10,6 +11,7 @@ export const candlesStage: RetrainStage = {
       signal: ctx.signal,
       logger: ctx.logger,
       progress: (p) => ctx.progress(p.pct, p.detail),
+      ...(ctx.config.candles.threads > 0 && { threads: ctx.config.candles.threads }),
     });
     ctx.state.candles = {
       rowsWritten: r.rowsWritten,
