@@ -20,7 +20,7 @@ const RESULTS_PATH = join(HERE, "results.json");
  * `timeoutMs`: a child still running by then is killed and reported as a failure.
  */
 const BENCHES = {
-  "market-data": { module: "market-data.mjs", db: "ticks-28m", scratch: true, heavy: true, limitMb: 4096, service: "mlq-worker-retrain", timeoutMs: 6 * 60_000 },
+  "market-data": { module: "market-data.mjs", db: "ticks-28m", scratch: true, heavy: true, limitMb: 4096, service: "mlq-worker-retrain", timeoutMs: 12 * 60_000 },
   retrain: { module: "retrain.mjs", db: "retrain-21d", scratch: false, limitMb: 4096, service: "mlq-worker-retrain", timeoutMs: 4 * 60_000 },
   ab: { module: "ab.mjs", db: "trades-35k", scratch: false, limitMb: 2048, service: "mlq-worker-ab", timeoutMs: 2 * 60_000 },
   calibration: { module: "calibration.mjs", db: "trades-35k", scratch: false, limitMb: 1024, service: "mlq-worker-calibrate", timeoutMs: 2 * 60_000 },
@@ -28,6 +28,7 @@ const BENCHES = {
 };
 
 const REQUIRED_DIST = [
+  "packages/config/dist/index.js",
   "packages/demo-data/dist/index.js",
   "packages/market-data/dist/index.js",
   "packages/ml/dist/index.js",

@@ -4,7 +4,6 @@ import { Command, CommanderError } from "commander";
 import { ConfigValidationError } from "@mlq/config";
 import { errorMessage } from "@mlq/core";
 import { exitCodeFor } from "./errors.js";
-import { registerCommands } from "./commands/index.js";
 
 // `mlq jobs | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {
@@ -18,7 +17,11 @@ const program = new Command("mlq")
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 program.configureOutput({ outputError: (str, write) => write(str) });
-registerCommands(program);
+// `mlq ticks …` and `mlq candles …` load only their own module: importing every command's
+// dependencies (BullMQ, the trainer, …) tripled the start-up of a quick look at the ticks.
+const quick = process.argv[2] === "ticks" || process.argv[2] === "candles";
+const register = quick ? (await import("./commands/market-data.js")).registerMarketData : (await import("./commands/index.js")).registerCommands;
+register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InputDataError } from "@mlq/core";
-import { migrate, openDatabase, openMigrated, requireColumns, requireTables, tableColumns, tableExists, withMigrated, type Connection } from "./connection.js";
+import { migrate, openDatabase, openMigrated, requireColumns, requireTables, SQLITE_DRIVER_PATH, tableColumns, tableExists, withMigrated, type Connection } from "./connection.js";
 
 let dir: string;
 beforeEach(() => {
@@ -21,6 +21,24 @@ describe("openDatabase", () => {
     expect(Number(conn.sqlite.pragma("busy_timeout", { simple: true }))).toBeGreaterThanOrEqual(5000);
     expect(conn.sqlite.pragma("foreign_keys", { simple: true })).toBe(1);
     conn.close();
+  });
+
+  it("sizes the page cache and the memory map only when asked", () => {
+    const plain = openDatabase(join(dir, "a.db"), { create: true });
+    const tuned = openDatabase(join(dir, "a.db"), { readonly: true, cacheKb: 512, mmapBytes: 2 ** 20 });
+    try {
+      expect(plain.sqlite.pragma("mmap_size", { simple: true })).toBe(0);
+      expect(plain.sqlite.pragma("cache_size", { simple: true })).not.toBe(-512);
+      expect(tuned.sqlite.pragma("cache_size", { simple: true })).toBe(-512);
+      expect(tuned.sqlite.pragma("mmap_size", { simple: true })).toBe(2 ** 20);
+    } finally {
+      tuned.close();
+      plain.close();
+    }
+  });
+
+  it("exports the driver path worker threads load", async () => {
+    expect((await import(SQLITE_DRIVER_PATH)).default).toBe(Database);
   });
 
   it.each([

@@ -55,7 +55,9 @@ export function sampleTicks(sqlite: Sqlite, options: SampleTicksOptions): TickSa
   // a rare symbol never scans ahead: total work stays ≤ the window, ~n seeks for dense data.
   const step = (window.endRowid - window.startRowid + 1) / n;
   const params = { n, start: window.startRowid, end: window.endRowid, step };
-  const found = new Map<number, Tick>();
+  // Plain indexed loops, no Map, sort or iterator protocol: a one-shot CLI process runs this
+  // before the JIT warms up, where the Map-and-sort version cost ~15 ms CPU of a ~45 ms sample.
+  const picked = new Array<Tick | undefined>(n);
   const usable = (price: unknown, symbol: string): price is number =>
     typeof price === "number" && price > 0 && price <= Number.MAX_VALUE && (options.symbol === undefined || symbol === options.symbol);
   const exact = sqlite
@@ -67,14 +69,19 @@ export function sampleTicks(sqlite: Sqlite, options: SampleTicksOptions): TickSa
     .raw(true)
     .all({ n, start: params.start, step }) as [number, number, number, string, unknown][];
   seeker.probes += n;
-  for (const [i, rowid, tsMs, symbol, price] of exact) {
-    if (usable(price, symbol)) found.set(i, { rowid, tsMs, symbol, price });
+  let found = 0;
+  for (let r = 0; r < exact.length; r++) {
+    const row = exact[r]!;
+    const price = row[4];
+    if (usable(price, row[3])) {
+      picked[row[0]] = { rowid: row[1], tsMs: row[2], symbol: row[3], price };
+      found++;
+    }
   }
   const missing: number[] = [];
-  if (found.size < n) {
+  if (found < n) {
     // Same truncation as SQLite's CAST: a segment is empty when n exceeds the window.
-    const nonEmpty = (i: number): boolean => i + 1 === n || Math.trunc((i + 1) * step) > Math.trunc(i * step);
-    for (let i = 0; i < n; i++) if (!found.has(i) && nonEmpty(i)) missing.push(i);
+    for (let i = 0; i < n; i++) if (picked[i] === undefined && (i + 1 === n || Math.trunc((i + 1) * step) > Math.trunc(i * step))) missing.push(i);
   }
   if (missing.length > 0) {
     const symbolFilter = options.symbol === undefined ? "" : "AND symbol = :symbol";
@@ -98,9 +105,13 @@ export function sampleTicks(sqlite: Sqlite, options: SampleTicksOptions): TickSa
       number,
     ][];
     seeker.probes += missing.length;
-    for (const [i, rowid, tsMs, symbol, price] of rest) found.set(i, { rowid, tsMs, symbol, price });
+    for (const [i, rowid, tsMs, symbol, price] of rest) picked[i] = { rowid, tsMs, symbol, price };
   }
-  const ticks = [...found.entries()].sort((a, b) => a[0] - b[0]).map(([, tick]) => tick);
+  const ticks: Tick[] = [];
+  for (let i = 0; i < n; i++) {
+    const tick = picked[i];
+    if (tick !== undefined) ticks.push(tick);
+  }
   return { ticks, window: { ...window, fromMs, toMs, probes: window.probes }, probes: seeker.probes };
 }
 
