@@ -1,7 +1,7 @@
 // Write side of candles_1m shared by the one-thread and the worker-thread materializers: the
 // per-symbol watermarks, loading a stored bar back, and the batch commit that stores bars and
 // watermarks in one short transaction (refused when another run moved a watermark).
-import { throwIfAborted, TransientDbError } from "@mlq/core";
+import { isTransientSqliteError, throwIfAborted, TransientDbError } from "@mlq/core";
 import { writeTx, type Connection } from "@mlq/db";
 import type { BarFigures } from "./tick-slice.js";
 
@@ -102,34 +102,80 @@ export class CandleStore {
    * one transaction. Returns how many bars were written for the first time in this run.
    */
   commit(bars: Iterable<{ symbol: string; bar: Bar }>, states: Map<string, SymbolState>, throughRowid: number): number {
+    let counted = 0;
+    writeTx(this.conn, () => {
+      this.checkWatermarks();
+      for (const { symbol, bar } of bars) counted += this.writeBar(symbol, bar);
+      counted += this.writeStates(states, throughRowid);
+    });
+    this.committed(states, throughRowid);
+    return counted;
+  }
+
+  /**
+   * commit for a batch too large for one synchronous step: `fill` writes the bars through `write`
+   * and may await between them (an event-loop turn for the job lock) while this run holds the
+   * write lock; the watermarks and COMMIT come last, a failure rolls everything back. Nothing
+   * else may use this connection until it settles.
+   */
+  async commitInSteps(states: Map<string, SymbolState>, throughRowid: number, fill: (write: (symbol: string, bar: Bar) => void) => Promise<void>): Promise<number> {
+    const { sqlite } = this.conn;
+    let counted = 0;
+    try {
+      sqlite.prepare("BEGIN IMMEDIATE").run();
+    } catch (err) {
+      if (isTransientSqliteError(err)) throw new TransientDbError(`database busy writing to ${this.conn.path}`, { cause: err });
+      throw err;
+    }
+    try {
+      this.checkWatermarks();
+      await fill((symbol, bar) => {
+        counted += this.writeBar(symbol, bar);
+      });
+      counted += this.writeStates(states, throughRowid);
+      sqlite.prepare("COMMIT").run();
+    } catch (err) {
+      if (sqlite.inTransaction) sqlite.prepare("ROLLBACK").run();
+      if (isTransientSqliteError(err)) throw new TransientDbError(`database busy writing to ${this.conn.path}`, { cause: err });
+      throw err;
+    }
+    this.committed(states, throughRowid);
+    return counted;
+  }
+
+  /** Two concurrent runs would both extend the same bars; the loser must not commit. */
+  private checkWatermarks(): void {
+    for (const [symbol, lastRowid] of this.readWatermarksStmt.all() as [string, number][]) {
+      if (this.expectedWatermarks.get(symbol) !== lastRowid)
+        throw new TransientDbError(`candles_1m_watermark for ${symbol} moved during materialization in ${this.conn.path} (another run in progress?)`, {
+          context: { path: this.conn.path, symbol },
+        });
+    }
+  }
+
+  /** Upserts one bar; 1 when it is counted in this run's rowsWritten for the first time. */
+  private writeBar(symbol: string, bar: Bar): number {
+    this.upsertBarStmt.run(symbol, bar.bucket, bar.open, bar.high, bar.low, bar.close, bar.ticks, bar.volume);
+    if (bar.counted) return 0;
+    bar.counted = true;
+    return 1;
+  }
+
+  private writeStates(states: Map<string, SymbolState>, throughRowid: number): number {
     const updatedTsMs = this.now();
     let counted = 0;
-    const write = (symbol: string, bar: Bar): void => {
-      this.upsertBarStmt.run(symbol, bar.bucket, bar.open, bar.high, bar.low, bar.close, bar.ticks, bar.volume);
-      if (!bar.counted) {
-        bar.counted = true;
-        counted++;
-      }
-    };
-    writeTx(this.conn, () => {
-      // Two concurrent runs would both extend the same bars; the loser must not commit.
-      for (const [symbol, lastRowid] of this.readWatermarksStmt.all() as [string, number][]) {
-        if (this.expectedWatermarks.get(symbol) !== lastRowid)
-          throw new TransientDbError(`candles_1m_watermark for ${symbol} moved during materialization in ${this.conn.path} (another run in progress?)`, {
-            context: { path: this.conn.path, symbol },
-          });
-      }
-      for (const { symbol, bar } of bars) write(symbol, bar);
-      for (const state of states.values()) {
-        if (state.current) write(state.symbol, state.current);
-        this.upsertWatermarkStmt.run(state.symbol, throughRowid, state.maxBucket, updatedTsMs, state.skipped);
-      }
-    });
+    for (const state of states.values()) {
+      if (state.current) counted += this.writeBar(state.symbol, state.current);
+      this.upsertWatermarkStmt.run(state.symbol, throughRowid, state.maxBucket, updatedTsMs, state.skipped);
+    }
+    return counted;
+  }
+
+  private committed(states: Map<string, SymbolState>, throughRowid: number): void {
     for (const state of states.values()) {
       state.lastRowid = throughRowid;
       state.storedMaxBucket = state.maxBucket;
       this.expectedWatermarks.set(state.symbol, throughRowid);
     }
-    return counted;
   }
 }

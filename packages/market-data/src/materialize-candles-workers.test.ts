@@ -1,8 +1,8 @@
 import { existsSync, readdirSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AbortedError, MlqError } from "@mlq/core";
-import type { Connection } from "@mlq/db";
+import { AbortedError, MlqError, TransientDbError } from "@mlq/core";
+import { openDatabase, type Connection } from "@mlq/db";
 import { insertTicks, readAllCandles, referenceCandles, tempDb, type RawTick } from "./fixtures.test-util.js";
 import { materializeCandles, materializeCandlesAsync, materializeCandlesInWorkers } from "./materialize-candles.js";
 import { forEachTickSlice } from "./tick-slice-pool.js";
@@ -62,7 +62,7 @@ describe("materializeCandlesInWorkers", () => {
           insertTicksAt(par.conn, ticks.slice(0, head), rowids);
           if (head > 0) materializeCandles(par.conn, { readChunk: 7 });
           insertTicksAt(par.conn, ticks.slice(head), rowids.slice(head));
-          const r = await materializeCandlesInWorkers(par.conn, { threads, sliceRows, parallelMinRows: 0, readChunk: 5, inProcess: true, maxAhead: threads + 1 });
+          const r = await materializeCandlesInWorkers(par.conn, { threads, sliceRows, parallelMinRows: 0, readChunk: 5, inProcess: true, maxAhead: threads + 1, mergeStepBars: 3 });
           expect(r).not.toBeNull();
           insertTicksAt(one.conn, ticks, rowids);
           const whole = materializeCandles(one.conn);
@@ -178,6 +178,36 @@ describe("materializeCandlesInWorkers", () => {
       expect(committed[1]).toBeLessThan(5_000);
       await materializeCandlesAsync(db.conn, { threads: 2, parallelMinRows: 1, sliceRows: 700 });
       expect(readAllCandles(db.conn)).toEqual(referenceCandles(ticks));
+    } finally {
+      db.dispose();
+    }
+  });
+});
+
+describe("materializeCandlesInWorkers: the one writer", () => {
+  const ticks = Array.from({ length: 3_000 }, (_, i) => ({ tsMs: T0 + i * 20_000, symbol: ["BTC", "ETH", "SOL"][i % 3]!, price: 50 + (i % 17), size: 1 + (i % 3) }));
+
+  it("refuses to commit when another run moved the watermark", async () => {
+    const db = tempDb();
+    try {
+      insertTicks(db.conn, ticks);
+      const otherConn = openDatabase(db.conn.path);
+      try {
+        let moved = false;
+        const run = materializeCandlesInWorkers(db.conn, {
+          threads: 2,
+          sliceRows: 500,
+          parallelMinRows: 1,
+          progress: () => {
+            if (!moved) otherConn.sqlite.prepare("UPDATE candles_1m_watermark SET last_rowid = last_rowid + 1").run();
+            moved = true;
+          },
+        });
+        await expect(run).rejects.toThrow(TransientDbError);
+        await expect(run).rejects.toThrow(/candles_1m_watermark for .* moved during materialization/);
+      } finally {
+        otherConn.close();
+      }
     } finally {
       db.dispose();
     }

@@ -239,6 +239,9 @@ async function materializeCandlesInSlices(conn: Connection, options: Omit<Materi
   return total;
 }
 
+/** Bars merged and written between two event-loop turns in the worker path (~10 ms of work). */
+const MERGE_STEP_BARS = 1_000;
+
 export interface MaterializeCandlesInWorkersOptions extends Omit<MaterializeCandlesAsyncOptions, "threads"> {
   /** Worker threads (at least 1). */
   threads: number;
@@ -248,6 +251,8 @@ export interface MaterializeCandlesInWorkersOptions extends Omit<MaterializeCand
   maxAhead?: number;
   /** Aggregate the slices on this connection instead of worker threads (tests). */
   inProcess?: boolean;
+  /** Bars merged and written between two event-loop turns. Default 1,000. */
+  mergeStepBars?: number;
 }
 
 /**
@@ -261,7 +266,7 @@ export interface MaterializeCandlesInWorkersOptions extends Omit<MaterializeCand
  */
 export async function materializeCandlesInWorkers(conn: Connection, options: MaterializeCandlesInWorkersOptions): Promise<MaterializeCandlesResult | null> {
   const started = performance.now();
-  const { threads, sliceRows = 250_000, parallelMinRows = 500_000, batchSize = 5_000, readChunk = 5_000, signal, progress } = options;
+  const { threads, sliceRows = 250_000, parallelMinRows = 500_000, batchSize = 5_000, readChunk = 5_000, mergeStepBars = MERGE_STEP_BARS, signal, progress } = options;
   const logger = options.logger ?? silentLogger;
   if (!Number.isInteger(threads) || threads < 1) throw new InputDataError(`materializeCandlesInWorkers: threads must be an integer >= 1, got ${threads}`);
   if (!Number.isInteger(sliceRows) || sliceRows < 1) throw new InputDataError(`materializeCandlesInWorkers: sliceRows must be an integer >= 1, got ${sliceRows}`);
@@ -296,7 +301,7 @@ export async function materializeCandlesInWorkers(conn: Connection, options: Mat
   /** The bars the previous slice committed: where a bar straddling the border is found again. */
   let previous = new Map<string, { symbol: string; bar: Bar }>();
 
-  const mergeSlice = (p: TickSlicePartial): void => {
+  const mergeSlice = async (p: TickSlicePartial): Promise<void> => {
     const stateOf: SymbolState[] = p.symbols.map((symbol, i) => {
       let state = states.get(symbol);
       if (state === undefined) {
@@ -310,20 +315,28 @@ export async function materializeCandlesInWorkers(conn: Connection, options: Mat
     });
     result.ticksRead += p.ticksRead;
     const touched = new Map<string, { symbol: string; bar: Bar }>();
-    for (let j = 0; j < p.bars; j++) {
-      const state = stateOf[p.symbol[j]!]!;
-      const bucket = p.bucket[j]!;
-      const key = barKey(state.symbol, bucket);
-      let bar = previous.get(key)?.bar ?? (state.storedMaxBucket !== null && bucket <= state.storedMaxBucket ? store.loadBar(state.symbol, bucket) : undefined);
-      if (bar === undefined) {
-        bar = { bucket, open: p.open[j]!, high: p.high[j]!, low: p.low[j]!, close: p.close[j]!, ticks: p.ticks[j]!, volume: p.volume[j]!, counted: false };
-      } else {
-        extendBar(sqlite, bar, p, j);
+    // A sparse slice can hold many bars: merge and write them a step at a time inside the
+    // slice's transaction, with event-loop turns between steps (the job lock renews there).
+    result.rowsWritten += await store.commitInSteps(states, p.throughRowid, async (write) => {
+      for (let j = 0; j < p.bars; j++) {
+        if (j > 0 && j % mergeStepBars === 0) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          throwIfAborted(signal);
+        }
+        const state = stateOf[p.symbol[j]!]!;
+        const bucket = p.bucket[j]!;
+        const key = barKey(state.symbol, bucket);
+        let bar = previous.get(key)?.bar ?? (state.storedMaxBucket !== null && bucket <= state.storedMaxBucket ? store.loadBar(state.symbol, bucket) : undefined);
+        if (bar === undefined) {
+          bar = { bucket, open: p.open[j]!, high: p.high[j]!, low: p.low[j]!, close: p.close[j]!, ticks: p.ticks[j]!, volume: p.volume[j]!, counted: false };
+        } else {
+          extendBar(sqlite, bar, p, j);
+        }
+        touched.set(key, { symbol: state.symbol, bar });
+        if (state.maxBucket === null || bucket > state.maxBucket) state.maxBucket = bucket;
+        write(state.symbol, bar);
       }
-      touched.set(key, { symbol: state.symbol, bar });
-      if (state.maxBucket === null || bucket > state.maxBucket) state.maxBucket = bucket;
-    }
-    result.rowsWritten += store.commit(touched.values(), states, p.throughRowid);
+    });
     previous = touched;
     progress?.({
       stage: "candles",

@@ -101,14 +101,15 @@ function inProcessThread(sqlite: Sqlite): SliceThread {
 }
 
 /**
- * Computes every slice and calls `onSlice` for each in order (slice i only after slices 0..i-1).
- * `onSlice` runs on the calling thread between event-loop turns; if it throws, or a worker
- * fails, or `signal` aborts, the workers are terminated and the promise rejects.
+ * Computes every slice and awaits `onSlice` for each in order (slice i only after slices
+ * 0..i-1 have settled). `onSlice` runs on the calling thread; if it throws, or a worker fails,
+ * or `signal` aborts, the workers are terminated and the promise rejects — after the `onSlice`
+ * in progress, if any, has settled.
  */
 export async function forEachTickSlice(
   slices: readonly TickSliceRange[],
   options: TickSlicePoolOptions,
-  onSlice: (partial: TickSlicePartial, index: number) => void,
+  onSlice: (partial: TickSlicePartial, index: number) => void | Promise<void>,
 ): Promise<void> {
   if (slices.length === 0) return;
   const threadCount = Math.max(1, Math.min(options.threads, slices.length));
@@ -116,6 +117,7 @@ export async function forEachTickSlice(
   const source = options.inProcess ? "" : tickSliceWorkerSource();
   const threads: SliceThread[] = [];
   let detachAbort = (): void => undefined;
+  let draining: Promise<void> = Promise.resolve();
   try {
     await new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -142,6 +144,27 @@ export async function forEachTickSlice(
           idle.pop()!.run({ index, ...slices[index]!, readChunk: options.readChunk });
         }
       };
+      // One merge at a time, in slice order; replies that arrive meanwhile wait in `ready`.
+      let merging = false;
+      const drain = async (): Promise<void> => {
+        merging = true;
+        try {
+          for (let p = ready.get(nextToMerge); p !== undefined && !settled; p = ready.get(nextToMerge)) {
+            ready.delete(nextToMerge);
+            await onSlice(p, nextToMerge);
+            nextToMerge++;
+            dispatch();
+          }
+          if (nextToMerge === slices.length && !settled) {
+            settled = true;
+            resolve();
+          }
+        } catch (err) {
+          fail(err instanceof Error ? err : new Error(String(err)));
+        } finally {
+          merging = false;
+        }
+      };
       const onReply = (thread: SliceThread, reply: SliceReply): void => {
         if (settled) return;
         const range = slices[reply.index]!;
@@ -153,22 +176,8 @@ export async function forEachTickSlice(
         }
         ready.set(reply.index, reply.partial);
         idle.push(thread);
-        try {
-          for (let p = ready.get(nextToMerge); p !== undefined && !settled; p = ready.get(nextToMerge)) {
-            ready.delete(nextToMerge);
-            onSlice(p, nextToMerge);
-            nextToMerge++;
-          }
-        } catch (err) {
-          fail(err instanceof Error ? err : new Error(String(err)));
-          return;
-        }
-        if (nextToMerge === slices.length) {
-          settled = true;
-          resolve();
-          return;
-        }
         dispatch();
+        if (!merging) draining = drain();
       };
 
       for (let i = 0; i < threadCount; i++) {
@@ -183,5 +192,6 @@ export async function forEachTickSlice(
   } finally {
     detachAbort();
     await Promise.all(threads.map((t) => t.terminate()));
+    await draining;
   }
 }
