@@ -31,6 +31,28 @@ export function tempDb(name = "t.db"): TempDb {
   };
 }
 
+export const tick = (tsMs: number, symbol: string, price: number | null, size: number | null = null): RawTick => ({ tsMs, symbol, price, size });
+
+/**
+ * Counts event-loop turns while `run` settles: a self-rescheduling immediate runs once per
+ * turn, however fast or loaded the machine is.
+ */
+export async function countEventLoopTurns(run: () => Promise<unknown>): Promise<number> {
+  let turns = 0;
+  let counting = true;
+  const count = (): void => {
+    turns++;
+    if (counting) setImmediate(count);
+  };
+  setImmediate(count);
+  try {
+    await run();
+  } finally {
+    counting = false;
+  }
+  return turns;
+}
+
 /** Appends ticks; a null price is stored as a non-finite value the bot might write (NaN is not storable). */
 export function insertTicks(conn: Connection, ticks: readonly RawTick[]): void {
   const stmt = conn.sqlite.prepare("INSERT INTO ticks (ts_ms, symbol, price, size) VALUES (?, ?, ?, ?)");

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { insertTicks, readAllCandles, referenceCandles, tempDb, type RawTick } from "./fixtures.test-util.js";
+import { countEventLoopTurns, insertTicks, readAllCandles, referenceCandles, tempDb, type RawTick } from "./fixtures.test-util.js";
 import { materializeCandles, materializeCandlesAsync } from "./materialize-candles.js";
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -47,17 +47,8 @@ describe("materializeCandlesAsync", () => {
     const db = tempDb();
     try {
       insertTicks(db.conn, toTicks(Array.from({ length: 1000 }, (_, i) => ({ dtMs: 1000, symbol: i % 2 ? "BTC" : "ETH", price: 100 + i, size: 1 }))));
-      // A self-rescheduling immediate runs once per event-loop turn, however fast the machine is:
-      // 1000 rowids in slices of 50 are 20 slices, with at least one turn between two of them.
-      let turns = 0;
-      let counting = true;
-      const count = (): void => {
-        turns++;
-        if (counting) setImmediate(count);
-      };
-      setImmediate(count);
-      await materializeCandlesAsync(db.conn, { sliceRows: 50 });
-      counting = false;
+      // 1000 rowids in slices of 50 are 20 slices, with at least one event-loop turn between two of them.
+      const turns = await countEventLoopTurns(() => materializeCandlesAsync(db.conn, { sliceRows: 50 }));
       expect(turns).toBeGreaterThanOrEqual(19);
       expect(readAllCandles(db.conn).length).toBeGreaterThan(0);
     } finally {

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AbortedError, MlqError, TransientDbError } from "@mlq/core";
 import { openDatabase, type Connection } from "@mlq/db";
-import { insertTicks, readAllCandles, referenceCandles, tempDb, type RawTick } from "./fixtures.test-util.js";
+import { countEventLoopTurns, insertTicks, readAllCandles, referenceCandles, tempDb, type RawTick } from "./fixtures.test-util.js";
 import { materializeCandles, materializeCandlesAsync, materializeCandlesInWorkers } from "./materialize-candles.js";
 import { forEachTickSlice } from "./tick-slice-pool.js";
 
@@ -133,20 +133,12 @@ describe("materializeCandlesInWorkers", () => {
     }
   });
 
-  it("keeps the event loop turning while the threads read", async () => {
+  it("gives the event loop a turn between slices", async () => {
     const db = tempDb();
     try {
       insertTicks(db.conn, toTicks(Array.from({ length: 2_000 }, (_, i) => ({ step: 700, symbol: i % 2 ? "BTC" : "ETH", price: 100 + i, size: 1 }))));
       // An in-process slice runs in its own event-loop turn: 20 slices, at least 19 turns between them.
-      let turns = 0;
-      let counting = true;
-      const count = (): void => {
-        turns++;
-        if (counting) setImmediate(count);
-      };
-      setImmediate(count);
-      await materializeCandlesInWorkers(db.conn, { threads: 1, sliceRows: 100, parallelMinRows: 1, inProcess: true });
-      counting = false;
+      const turns = await countEventLoopTurns(() => materializeCandlesInWorkers(db.conn, { threads: 1, sliceRows: 100, parallelMinRows: 1, inProcess: true }));
       expect(turns).toBeGreaterThanOrEqual(20 - 1);
       expect(readAllCandles(db.conn).length).toBeGreaterThan(0);
     } finally {

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AbortedError, TransientDbError } from "@mlq/core";
 import { openDatabase } from "@mlq/db";
-import { insertTicks, readAllCandles, referenceCandles, tempDb, type RawTick, type TempDb } from "./fixtures.test-util.js";
+import { insertTicks, readAllCandles, referenceCandles, tempDb, tick, type TempDb } from "./fixtures.test-util.js";
 import { materializeCandles, materializeCandlesAsync } from "./materialize-candles.js";
 
 let t: TempDb;
@@ -12,7 +12,6 @@ beforeEach(() => {
 afterEach(() => t.dispose());
 
 const M = 60_000;
-const tick = (tsMs: number, symbol: string, price: number | null, size: number | null = null): RawTick => ({ tsMs, symbol, price, size });
 
 function watermarks() {
   return t.conn.sqlite

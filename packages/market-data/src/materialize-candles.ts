@@ -152,7 +152,17 @@ export function materializeCandles(conn: Connection, options: MaterializeCandles
     });
   }
   commit(endRowid);
+  return finishRun(result, states, started, logger, { throughRowid: endRowid });
+}
 
+/** Fills in the symbols seen and the duration, and logs the run. */
+function finishRun(
+  result: MaterializeCandlesResult,
+  states: Map<string, SymbolState>,
+  started: number,
+  logger: Logger,
+  fields: Record<string, unknown>,
+): MaterializeCandlesResult {
   result.symbols = [...states.values()]
     .filter((s) => s.seenThisRun)
     .map((s) => s.symbol)
@@ -163,7 +173,7 @@ export function materializeCandles(conn: Connection, options: MaterializeCandles
     ticksRead: result.ticksRead,
     skippedTicks: result.skippedTicks,
     symbols: result.symbols,
-    throughRowid: endRowid,
+    ...fields,
     durationMs: Math.round(result.durationMs),
   });
   return result;
@@ -351,20 +361,5 @@ export async function materializeCandlesInWorkers(conn: Connection, options: Mat
     mergeSlice,
   );
 
-  result.symbols = [...states.values()]
-    .filter((s) => s.seenThisRun)
-    .map((s) => s.symbol)
-    .sort();
-  result.durationMs = performance.now() - started;
-  logger.info("candles materialized", {
-    rowsWritten: result.rowsWritten,
-    ticksRead: result.ticksRead,
-    skippedTicks: result.skippedTicks,
-    symbols: result.symbols,
-    throughRowid: maxRowid,
-    threads,
-    slices: slices.length,
-    durationMs: Math.round(result.durationMs),
-  });
-  return result;
+  return finishRun(result, states, started, logger, { throughRowid: maxRowid, threads, slices: slices.length });
 }

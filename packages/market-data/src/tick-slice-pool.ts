@@ -4,7 +4,7 @@
 // the table size. Like the training pool in @mlq/ml, the workers are `eval` workers built from
 // the function's source text, so the same code runs from dist/*.js and from .ts under vitest.
 import { Worker } from "node:worker_threads";
-import { AbortedError, isTransientSqliteError, MlqError, TransientDbError } from "@mlq/core";
+import { isTransientSqliteError, MlqError, throwIfAborted, TransientDbError } from "@mlq/core";
 import { DEFAULT_BUSY_TIMEOUT_MS, SQLITE_DRIVER_PATH, type Sqlite } from "@mlq/db";
 import { aggregateTickSlice, partialBuffers, type TickSlicePartial } from "./tick-slice.js";
 
@@ -131,8 +131,11 @@ export async function forEachTickSlice(
         reject(err);
       };
       const onAbort = (): void => {
-        const reason: unknown = options.signal?.reason;
-        fail(new AbortedError(`candle materialization aborted: ${reason instanceof Error ? reason.message : String(reason ?? "aborted")}`, { cause: reason }));
+        try {
+          throwIfAborted(options.signal);
+        } catch (err) {
+          fail(err as Error);
+        }
       };
       if (options.signal?.aborted) return onAbort();
       options.signal?.addEventListener("abort", onAbort, { once: true });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { insertTicks, tempDb, type RawTick, type TempDb } from "./fixtures.test-util.js";
+import { insertTicks, tempDb, tick, type TempDb } from "./fixtures.test-util.js";
 import { aggregateTickSlice, extendBar, type BarFigures } from "./tick-slice.js";
 
 let t: TempDb;
@@ -9,7 +9,6 @@ beforeEach(() => {
 afterEach(() => t.dispose());
 
 const M = 60_000;
-const tick = (tsMs: number, symbol: string, price: number | null, size: number | null = null): RawTick => ({ tsMs, symbol, price, size });
 
 describe("aggregateTickSlice", () => {
   it("aggregates one rowid range per (symbol, minute), skipping and counting bad ticks", () => {

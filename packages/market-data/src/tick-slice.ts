@@ -3,6 +3,7 @@
 // aggregateTickSlice on their own read-only connections; the main thread merges in rowid order.
 import { TransientDbError } from "@mlq/core";
 import type { Sqlite } from "@mlq/db";
+import type { Candle } from "./types.js";
 
 /**
  * The bars one rowid range (after, through] produces, as columns (cheap to transfer between
@@ -161,15 +162,8 @@ export function aggregateTickSlice(sqlite: Sqlite, afterRowid: number, throughRo
   };
 }
 
-/** A bar as candles_1m stores it. */
-export interface BarFigures {
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  ticks: number;
-  volume: number;
-}
+/** A bar's figures as candles_1m stores them. */
+export type BarFigures = Pick<Candle, "open" | "high" | "low" | "close" | "ticks" | "volume">;
 
 /**
  * Extends `bar` (ticks before the partial's range) with bar `j` of a later range's partial, in
