@@ -37,4 +37,3 @@ export {
   type SlippageMult,
   type RoundTripCostOptions,
 } from "../dataset/cost.js";
-export { latestCalibration, type LatestCalibration } from "../dataset/latest-calibration.js";

@@ -1,9 +1,9 @@
 // The cost this run trains with (slippage_mult from the latest calibration), then the gates:
 // evaluated, logged, and — unless forced — the end of the run when one fails or on a dry run.
+import { latestCalibrationRun } from "@mlq/calibration";
 import { writeTx } from "@mlq/db";
 import { evaluateGates, gatePolicy } from "@mlq/gates";
 import { roundTripCost, slippageMult } from "../dataset/cost.js";
-import { latestCalibration } from "../dataset/latest-calibration.js";
 import { loadGateSnapshot, writeGateLog } from "./gate-store.js";
 import { recordRunFacts, recordRunGates } from "./retrain-runs-store.js";
 import { needState, type RetrainStage } from "./stage.js";
@@ -14,7 +14,7 @@ export const costStage: RetrainStage = {
   run(ctx) {
     const { costs } = ctx.config;
     const mult = slippageMult({
-      latestCalibration: latestCalibration(ctx.conn.sqlite),
+      latestCalibration: latestCalibrationRun(ctx.conn),
       basePerSidePct: costs.baseSlippagePerSidePct,
       min: costs.slippageMultMin,
       max: costs.slippageMultMax,

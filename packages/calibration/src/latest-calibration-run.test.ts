@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, openMigrated, type Connection } from "@mlq/db";
-import { latestCalibration } from "./latest-calibration.js";
+import { latestCalibrationRun } from "./run-calibration.js";
 
 let dir: string;
 let conn: Connection | undefined;
@@ -25,21 +25,21 @@ function insert(c: Connection, tsMs: number, trades: number, ema: number | null,
     .run(tsMs, new Date(tsMs).toISOString(), trades, ema, success);
 }
 
-describe("latestCalibration", () => {
+describe("latestCalibrationRun", () => {
   it("returns the newest successful run and skips failed ones", () => {
     conn = openMigrated(join(dir, "db.sqlite"), { create: true });
     insert(conn, 1_000, 120, 0.04, 1);
     insert(conn, 3_000, 250, 0.05, 1);
     insert(conn, 5_000, 0, null, 0);
     insert(conn, 2_000, 300, 0.06, 1);
-    expect(latestCalibration(conn.sqlite)).toMatchObject({ tsMs: 3_000, tradesAnalyzed: 250, emaSlippagePerSidePct: 0.05 });
+    expect(latestCalibrationRun(conn)).toMatchObject({ tsMs: 3_000, tradesAnalyzed: 250, emaSlippagePerSidePct: 0.05 });
   });
 
   it("returns null on an empty table and on a database without the table", () => {
     conn = openMigrated(join(dir, "db.sqlite"), { create: true });
-    expect(latestCalibration(conn.sqlite)).toBeNull();
+    expect(latestCalibrationRun(conn)).toBeNull();
     conn.close();
     conn = openDatabase(join(dir, "bare.sqlite"), { create: true });
-    expect(latestCalibration(conn.sqlite)).toBeNull();
+    expect(latestCalibrationRun(conn)).toBeNull();
   });
 });
