@@ -1,3 +1,5 @@
+import { join } from "node:path";
+import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request as httpRequest } from "node:http";
 import { loadConfig } from "@mlq/config";
@@ -244,6 +246,22 @@ describe("add job", () => {
 });
 
 describe("paths are for admins", () => {
+  it("Bull Board's API hides file paths in job data from the viewer, not from the admin", async () => {
+    const queue = new Queue("calibrate", { connection: { host: "127.0.0.1", port: 6379, maxRetriesPerRequest: null }, prefix });
+    try {
+      const outPath = join(fixture.dir, "execution_calibration.json");
+      await queue.add("calibrate", { requestedBy: "test", note: `wrote ${outPath}` });
+      const url = "/queues/api/queues?activeQueue=calibrate&status=latest&page=1";
+      const admin = await (await get(url, `Bearer ${ADMIN_TOKEN}`)).text();
+      expect(admin).toContain(outPath);
+      const viewer = await (await get(url, `Bearer ${VIEWER_TOKEN}`)).text();
+      expect(viewer).toContain("[path hidden]");
+      expect(viewer).not.toContain(fixture.dir);
+    } finally {
+      await queue.close();
+    }
+  });
+
   it("/api/status and the status page hide file paths from the viewer, not from the admin", async () => {
     const admin = await (await get("/api/status", ADMIN)).text();
     expect(admin).toContain(fixture.dir);

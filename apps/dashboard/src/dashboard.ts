@@ -163,6 +163,16 @@ export async function createDashboard(opts: DashboardOptions): Promise<Dashboard
     metrics.scrape().then((text) => res.type(metrics.contentType).send(text), next);
   });
 
+  // Bull Board's API carries job data and return values (a calibration's output path, a version
+  // dir): the viewer gets them with the same path redaction as the status page.
+  app.use("/queues/api", (_req, res, next) => {
+    if (roleOf(res) !== "admin") {
+      const json = res.json.bind(res);
+      res.json = (body: unknown) => json(redactPaths(body, knownPaths));
+    }
+    next();
+  });
+
   app.use(
     "/queues",
     createBoardRouter({ basePath: "/queues", queues, readOnly, insecureLocal: !auth.enabled, logger, enqueue: opts.enqueue, validatePayload: opts.validatePayload, jobDataSchemas: opts.jobDataSchemas, maxBodyBytes }),
