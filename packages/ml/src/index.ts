@@ -2,3 +2,4 @@ export * from "./features/index.js";
 export * from "./train/index.js";
 export { ML_CODE_PACKAGE } from "./code-package.js";
 export * from "./retrain/index.js";
+export * from "./drift/index.js";
