@@ -3,21 +3,11 @@
 // bad Host or credential gets a status code and changes nothing. Outcomes are printed as a table.
 import { spawnSync } from "node:child_process";
 import { request } from "node:http";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Fixture, appEntry, waitFor } from "./support.js";
+import { describe, expect, it } from "vitest";
+import { appEntry, observedCorpus, waitFor } from "./support.js";
 
-const observed: { input: string; outcome: string }[] = [];
-let fx: Fixture;
-beforeEach(() => {
-  fx = new Fixture();
-});
-afterEach(async () => {
-  await fx.cleanup();
-});
-afterAll(() => {
-  console.log("[reliability] bad dashboard input: observed outcomes");
-  console.table(observed);
-});
+const corpus = observedCorpus<{ input: string; outcome: string }>("bad dashboard input");
+const observed = corpus.observed;
 
 const TOKEN = "admin-token-0123456789abcdef";
 // `scrypt$N$r$p$salt$hash` of "s3cret" with N = 1024 (fast); the dashboard reads the cost from the hash.
@@ -25,11 +15,11 @@ const HASH = "scrypt$1024$8$1$bWxxLXRlc3Qtc2FsdC0x$7RVQTNcA6Q81YvFRuDwhMgXUVYDer
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
 
 function record(input: string, outcome: string): void {
-  observed.push({ input, outcome: outcome.replaceAll(fx.dir, "<tmp>") });
+  observed.push({ input, outcome: outcome.replaceAll(corpus.fx.dir, "<tmp>") });
 }
 
 function start(env: Record<string, string>, args: string[] = []) {
-  return fx.spawnNode("dashboard", appEntry("dashboard"), args, fx.mlqEnv({ MLQ_DASHBOARD_PORT: "0", ...env }));
+  return corpus.fx.spawnNode("dashboard", appEntry("dashboard"), args, corpus.fx.mlqEnv({ MLQ_DASHBOARD_PORT: "0", ...env }));
 }
 
 /** Starts the dashboard and returns its URL. */

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileS
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import fc from "fast-check";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadConfig } from "@mlq/config";
 import { MlqError, ModelIntegrityError, errorMessage } from "@mlq/core";
 import { openMigrated } from "@mlq/db";
@@ -15,20 +15,10 @@ import { MAX_PAYLOAD_BYTES, PayloadError, QUEUE_NAMES, parsePayload } from "@mlq
 import { materializeCandles } from "@mlq/market-data";
 import { runRetrain } from "@mlq/ml";
 import { POINTER_NAMES, loadModelSet, pointerPath, promoteV2Paper, readPointer, saveModelSet } from "@mlq/registry";
-import { DEMO_END_MS, Fixture } from "./support.js";
+import { DEMO_END_MS, observedCorpus } from "./support.js";
 
-const observed: { input: string; outcome: string; lost: string }[] = [];
-let fx: Fixture;
-beforeEach(() => {
-  fx = new Fixture();
-});
-afterEach(async () => {
-  await fx.cleanup();
-});
-afterAll(() => {
-  console.log("[reliability] bad-input corpus: observed outcomes");
-  console.table(observed);
-});
+const corpus = observedCorpus<{ input: string; outcome: string; lost: string }>("bad-input corpus");
+const observed = corpus.observed;
 
 const config = loadConfig({ MLQ_XGB_ROUNDS: "5", MLQ_TRAIN_THREADS: "1" });
 
@@ -91,7 +81,7 @@ async function retrainOutcome(dbPath: string, modelsDir: string): Promise<string
 
 function record(input: string, outcome: string, lost: string): void {
   expect(outcome, "one line").not.toMatch(/\n/);
-  observed.push({ input, outcome: outcome.replaceAll(fx.dir, "<tmp>"), lost });
+  observed.push({ input, outcome: outcome.replaceAll(corpus.fx.dir, "<tmp>"), lost });
 }
 
 const minute = 60_000;
@@ -131,8 +121,8 @@ describe("bad database input", () => {
       expect: /^(insufficient-data|InputDataError)/,
     },
   ])("$input: one-line error or result, no data lost", async ({ input, setup, expect: pattern }) => {
-    const dbPath = setup(join(fx.dir, "bot.db"));
-    const modelsDir = join(fx.dir, "models");
+    const dbPath = setup(join(corpus.fx.dir, "bot.db"));
+    const modelsDir = join(corpus.fx.dir, "models");
     const before = rowCounts(dbPath);
     const bytesBefore = existsSync(dbPath) && !statSync(dbPath).isDirectory() && input.startsWith("corrupt") ? readFileSync(dbPath) : null;
     const outcome = await retrainOutcome(dbPath, modelsDir);
@@ -141,13 +131,13 @@ describe("bad database input", () => {
     if (bytesBefore) expect(readFileSync(dbPath).equals(bytesBefore), "corrupt file left byte-identical").toBe(true);
     else if (before.startsWith("ticks")) expect(after.replaceAll(" -", " 0")).toBe(before.replaceAll(" -", " 0"));
     else expect(after).toBe(before);
-    expect(existsSync(join(fx.dir, "bot.db")) || input === "missing DB file").toBe(true);
+    expect(existsSync(join(corpus.fx.dir, "bot.db")) || input === "missing DB file").toBe(true);
     expect(POINTER_NAMES.map((n) => existsSync(pointerPath(modelsDir, n)))).toEqual(POINTER_NAMES.map(() => false));
     record(input, outcome, bytesBefore ? "none (file byte-identical)" : `none (${after})`);
   });
 
   it("skips and counts NaN, zero, negative and infinite prices when building candles", () => {
-    const dbPath = join(fx.dir, "bot.db");
+    const dbPath = join(corpus.fx.dir, "bot.db");
     const good: [number, string, number | string][] = [];
     for (let i = 0; i < 30; i++) good.push([start + i * 20_000, "BTC-USDT", 100 + i]);
     const bad: [number, string, number | string][] = [
@@ -173,7 +163,7 @@ describe("bad database input", () => {
   });
 
   it("builds correct candles from out-of-order ticks", () => {
-    const dbPath = join(fx.dir, "bot.db");
+    const dbPath = join(corpus.fx.dir, "bot.db");
     const rows: [number, string, number][] = [];
     for (let i = 0; i < 40; i++) rows.push([start + i * 15_000, i % 2 ? "ETH-USDT" : "BTC-USDT", 100 + (i % 7)]);
     // Swap neighbours so timestamps go backwards every other row, some across a minute boundary.
@@ -224,7 +214,7 @@ describe("bad model files", () => {
       expect: /manifest \S+ was modified: sha256 \w+ but the pointer expects \w+/,
     },
   ])("$input: refused with ModelIntegrityError, pointer unchanged", ({ input, damage, expect: pattern }) => {
-    const modelsDir = join(fx.dir, "models");
+    const modelsDir = join(corpus.fx.dir, "models");
     publishVersion(modelsDir);
     const pointerBytes = readFileSync(pointerPath(modelsDir, "v2_paper"), "utf8");
     damage(modelsDir);

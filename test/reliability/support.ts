@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeEach } from "vitest";
 import { deleteKeysWithPrefix } from "@mlq/jobs";
 import { generateDemoDatabase } from "@mlq/demo-data";
 import { REPO_ROOT, REDIS_URL, appEntry, sleep, uniquePrefix, waitFor } from "../support/common.js";
@@ -125,4 +126,23 @@ export function freePort(): Promise<number> {
       srv.close(() => (typeof addr === "object" && addr ? res(addr.port) : rej(new Error("no port"))));
     });
   });
+}
+
+/**
+ * A bad-input corpus: a fresh Fixture per test (cleaned up after it) and the observed outcomes,
+ * printed as one table when the file ends. Call at the top of a test file.
+ */
+export function observedCorpus<Row>(title: string): { readonly fx: Fixture; readonly observed: Row[] } {
+  const corpus = { fx: undefined as unknown as Fixture, observed: [] as Row[] };
+  beforeEach(() => {
+    corpus.fx = new Fixture();
+  });
+  afterEach(async () => {
+    await corpus.fx.cleanup();
+  });
+  afterAll(() => {
+    console.log(`[reliability] ${title}: observed outcomes`);
+    console.table(corpus.observed);
+  });
+  return corpus;
 }
