@@ -12,6 +12,7 @@ import { evaluateGates, gatePolicy } from "@mlq/gates";
 import { buildDataset, loadGateSnapshot, ML_CODE_PACKAGE, roundTripCost, selectNewest, trainModelSet, walkForwardSplit } from "@mlq/ml";
 import { loadModelSet, POINTER_NAMES, readPointer, saveModelSet, verifyVersion } from "@mlq/registry";
 import { evaluateArms } from "@mlq/ab";
+import { abPolicyFromConfig } from "@mlq/tasks";
 import { CalibrationFileSchema, calibrate, calibrationPolicyFromConfig, loadCalibrationInput, toCalibrationFile } from "@mlq/calibration";
 
 export interface SmokeCheck {
@@ -93,8 +94,9 @@ export async function runSmoke(config: Config, onCheck: (c: SmokeCheck) => void 
     });
 
     await check("A/B evaluation", () => {
-      const ev = evaluateArms(db, { minTradesPerArm: config.ab.minTradesPerArm, minConfidence: config.ab.minConfidence });
-      return `${ev.splitMethod} split, A ${ev.a.trades} / B ${ev.b.trades} trades: ${ev.decision.ready ? (ev.decision.swapRecommended ? "would swap" : "would not swap") : "not ready"}`;
+      const ev = evaluateArms(db, abPolicyFromConfig(config), { nowMs: Date.now() });
+      if (!ev.decision) return `nothing to evaluate: ${ev.idle ?? ""}`;
+      return `${ev.attribution?.method ?? "—"} attribution, A ${ev.a.trades} / B ${ev.b.trades} trades: ${ev.decision.ready ? (ev.decision.swapRecommended ? "would promote" : "would not promote") : "not ready"}`;
     });
 
     await check("calibration", () => {

@@ -100,7 +100,7 @@ export async function createDashboard(opts: DashboardOptions): Promise<Dashboard
   // Paths say where the data lives and who runs it: admins only.
   const knownPaths = [dbPath, modelsDir, config.calibrationPath, config.logsDir];
   const statusFor = (res: Response) => {
-    const report = readStatus({ dbPath, modelsDir });
+    const report = readStatus({ dbPath, modelsDir, abPolicy: config.ab });
     return roleOf(res) === "admin" ? report : redactPaths(report, knownPaths);
   };
   const pageContext = (res: Response) => ({

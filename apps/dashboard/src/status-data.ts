@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { errorMessage } from "@mlq/core";
-import { activeModelView, armEquityCurves, getAbRun, listAbRuns, type AbRunRecord, type ActiveModelView, type SplitMethod } from "@mlq/ab";
+import { activeModelView, armEquityCurves, DEFAULT_AB_POLICY, getAbRun, listAbRuns, type AbPolicy, type AbRunRecord, type ActiveModelView, type AttributionMethod } from "@mlq/ab";
 import { latestCalibrationRun, type CalibrationRunRecord } from "@mlq/calibration";
 import { openDatabase, tableExists, type Connection } from "@mlq/db";
 import { gateHistory, listRetrainRuns, type GateLogEntry, type GatePoint, type GateSymbolEntry, type RetrainRunRecord } from "@mlq/ml";
@@ -29,14 +29,12 @@ export type ActiveModelFileView =
   | { path: string; state: "missing" }
   | { path: string; state: "unreadable"; error: string };
 
-/** Each arm's equity curve, split exactly as the A/B decision splits the trades (@mlq/ab). */
+/** Each arm's equity curve, attributed exactly as the A/B decision attributes the trades (@mlq/ab). */
 export interface EquityView {
-  /** "none" when paper_trades was not read (tradeLimit 0, or a problem that is listed). */
-  method: SplitMethod | "none";
-  /** Temporal split: the last successful retrain; null with model_arm or before any retrain (all trades in A). */
-  boundaryTsMs: number | null;
-  /** model_arm split: closed trades in neither arm. */
-  untagged: number;
+  /** "none" when paper_trades was not read (tradeLimit 0, a problem that is listed, or no evaluation in progress). */
+  method: AttributionMethod | "none";
+  champion: string | null;
+  challenger: string | null;
   tradesA: number;
   tradesB: number;
   /** [trade number within the arm, cumulative pnl_pct] for the arm's most recent trades. */
@@ -66,6 +64,8 @@ export interface StatusOptions {
   gateHistoryLimit?: number;
   /** Each arm's equity curve keeps its most recent this many trades (the split uses all); 0 skips paper_trades. */
   tradeLimit?: number;
+  /** The A/B policy the equity curves attribute trades under (the expiry bounds the window). */
+  abPolicy?: AbPolicy;
 }
 
 export function parseJson(text: unknown): { value: unknown; error: string | null } {
@@ -104,7 +104,7 @@ function emptyReport(opts: StatusOptions, now: number): StatusReport {
     gateHistory: {},
     abRuns: [],
     calibration: null,
-    equity: { method: "none", boundaryTsMs: null, untagged: 0, tradesA: 0, tradesB: 0, armA: [], armB: [] },
+    equity: { method: "none", champion: null, challenger: null, tradesA: 0, tradesB: 0, armA: [], armB: [] },
   };
 }
 
@@ -180,11 +180,12 @@ function fill(conn: Connection, report: StatusReport, opts: StatusOptions): void
   if (tradeLimit === 0) return;
   section(report, "paper trades", () => {
     if (missingTables(conn, ["paper_trades"], report)) return;
-    const eq = armEquityCurves(conn);
+    if (!tableExists(conn.sqlite, "model_role_events")) return;
+    const eq = armEquityCurves(conn, opts.abPolicy ?? DEFAULT_AB_POLICY, { nowMs: (opts.now ?? Date.now)() });
     report.equity = {
-      method: eq.method,
-      boundaryTsMs: eq.boundaryTsMs,
-      untagged: eq.untagged,
+      method: eq.method ?? "none",
+      champion: eq.champion,
+      challenger: eq.challenger,
       tradesA: eq.a.length,
       tradesB: eq.b.length,
       armA: lastPoints(eq.a, tradeLimit),

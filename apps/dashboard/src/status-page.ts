@@ -1,7 +1,6 @@
 // Server-rendered status page: active model, retrain runs with gates and metrics, A/B
 // evaluations side by side, calibration, and inline SVG charts. Pure: report in, HTML out.
 import type { AbArmRecord, AbRunRecord } from "@mlq/ab";
-import { ARM_A, ARM_B } from "@mlq/registry";
 import { assumedSlippage, calibrationBuckets, recommendations } from "./calibration-view.js";
 import { html, raw, type SafeHtml } from "./html.js";
 import type { StatusReport, RetrainRunView, GateResultView, GateSymbolView } from "./status-data.js";
@@ -160,19 +159,19 @@ ${c.payloadError ? html`<p class="bad">payload JSON unreadable: ${c.payloadError
 function equitySection(r: StatusReport): SafeHtml {
   const e = r.equity;
   const series: LineSeries[] = [
-    { label: `A ${ARM_A} (${e.tradesA})`, points: e.armA },
-    { label: `B ${ARM_B} (${e.tradesB})`, points: e.armB },
+    { label: `A champion ${e.champion ?? ""} (${e.tradesA})`, points: e.armA },
+    { label: `B challenger ${e.challenger ?? ""} (${e.tradesB})`, points: e.armB },
   ];
   const how =
     e.method === "none"
-      ? "paper trades not read"
-      : e.method === "model_arm"
-        ? `split by the trades' model_arm as the A/B evaluation splits them${e.untagged > 0 ? ` (${e.untagged} trades in neither arm left out)` : ""}`
-        : e.boundaryTsMs === null
-          ? "no successful retrain yet: every trade counts for arm A"
-          : `split at the last successful retrain (${new Date(e.boundaryTsMs).toISOString()}): closed at or before it → A, after → B`;
+      ? "no evaluation in progress, or paper trades not read"
+      : e.method === "model_version"
+        ? "trades assigned by their model_version, as the A/B evaluation assigns them"
+        : e.method === "model_arm"
+          ? "trades assigned by model_arm and who held that role at each trade's entry, as the A/B evaluation assigns them"
+          : "untagged trades: B = opened since the challenger took the slot, A = the same length of time before it";
   return html`<section><h2>Equity by arm</h2>${lineChart({ title: "Cumulative pnl_pct by trade", series, xLabel: "trade #", yLabel: "cumulative %" })}
-<p class="muted">Sum of closed trades' pnl_pct, ${how}.</p></section>`;
+<p class="muted">Sum of closed trades' pnl_pct in the current evaluation, ${how}.</p></section>`;
 }
 
 function gatesSection(r: StatusReport): SafeHtml {

@@ -30,12 +30,22 @@ export interface AbRunRecord {
   /** False for an evaluation that failed (timeout, bad input); `errorMsg` says why. */
   readonly success: boolean;
   readonly errorMsg: string | null;
+  /** The champion's (A) and the challenger's (B) versions compared; null on rows before the promotion loop. */
+  readonly armAVersion: string | null;
+  readonly armBVersion: string | null;
+  /** What the run did to the roles: promoted, expired, rolled-back, force-swapped, continue, idle, … */
+  readonly outcome: string | null;
+  /** This look of the sequential test (null when no look was taken). */
+  readonly look: { readonly index: number; readonly informationFraction: number | null; readonly nMaxPerArm: number | null; readonly alphaK: number | null; readonly boundary: number | null; readonly z: number | null } | null;
+  /** The decision table; [] on rows written before it existed. */
+  readonly conditions: { name: string; value: number | null; threshold: number | null; passed: boolean; text: string }[];
 }
 
 const RUN_COLUMNS = `id, ts_ms, ts_iso, job_id, action, dry_run, split_method,
   arm_a_label, arm_a_trades, arm_a_sharpe, arm_a_expectancy, arm_a_win_rate, arm_a_pf,
   arm_b_label, arm_b_trades, arm_b_sharpe, arm_b_expectancy, arm_b_win_rate, arm_b_pf,
-  p_b_better, swap_recommended, swap_executed, decision_reason, success, error_msg`;
+  p_b_better, swap_recommended, swap_executed, decision_reason, success, error_msg,
+  arm_a_version, arm_b_version, outcome, look_index, info_fraction, n_max_per_arm, alpha_k, boundary_z, z_stat, conditions`;
 
 type RunRow = Record<string, unknown>;
 
@@ -81,5 +91,54 @@ function toAbRunRecord(r: RunRow): AbRunRecord {
     decisionReason: str("decision_reason"),
     success: r["success"] !== 0,
     errorMsg: str("error_msg"),
+    armAVersion: str("arm_a_version"),
+    armBVersion: str("arm_b_version"),
+    outcome: str("outcome"),
+    look:
+      typeof r["look_index"] === "number"
+        ? {
+            index: r["look_index"],
+            informationFraction: num("info_fraction"),
+            nMaxPerArm: num("n_max_per_arm"),
+            alphaK: num("alpha_k"),
+            boundary: num("boundary_z"),
+            z: num("z_stat"),
+          }
+        : null,
+    conditions: parseConditions(str("conditions")),
   };
+}
+
+function parseConditions(json: string | null): AbRunRecord["conditions"] {
+  if (json === null) return [];
+  try {
+    const v = JSON.parse(json) as unknown;
+    return Array.isArray(v) ? (v as AbRunRecord["conditions"]) : [];
+  } catch {
+    return [];
+  }
+}
+
+export interface PriorLook {
+  readonly lookIndex: number;
+  readonly informationFraction: number;
+  readonly nMaxPerArm: number | null;
+}
+
+/**
+ * The looks already taken in one evaluation (same champion, challenger and start), in order: the
+ * sequential test's history. Dry runs and failed runs took no look.
+ */
+export function priorLooks(conn: Connection, ev: { champion: string; challenger: string; startMs: number }): PriorLook[] {
+  requireTables(conn, ["ab_test_runs"]);
+  const rows = conn.sqlite
+    .prepare(
+      `SELECT look_index, info_fraction, n_max_per_arm FROM ab_test_runs
+       WHERE arm_a_version = ? AND arm_b_version = ? AND evaluation_start_ms = ? AND look_index IS NOT NULL
+         AND dry_run = 0 AND success = 1 AND info_fraction IS NOT NULL
+       ORDER BY id`,
+    )
+    .raw(true)
+    .all(ev.champion, ev.challenger, ev.startMs) as [number, number, number | null][];
+  return rows.map(([lookIndex, informationFraction, nMaxPerArm]) => ({ lookIndex, informationFraction, nMaxPerArm }));
 }

@@ -1,16 +1,29 @@
-// `mlq ab --status`: the active arm and why, plus the latest evaluations.
-import { silentLogger, type Logger } from "@mlq/core";
+// `mlq ab --status`: who holds which role and since when, where the challenger's evaluation
+// stands, and the latest runs with their decision tables.
+import { isoUtc, silentLogger, type Logger } from "@mlq/core";
 import { requireTables, type Connection } from "@mlq/db";
-import { readActiveState, reconcileActiveModelFile, type ArmLabel, type ReconcileOutcome } from "@mlq/registry";
+import { currentRoles, readActiveState, reconcileActiveModelFile, type ArmLabel, type ReconcileOutcome } from "@mlq/registry";
 import { getAbRun, listAbRuns, type AbRunRecord } from "./ab-runs.js";
 import { activeModelView, type ActiveModelView } from "./run-ab-evaluation.js";
+
+export interface RoleHolderView {
+  readonly version: string;
+  readonly sinceIso: string;
+}
 
 export interface StatusSummary {
   readonly active: ActiveModelView;
   readonly activeArm: ArmLabel;
+  readonly champion: RoleHolderView | null;
+  readonly challenger: (RoleHolderView & { readonly alphaK: number | null }) | null;
+  readonly candidates: RoleHolderView[];
+  readonly previousChampion: RoleHolderView | null;
+  readonly v1Backtest: RoleHolderView | null;
+  readonly pinned: boolean;
+  /** Versions rolled back by the monitor (champion again only after winning a new A/B). */
+  readonly barred: readonly string[];
   /** The run that made the active model active (null before the first swap). */
   readonly swapRun: AbRunRecord | null;
-  readonly previous: { readonly arm: ArmLabel; readonly versionDir: string | null; readonly manifestSha256: string | null } | null;
   readonly activeFile: ReconcileOutcome;
   /** Newest first. */
   readonly lastEvaluations: AbRunRecord[];
@@ -18,17 +31,25 @@ export interface StatusSummary {
 
 /** Reconciles active_model.json with the DB first (as every run does), then reports. */
 export function abStatus(conn: Connection, modelsDir: string, options: { last?: number; logger?: Logger } = {}): StatusSummary {
-  requireTables(conn, ["ab_test_runs", "ab_active_model"]);
+  requireTables(conn, ["ab_test_runs", "ab_active_model", "model_role_events"]);
   const activeFile = reconcileActiveModelFile(conn, modelsDir, options.logger ?? silentLogger);
   const state = readActiveState(conn);
+  const roles = currentRoles(conn);
+  const view = (h: { version: string; sinceMs: number } | null): RoleHolderView | null => (h ? { version: h.version, sinceIso: isoUtc(h.sinceMs) } : null);
   const lastEvaluations = listAbRuns(conn, { limit: options.last ?? 10 });
   const swapRun = state?.swapRunId == null ? null : getAbRun(conn, state.swapRunId);
   const active = activeModelView(state);
   return {
     active,
     activeArm: active.arm,
+    champion: view(roles.champion),
+    challenger: roles.challenger ? { ...view(roles.challenger)!, alphaK: roles.challenger.alpha } : null,
+    candidates: roles.candidates.map((c) => view(c)!),
+    previousChampion: view(roles.previousChampion),
+    v1Backtest: view(roles.v1Backtest),
+    pinned: roles.pinned,
+    barred: roles.barred,
     swapRun,
-    previous: state?.previousArm ? { arm: state.previousArm, versionDir: state.previousVersionDir, manifestSha256: state.previousManifestSha256 } : null,
     activeFile,
     lastEvaluations,
   };
@@ -36,15 +57,21 @@ export function abStatus(conn: Connection, modelsDir: string, options: { last?: 
 
 /** Human-readable status lines for the CLI. */
 export function formatStatus(status: StatusSummary): string {
-  const a = status.active;
+  const holder = (h: RoleHolderView | null) => (h ? `${h.version} since ${h.sinceIso}` : "none");
   const lines = [
-    `active arm: ${a.arm}${a.version ? ` (version ${a.version})` : ""}`,
-    a.swappedAt ? `swapped at ${a.swappedAt} by run ${a.swapRunId ?? "?"}${status.swapRun ? ` (${status.swapRun.action}): ${status.swapRun.decisionReason ?? ""}` : ""}` : "never swapped (default arm)",
+    `champion:   ${holder(status.champion)}${status.pinned ? " (PINNED)" : ""} — active_model.json arm ${status.activeArm}`,
+    `challenger: ${holder(status.challenger)}${status.challenger?.alphaK != null ? ` (α_k ${status.challenger.alphaK})` : ""}`,
+    `candidates: ${status.candidates.length ? status.candidates.map((c) => c.version).join(", ") : "none waiting"}`,
+    `previous champion (rollback target): ${holder(status.previousChampion)}`,
+    `v1_backtest baseline: ${holder(status.v1Backtest)}`,
   ];
-  if (status.previous) lines.push(`previous: ${status.previous.arm}${status.previous.versionDir ? ` (${status.previous.versionDir})` : ""}`);
+  if (status.barred.length) lines.push(`rolled back (need a new A/B win): ${status.barred.join(", ")}`);
   if (status.activeFile === "rewritten") lines.push("active_model.json was out of date and has been rewritten from the database");
-  lines.push(`last ${status.lastEvaluations.length} evaluations:`);
-  for (const r of status.lastEvaluations)
-    lines.push(`  #${r.id} ${r.tsIso} ${r.action}${r.dryRun ? " (dry run)" : ""}${r.swapExecuted ? " SWAPPED" : ""}: ${r.decisionReason ?? ""}`);
+  lines.push(`last ${status.lastEvaluations.length} runs:`);
+  for (const r of status.lastEvaluations) {
+    const look = r.look ? ` look ${r.look.index}, z ${r.look.z?.toFixed(3) ?? "—"} vs ${r.look.boundary?.toFixed(3) ?? "∞"}` : "";
+    lines.push(`  #${r.id} ${r.tsIso} ${r.action}${r.dryRun ? " (dry run)" : ""} → ${r.outcome ?? (r.swapExecuted ? "swapped" : "—")}${look}`);
+    for (const c of r.conditions.filter((x) => !x.passed)) lines.push(`      ✗ ${c.text}`);
+  }
   return lines.join("\n");
 }

@@ -7,7 +7,7 @@ import { openMigrated, type Connection } from "@mlq/db";
 import { armEquityCurves, equityCurves } from "./arm-equity.js";
 import { DEFAULT_SWAP_POLICY } from "./decide-swap.js";
 import { evaluateArms } from "./evaluate-arms.js";
-import { splitArms, type SplitTrade } from "./split-arms.js";
+import { splitArms, type SplitTrade } from "./ab-trade.js";
 
 const t = (id: number, closedTsMs: number, pnlPct: number, modelArm: string | null = null): SplitTrade => ({ id, closedTsMs, pnlPct, modelArm });
 const curves = (trades: SplitTrade[], lastRetrainTsMs: number | null) => equityCurves(splitArms(trades, { lastRetrainTsMs, hasModelArm: true }));

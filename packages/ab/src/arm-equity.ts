@@ -1,32 +1,36 @@
-// Equity curves of the two arms (running sum of pnl_pct), built on the decision's own split.
+// Equity curves of the two arms (running sum of pnl_pct), built on the decision's own attribution.
 import type { Connection } from "@mlq/db";
 import { cumulativeReturns } from "./arm-metrics.js";
-import { loadArmSplit } from "./evaluate-arms.js";
-import type { ArmSplit, SplitMethod } from "./split-arms.js";
+import type { Attribution, AttributionMethod } from "./attribute-trades.js";
+import { evaluateArms, type AbPolicy } from "./evaluate-arms.js";
 
 export interface ArmEquityCurves {
-  readonly method: SplitMethod;
-  /** Temporal split boundary (last successful retrain); null with model_arm or before any retrain (all trades in A). */
-  readonly boundaryTsMs: number | null;
-  /** With the model_arm split: closed trades in neither arm (NULL or unknown model_arm). */
-  readonly untagged: number;
+  /** How trades were assigned (null while no challenger is under evaluation). */
+  readonly method: AttributionMethod | null;
+  readonly champion: string | null;
+  readonly challenger: string | null;
   /** Cumulative pnl_pct (percentage points) after each of the arm's trades, in close order. */
   readonly a: number[];
   readonly b: number[];
+  /** Close times of the arms' trades (ms), parallel to a and b. */
+  readonly aCloseTsMs: number[];
+  readonly bCloseTsMs: number[];
 }
 
-/** Pure: the curves of a split. */
-export function equityCurves(split: ArmSplit): ArmEquityCurves {
+/** Pure: the curves of an attribution. */
+export function equityCurves(attribution: Attribution | null, versions: { champion: string | null; challenger: string | null }): ArmEquityCurves {
   return {
-    method: split.method,
-    boundaryTsMs: split.boundaryTsMs,
-    untagged: split.untagged,
-    a: cumulativeReturns(split.a.returns),
-    b: cumulativeReturns(split.b.returns),
+    method: attribution?.method ?? null,
+    ...versions,
+    a: cumulativeReturns(attribution?.a.returns ?? []),
+    b: cumulativeReturns(attribution?.b.returns ?? []),
+    aCloseTsMs: attribution?.a.closeTsMs ?? [],
+    bCloseTsMs: attribution?.b.closeTsMs ?? [],
   };
 }
 
-/** Reads the closed trades and splits them the way `evaluateArms` does, then sums each arm. */
-export function armEquityCurves(conn: Connection, signal?: AbortSignal): ArmEquityCurves {
-  return equityCurves(loadArmSplit(conn, signal).split);
+/** Reads the closed trades and attributes them the way `evaluateArms` does, then sums each arm. */
+export function armEquityCurves(conn: Connection, policy: AbPolicy, options: { nowMs: number; signal?: AbortSignal }): ArmEquityCurves {
+  const ev = evaluateArms(conn, policy, options);
+  return equityCurves(ev.attribution, { champion: ev.champion, challenger: ev.challenger });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { roleTimeline, type RoleEvent } from "@mlq/registry";
 import { attributeTrades, type Evaluation } from "./attribute-trades.js";
-import type { AbTrade } from "./split-arms.js";
+import type { AbTrade } from "./ab-trade.js";
 
 const H = 3600_000;
 const ev = (tsMs: number, event: RoleEvent["event"], version: string, role: RoleEvent["role"]): RoleEvent => ({

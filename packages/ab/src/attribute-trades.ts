@@ -4,7 +4,7 @@
 // opened during the evaluation count for B; trades naming a version the registry never knew are
 // counted and reported, never attributed.
 import { ARM_A, ARM_B, holderAt, type RoleTimeline } from "@mlq/registry";
-import type { AbTrade, ArmSample } from "./split-arms.js";
+import type { AbTrade, ArmSample } from "./ab-trade.js";
 
 export type AttributionMethod = "model_version" | "model_arm" | "temporal";
 

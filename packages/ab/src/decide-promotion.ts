@@ -29,6 +29,8 @@ export interface EvaluationContext {
   readonly expired: boolean;
   /** One-sided p-value that the challenger is worse in the paired shadow evaluation; null when it did not run. */
   readonly shadowWorseP?: number | null;
+  /** An operator pinned the champion: nothing replaces it until unpinned. */
+  readonly pinned?: boolean;
 }
 
 export interface DecisionCondition {
@@ -128,6 +130,9 @@ export function decidePromotion(a: DecisionArm, b: DecisionArm, policy: Promotio
         : `shadow p(B worse) ${fmt(shadowP)} ${shadowOk ? "≥" : "<"} ${policy.shadowWorseP}`,
     );
   }
+
+  if (ctx.pinned !== undefined)
+    add("champion_not_pinned", ctx.pinned ? 1 : 0, 0, !ctx.pinned, ctx.pinned ? "the champion is pinned by an operator" : "the champion is not pinned");
 
   const swapRecommended = ready && conditions.every((c) => c.passed);
   const text = `${conditions.map((c) => `${c.text} ${c.passed ? "✓" : "✗"}`).join("; ")} → ${swapRecommended ? "swap" : "no swap"}`;

@@ -1,4 +1,4 @@
-export { splitArms, type AbTrade, type ArmSample, type ArmSplit, type SplitMethod, type SplitTrade } from "./split-arms.js";
+export { type AbTrade, type ArmSample } from "./ab-trade.js";
 export {
   centralMoments,
   kurtosis,
@@ -11,17 +11,27 @@ export {
   type SharpeEstimate,
 } from "./sharpe-stats.js";
 export { armMetrics, cumulativeReturns, YEAR_MS, type ArmMetrics } from "./arm-metrics.js";
-export { decideSwap, DEFAULT_SWAP_POLICY, type DecisionArm, type SwapDecision, type SwapPolicy } from "./decide-swap.js";
-export { evaluateArms, lastSuccessfulRetrainTsMs, loadAbTrades, loadArmSplit, type AbEvaluation, type LoadedTrades } from "./evaluate-arms.js";
+export { DEFAULT_AB_POLICY, evaluateArms, loadAbTrades, type AbEvaluation, type AbPolicy, type LoadedTrades } from "./evaluate-arms.js";
 export { armEquityCurves, equityCurves, type ArmEquityCurves } from "./arm-equity.js";
-export { activeModelView, runAbEvaluation, type AbAction, type AbDeps, type AbRequest, type AbSummary, type ActiveModelView } from "./run-ab-evaluation.js";
-export { getAbRun, listAbRuns, type AbArmRecord, type AbRunRecord } from "./ab-runs.js";
+export {
+  activeModelView,
+  prepareRoles,
+  runAbEvaluation,
+  validateAbPolicy,
+  type AbAction,
+  type AbDeps,
+  type AbOutcome,
+  type AbRequest,
+  type AbSummary,
+  type ActiveModelView,
+} from "./run-ab-evaluation.js";
+export { getAbRun, listAbRuns, priorLooks, type AbArmRecord, type AbRunRecord, type PriorLook } from "./ab-runs.js";
 export { abStatus, formatStatus, type StatusSummary } from "./ab-status.js";
 export { attributeTrades, type Attribution, type AttributionMethod, type Evaluation } from "./attribute-trades.js";
-export { decidePromotion, DEFAULT_PROMOTION_POLICY, sharpeDifferenceZ, type DecisionCondition, type EvaluationContext, type PromotionDecision, type PromotionPolicy } from "./decide-promotion.js";
+export { decidePromotion, DEFAULT_PROMOTION_POLICY, sharpeDifferenceZ, type DecisionArm, type DecisionCondition, type EvaluationContext, type PromotionDecision, type PromotionPolicy } from "./decide-promotion.js";
 export { obrienFlemingSpent, sequentialBoundaries, type SequentialBoundary, type SpendingFunction } from "./sequential/alpha-spending.js";
 export { expectedTradesAtExpiry, informationFraction, sequentialLook, type LookInput, type LookResult } from "./sequential/sequential-look.js";
-export { allocateChallengerAlpha, type AlphaAllocation, type AlphaGrant } from "./sequential/alpha-allocation.js";
+export { ALPHA_WINDOW_MS, allocateChallengerAlpha, type AlphaAllocation, type AlphaGrant } from "@mlq/registry";
 export { cusumArl, cusumThresholdForArl, decayAllowance, decayThreshold, detectDecay, type DecayPolicy, type DecayState } from "./monitor/decay-detector.js";
 export {
   DEFAULT_SHADOW_MAX_GAP_MS,

@@ -1,35 +1,55 @@
-// One A/B run as a job or the CLI performs it: reconcile the pointer file, evaluate, act
-// (evaluate | dry-run | force-swap | rollback), and record everything in one transaction.
-import { existsSync } from "node:fs";
-import { basename, resolve } from "node:path";
+// One A/B run as a job or the CLI performs it: bring the roles and their files in line with the
+// history, take this look of the challenger's evaluation, act (promote | expire | force-swap |
+// rollback), and record the run row and every role change in one transaction.
+import { basename } from "node:path";
 import { ConfigError, errorMessage, isoUtc, MlqError, noProgress, OutputError, silentLogger, throwIfAborted, type Logger, type ProgressFn } from "@mlq/core";
 import { abTestRuns, requireTables, tableExists, writeTx, type Connection } from "@mlq/db";
 import {
   ARM_A,
   ARM_B,
   activeFileFromState,
+  championActiveState,
+  currentRoles,
+  endChallenger,
+  fillSlotWithAlpha,
   readActiveState,
+  readRoleEvents,
   reconcileActiveModelFile,
-  writeActiveModel,
+  recordChampionChange,
+  seedRoleHistory,
+  syncRoleFiles,
+  verifyVersion,
   writeActiveState,
   type ActiveModelState,
   type ArmLabel,
-  type ArmModel,
+  type NewRoleEvent,
   type ReconcileOutcome,
-  type ResolveArmModel,
+  type RoleState,
 } from "@mlq/registry";
 import type { ArmMetrics } from "./arm-metrics.js";
-import type { SwapDecision, SwapPolicy } from "./decide-swap.js";
-import { evaluateArms, type AbEvaluation } from "./evaluate-arms.js";
-import type { SplitMethod } from "./split-arms.js";
+import type { AttributionMethod } from "./attribute-trades.js";
+import type { DecisionCondition, PromotionDecision } from "./decide-promotion.js";
+import { evaluateArms, type AbEvaluation, type AbPolicy } from "./evaluate-arms.js";
 
 export type AbAction = "evaluate" | "dry-run" | "force-swap" | "rollback";
 
+/** What a run did to the roles. */
+export type AbOutcome =
+  | "promoted"
+  | "expired"
+  | "continue"
+  | "idle"
+  | "force-swapped"
+  | "rolled-back"
+  | "refused"
+  | "would-promote"
+  | "would-expire"
+  | "failed";
+
 export interface AbDeps {
   readonly conn: Connection;
-  /** Directory holding the model registry; active_model.json is written here. */
+  /** Directory holding the model registry; active_model.json and the pointers are written here. */
   readonly modelsDir: string;
-  readonly resolveArmModel: ResolveArmModel;
   readonly logger?: Logger;
   readonly signal?: AbortSignal;
   readonly progress?: ProgressFn;
@@ -42,11 +62,15 @@ export interface AbDeps {
    * records its `ab_test_runs` row.
    */
   readonly finalAttempt?: boolean;
+  /** Who asked for a rollback (the monitor or an operator); recorded as the role event's trigger. */
+  readonly trigger?: string;
+  /** Why (recorded with a rollback's role event). */
+  readonly reason?: string;
 }
 
 export interface AbRequest {
   readonly action: AbAction;
-  readonly policy: SwapPolicy;
+  readonly policy: AbPolicy;
 }
 
 /** The model the bot trades (or would trade), as JSON. */
@@ -66,20 +90,47 @@ export interface AbSummary {
   readonly jobId: string | null;
   readonly action: AbAction;
   readonly dryRun: boolean;
-  /** Null only for a rollback on a database without paper_trades. */
-  readonly splitMethod: SplitMethod | null;
-  readonly splitBoundaryIso: string | null;
-  readonly untaggedTrades: number;
+  readonly outcome: AbOutcome;
+  /** How trades were assigned to the versions (null when nothing was evaluated). */
+  readonly splitMethod: AttributionMethod | null;
+  readonly champion: string | null;
+  readonly challenger: string | null;
+  /** Candidates waiting for the evaluation slot after the run, oldest first. */
+  readonly waitingCandidates: string[];
+  readonly pinned: boolean;
+  readonly evaluation: {
+    readonly startIso: string | null;
+    readonly expiresIso: string | null;
+    readonly expired: boolean;
+    readonly alphaK: number | null;
+    readonly nMaxPerArm: number | null;
+    readonly look: number | null;
+    readonly informationFraction: number | null;
+    readonly boundary: number | null;
+    readonly z: number | null;
+  };
+  readonly attribution: {
+    readonly unknownVersion: number;
+    readonly unknownVersions: readonly string[];
+    readonly outside: number;
+    readonly untaggedLeftOut: number;
+    readonly unknownArm: number;
+    readonly temporalA: { readonly fromIso: string; readonly toIso: string } | null;
+  } | null;
   readonly skippedNullPnl: number;
   readonly skippedInvalidPnl: number;
-  readonly armA: { readonly label: typeof ARM_A; readonly metrics: ArmMetrics | null };
-  readonly armB: { readonly label: typeof ARM_B; readonly metrics: ArmMetrics | null };
+  readonly skippedNoOpenTime: number;
+  readonly armA: { readonly label: typeof ARM_A; readonly version: string | null; readonly metrics: ArmMetrics | null };
+  readonly armB: { readonly label: typeof ARM_B; readonly version: string | null; readonly metrics: ArmMetrics | null };
+  /** Φ(z), the fixed-sample P(Sharpe_B > Sharpe_A); for reference only, not the decision. */
   readonly pBBetter: number | null;
-  readonly decision: SwapDecision | null;
+  readonly conditions: DecisionCondition[];
   readonly swapRecommended: boolean;
   readonly swapExecuted: boolean;
-  /** The model swapped to (or that a dry run would swap to). */
-  readonly target: ActiveModelView | null;
+  /** The version made (or that a dry run would make) champion. */
+  readonly target: string | null;
+  /** The role changes this run wrote, in order ("promote 12", "take_slot 14", …). */
+  readonly roleChanges: string[];
   /** Exactly what `ab_test_runs.decision_reason` holds. */
   readonly decisionReason: string;
   readonly activeBefore: ActiveModelView;
@@ -89,25 +140,24 @@ export interface AbSummary {
   readonly activeFileAtStart: ReconcileOutcome;
 }
 
-/** A model to activate; a rollback target may lack the sha256 when none was recorded. */
-type TargetModel = Omit<ArmModel, "manifestSha256"> & { readonly manifestSha256: string | null };
-type Plan = { readonly kind: "swap"; readonly arm: ArmLabel; readonly model: TargetModel } | { readonly kind: "none"; readonly why: string };
+type Plan =
+  | { readonly kind: "promote" | "force_swap" | "rollback"; readonly version: string }
+  | { readonly kind: "expire" }
+  | { readonly kind: "none"; readonly why: string };
 
 /**
- * Runs one A/B evaluation. The `ab_test_runs` row and, on a swap, `ab_active_model` are
- * written in one transaction; active_model.json follows atomically. If that file write fails
- * the DB already holds the swap, an OutputError is thrown, and the next run (or `abStatus`)
- * rewrites the file from the DB before doing anything else.
+ * Runs one A/B evaluation. The `ab_test_runs` row, the role history and `ab_active_model` are
+ * written in one transaction; the pointers and active_model.json follow atomically. If a file
+ * write fails the DB already holds the change, an OutputError is thrown, and the next run (or
+ * `abStatus`) rewrites the files from the database before doing anything else.
  */
 export function runAbEvaluation(deps: AbDeps, request: AbRequest): AbSummary {
   const progressState = { committed: false };
   try {
     return evaluateAndRecord(deps, request, progressState);
   } catch (err) {
-    // A failure after the commit (active_model.json write) already has its row; any earlier
-    // failure gets one with success = 0, so every attempt that will not be retried is auditable.
-    // A retryable error (SQLITE_BUSY, …) before the last attempt is left to the retry, whose
-    // outcome records the row.
+    // A failure after the commit (a file write) already has its row; any earlier failure gets one
+    // with success = 0, so every attempt that will not be retried is auditable.
     const retried = err instanceof MlqError && err.retryable && deps.finalAttempt === false;
     if (!progressState.committed && !retried) recordFailedRun(deps, request, err);
     throw err;
@@ -134,6 +184,7 @@ function recordFailedRun(deps: AbDeps, request: AbRequest, err: unknown): void {
           swapRecommended: 0,
           swapExecuted: 0,
           decisionReason: `FAILED: ${message}`,
+          outcome: "failed",
           success: 0,
           errorMsg: message,
         })
@@ -144,66 +195,108 @@ function recordFailedRun(deps: AbDeps, request: AbRequest, err: unknown): void {
   }
 }
 
+export function validateAbPolicy(policy: AbPolicy): void {
+  if (!Number.isInteger(policy.minTradesPerArm) || policy.minTradesPerArm < 2)
+    throw new ConfigError(`A/B policy minTradesPerArm must be an integer ≥ 2, got ${policy.minTradesPerArm}`);
+  if (!(policy.alpha > 0 && policy.alpha < 0.5)) throw new ConfigError(`A/B policy alpha must be within (0, 0.5), got ${policy.alpha}`);
+  if (!(policy.alphaBudget > 0 && policy.alphaBudget <= 1)) throw new ConfigError(`A/B policy alphaBudget must be within (0, 1], got ${policy.alphaBudget}`);
+  if (!(policy.challengerMaxDays > 0)) throw new ConfigError(`A/B policy challengerMaxDays must be > 0, got ${policy.challengerMaxDays}`);
+  if (!(policy.shadowWorseP > 0 && policy.shadowWorseP < 1)) throw new ConfigError(`A/B policy shadowWorseP must be within (0, 1), got ${policy.shadowWorseP}`);
+}
+
+/**
+ * Makes the stored roles usable before a look: seeds the history of an install that predates it,
+ * repairs `ab_active_model` when it names another champion than the history, and gives a free
+ * evaluation slot to the newest waiting candidate. Returns the role changes it wrote.
+ */
+export function prepareRoles(conn: Connection, modelsDir: string, policy: AbPolicy, nowMs: number, logger: Logger): string[] {
+  const changes: string[] = [];
+  if (readRoleEvents(conn).length === 0) {
+    const seeded = seedRoleHistory(conn, modelsDir, { nowMs, alpha: policy.alpha });
+    if (seeded.champion) {
+      changes.push(`seed (champion ${seeded.champion.version})`);
+      logger.info("role history seeded from the pointers and ab_active_model", { champion: seeded.champion.version, challenger: seeded.challenger?.version ?? null });
+    }
+  }
+  writeTx(conn, () => {
+    const roles = currentRoles(conn);
+    const active = readActiveState(conn);
+    if (roles.champion && (active === null || active.versionDir === null || basename(active.versionDir) !== roles.champion.version)) {
+      writeActiveState(conn, { ...championActiveState(modelsDir, roles, { runId: active?.swapRunId ?? null, nowMs }), swappedAt: active?.swappedAt ?? isoUtc(roles.champion.sinceMs) });
+      if (active !== null) {
+        changes.push(`repair ab_active_model (champion ${roles.champion.version})`);
+        logger.warn("ab_active_model named another champion than the role history; repaired from the history", {
+          had: active.versionDir,
+          champion: roles.champion.version,
+        });
+      }
+    }
+  });
+  const slot = fillSlotWithAlpha(conn, { nowMs, policy: { alpha: policy.alpha, budget: policy.alphaBudget } });
+  for (const s of slot.skipped) changes.push(`skip ${s}`);
+  if (slot.took) changes.push(`take_slot ${slot.took}`);
+  return changes;
+}
+
 function evaluateAndRecord(deps: AbDeps, request: AbRequest, progressState: { committed: boolean }): AbSummary {
-  const { conn, modelsDir, resolveArmModel } = deps;
+  const { conn, modelsDir } = deps;
   const logger = deps.logger ?? silentLogger;
   const progress = deps.progress ?? noProgress;
   const nowMs = deps.nowMs ?? Date.now();
   const { action, policy } = request;
-  if (!Number.isInteger(policy.minTradesPerArm) || policy.minTradesPerArm < 2)
-    throw new ConfigError(`A/B policy minTradesPerArm must be an integer ≥ 2, got ${policy.minTradesPerArm}`);
-  if (!(policy.minConfidence >= 0 && policy.minConfidence <= 1))
-    throw new ConfigError(`A/B policy minConfidence must be within [0, 1], got ${policy.minConfidence}`);
-  requireTables(conn, ["ab_test_runs", "ab_active_model"]);
+  validateAbPolicy(policy);
+  requireTables(conn, ["ab_test_runs", "ab_active_model", "model_role_events"]);
 
   progress({ stage: "reconcile", pct: 0 });
   const activeFileAtStart = reconcileActiveModelFile(conn, modelsDir, logger);
+  // A dry run writes nothing but its own row; every other run first brings the roles up to date.
+  const roleChanges = action === "dry-run" ? [] : prepareRoles(conn, modelsDir, policy, nowMs, logger);
+  if (action !== "dry-run") syncRoleFiles(conn, modelsDir, logger);
   throwIfAborted(deps.signal);
 
   progress({ stage: "evaluate", pct: 10 });
-  // An operator's rollback must work even on a database the bot has not created trades in.
-  const evaluation = action === "rollback" && !tableExists(conn.sqlite, "paper_trades") ? null : evaluateArms(conn, policy, deps.signal);
-  const decision = evaluation?.decision ?? null;
+  const evaluation = evaluateArms(conn, policy, { nowMs, signal: deps.signal });
+  const decision = evaluation.decision;
   progress({ stage: "decide", pct: 60, ...(decision ? { detail: decision.text } : {}) });
-
-  const stateBefore = readActiveState(conn);
-  const plan = planAction(action, decision, stateBefore, modelsDir, resolveArmModel);
-  // Before the first swap nothing records A's version; ask the registry so rollback can return to it.
-  const defaultA = stateBefore === null && plan.kind === "swap" ? currentModelOfDefault(resolveArmModel) : null;
+  const plan = planAction(action, evaluation, modelsDir);
   throwIfAborted(deps.signal);
 
   progress({ stage: "record", pct: 80 });
-  const swappedAt = isoUtc(nowMs);
+  const tsIso = isoUtc(nowMs);
   const recorded = writeTx(conn, () => {
-    // Re-read inside the transaction so a concurrent swap is never lost from previous_*.
-    const current = readActiveState(conn);
-    const currentView = activeModelView(current);
+    const before = readActiveState(conn);
+    const roles = currentRoles(conn);
+    // Re-check inside the transaction: another run may have changed the roles since the look.
     let effective: Plan = plan;
-    if (plan.kind === "swap" && current !== null && current.activeArm === plan.arm && current.versionDir === plan.model.versionDir && current.manifestSha256 === plan.model.manifestSha256)
-      effective = { kind: "none", why: `${plan.arm} ${plan.model.version} is already active, nothing to change` };
-    const reason = composeReason(action, decision, effective, plan, currentView);
-    const swapExecuted = effective.kind === "swap" && action !== "dry-run";
+    if (plan.kind !== "none" && plan.kind !== "expire" && roles.champion?.version === plan.version)
+      effective = { kind: "none", why: `${plan.version} is already the champion` };
+    else if ((plan.kind === "promote" || plan.kind === "expire") && roles.challenger?.version !== evaluation.challenger)
+      effective = { kind: "none", why: "the challenger changed while this run looked; the next run decides" };
+    const outcome = outcomeOf(action, evaluation, effective);
+    const reason = composeReason(action, evaluation, effective, plan);
+    const swapExecuted = action !== "dry-run" && (effective.kind === "promote" || effective.kind === "force_swap" || effective.kind === "rollback");
+    const look = action === "evaluate" ? (decision?.look ?? null) : null;
 
     const inserted = conn.db
       .insert(abTestRuns)
       .values({
         tsMs: nowMs,
-        tsIso: swappedAt,
+        tsIso,
         jobId: deps.jobId ?? null,
         armALabel: ARM_A,
         armBLabel: ARM_B,
-        splitMethod: evaluation?.splitMethod ?? null,
-        armATrades: evaluation?.a.trades ?? null,
-        armBTrades: evaluation?.b.trades ?? null,
-        armASharpe: evaluation?.a.sharpe ?? null,
-        armBSharpe: evaluation?.b.sharpe ?? null,
-        armAExpectancy: evaluation?.a.expectancy ?? null,
-        armBExpectancy: evaluation?.b.expectancy ?? null,
-        armAWinRate: evaluation?.a.winRate ?? null,
-        armBWinRate: evaluation?.b.winRate ?? null,
+        splitMethod: evaluation.attribution?.method ?? null,
+        armATrades: decision ? evaluation.a.trades : null,
+        armBTrades: decision ? evaluation.b.trades : null,
+        armASharpe: decision ? evaluation.a.sharpe : null,
+        armBSharpe: decision ? evaluation.b.sharpe : null,
+        armAExpectancy: decision ? evaluation.a.expectancy : null,
+        armBExpectancy: decision ? evaluation.b.expectancy : null,
+        armAWinRate: decision ? evaluation.a.winRate : null,
+        armBWinRate: decision ? evaluation.b.winRate : null,
         // ∞ (no losing trade) is stored as NULL; details.arms.*.profitFactorInfinite says which.
-        armAPf: evaluation?.a.profitFactor ?? null,
-        armBPf: evaluation?.b.profitFactor ?? null,
+        armAPf: decision ? evaluation.a.profitFactor : null,
+        armBPf: decision ? evaluation.b.profitFactor : null,
         pBBetter: decision?.pBBetter ?? null,
         swapRecommended: decision?.swapRecommended ? 1 : 0,
         swapExecuted: swapExecuted ? 1 : 0,
@@ -211,35 +304,60 @@ function evaluateAndRecord(deps: AbDeps, request: AbRequest, progressState: { co
         dryRun: action === "dry-run" ? 1 : 0,
         action: action === "dry-run" ? "evaluate" : action,
         details: JSON.stringify(detailsOf(evaluation, policy, effective)),
+        armAVersion: evaluation.champion,
+        armBVersion: evaluation.challenger,
+        evaluationStartMs: evaluation.startMs,
+        lookIndex: look?.look ?? null,
+        infoFraction: look?.informationFraction ?? null,
+        nMaxPerArm: look ? evaluation.nMaxPerArm : null,
+        alphaK: evaluation.alphaK,
+        boundaryZ: look && Number.isFinite(look.boundary) ? look.boundary : null,
+        zStat: decision?.z ?? null,
+        conditions: decision ? JSON.stringify(decision.conditions) : null,
+        outcome,
       })
       .returning({ id: abTestRuns.id })
       .get();
+    const runId = inserted.id;
 
-    let after: ActiveModelState | null = current;
-    if (swapExecuted && effective.kind === "swap") {
-      after = {
-        activeArm: effective.arm,
-        versionDir: effective.model.versionDir,
-        manifestSha256: effective.model.manifestSha256,
-        swappedAt,
-        swapRunId: inserted.id,
-        previousArm: currentView.arm,
-        previousVersionDir: current === null ? (defaultA?.versionDir ?? null) : current.versionDir,
-        previousManifestSha256: current === null ? (defaultA?.manifestSha256 ?? null) : current.manifestSha256,
-      };
-      writeActiveState(conn, after);
+    const changes: string[] = [];
+    if (action !== "dry-run") {
+      const trigger = action === "evaluate" ? "ab-eval" : (deps.trigger ?? "operator");
+      const championEvent = (event: NewRoleEvent["event"], version: string, why: string): NewRoleEvent => ({
+        tsMs: nowMs,
+        event,
+        version,
+        role: "champion",
+        previousVersion: roles.champion?.version ?? null,
+        runId,
+        trigger,
+        reason: why,
+      });
+      if (effective.kind === "promote" || effective.kind === "force_swap" || effective.kind === "rollback") {
+        const why = effective.kind === "rollback" && deps.reason ? deps.reason : reason;
+        recordChampionChange(conn, modelsDir, championEvent(effective.kind, effective.version, why));
+        changes.push(`${effective.kind} ${effective.version}`);
+      } else if (effective.kind === "expire") {
+        endChallenger(conn, { event: "expire", nowMs, runId, reason, trigger });
+        changes.push(`expire ${evaluation.challenger}`);
+      }
+      if (changes.length) {
+        const slot = fillSlotWithAlpha(conn, { nowMs, policy: { alpha: policy.alpha, budget: policy.alphaBudget } });
+        for (const s of slot.skipped) changes.push(`skip ${s}`);
+        if (slot.took) changes.push(`take_slot ${slot.took}`);
+      }
     }
-    return { runId: inserted.id, reason, swapExecuted, effective, before: currentView, after };
+    return { runId, reason, outcome, swapExecuted, effective, changes, before, after: readActiveState(conn), roles: currentRoles(conn) };
   });
   progressState.committed = true;
 
-  if (recorded.swapExecuted && recorded.after !== null) {
+  if (recorded.changes.length || roleChanges.length) {
     try {
-      writeActiveModel(modelsDir, activeFileFromState(recorded.after));
+      syncRoleFiles(conn, modelsDir, logger);
     } catch (err) {
-      logger.error("swap committed but active_model.json not written", { runId: recorded.runId, error: errorMessage(err) });
+      logger.error("role change committed but the pointer files were not written", { runId: recorded.runId, error: errorMessage(err) });
       throw new OutputError(
-        `A/B run ${recorded.runId} swapped to ${recorded.after.activeArm} in ${conn.path}, but active_model.json in ${modelsDir} could not be written (${errorMessage(err)}); the next A/B run or status rewrites it from the database`,
+        `A/B run ${recorded.runId} changed the roles in ${conn.path} (${recorded.changes.join(", ")}), but the files in ${modelsDir} could not be written (${errorMessage(err)}); the next A/B run or status rewrites them from the database`,
         { cause: err, context: { runId: recorded.runId, modelsDir } },
       );
     }
@@ -247,118 +365,166 @@ function evaluateAndRecord(deps: AbDeps, request: AbRequest, progressState: { co
   progress({ stage: "done", pct: 100 });
 
   const activeAfter = activeModelView(recorded.after);
+  const attribution = evaluation.attribution;
+  const look = decision?.look ?? null;
   const summary: AbSummary = {
     runId: recorded.runId,
-    tsIso: swappedAt,
+    tsIso,
     jobId: deps.jobId ?? null,
     action,
     dryRun: action === "dry-run",
-    splitMethod: evaluation?.splitMethod ?? null,
-    splitBoundaryIso: evaluation?.boundaryTsMs == null ? null : isoUtc(evaluation.boundaryTsMs),
-    untaggedTrades: evaluation?.untagged ?? 0,
-    skippedNullPnl: evaluation?.skippedNullPnl ?? 0,
-    skippedInvalidPnl: evaluation?.skippedInvalidPnl ?? 0,
-    armA: { label: ARM_A, metrics: evaluation?.a ?? null },
-    armB: { label: ARM_B, metrics: evaluation?.b ?? null },
+    outcome: recorded.outcome,
+    splitMethod: attribution?.method ?? null,
+    champion: recorded.roles.champion?.version ?? null,
+    challenger: recorded.roles.challenger?.version ?? null,
+    waitingCandidates: recorded.roles.candidates.map((c) => c.version),
+    pinned: recorded.roles.pinned,
+    evaluation: {
+      startIso: evaluation.startMs === null ? null : isoUtc(evaluation.startMs),
+      expiresIso: evaluation.expiresAtMs === null ? null : isoUtc(evaluation.expiresAtMs),
+      expired: evaluation.expired,
+      alphaK: evaluation.alphaK,
+      nMaxPerArm: evaluation.nMaxPerArm,
+      look: look?.look ?? null,
+      informationFraction: look?.informationFraction ?? null,
+      boundary: look && Number.isFinite(look.boundary) ? look.boundary : null,
+      z: decision?.z ?? null,
+    },
+    attribution: attribution
+      ? {
+          ...attribution.counts,
+          temporalA: attribution.temporalA ? { fromIso: isoUtc(attribution.temporalA.fromMs), toIso: isoUtc(attribution.temporalA.toMs) } : null,
+        }
+      : null,
+    skippedNullPnl: evaluation.skippedNullPnl,
+    skippedInvalidPnl: evaluation.skippedInvalidPnl,
+    skippedNoOpenTime: evaluation.skippedNoOpenTime,
+    armA: { label: ARM_A, version: evaluation.champion, metrics: decision ? evaluation.a : null },
+    armB: { label: ARM_B, version: evaluation.challenger, metrics: decision ? evaluation.b : null },
     pBBetter: decision?.pBBetter ?? null,
-    decision,
+    conditions: decision?.conditions ?? [],
     swapRecommended: decision?.swapRecommended ?? false,
     swapExecuted: recorded.swapExecuted,
-    target: plan.kind === "swap" ? { arm: plan.arm, version: plan.model.version, versionDir: plan.model.versionDir, manifestSha256: plan.model.manifestSha256, swappedAt: null, swapRunId: null } : null,
+    target: plan.kind === "promote" || plan.kind === "force_swap" || plan.kind === "rollback" ? plan.version : null,
+    roleChanges: [...roleChanges, ...recorded.changes],
     decisionReason: recorded.reason,
-    activeBefore: recorded.before,
+    activeBefore: activeModelView(recorded.before),
     activeAfter,
     activeArm: activeAfter.arm,
     activeFileAtStart,
   };
-  logger.info("A/B evaluation recorded", {
+  const log = recorded.outcome === "rolled-back" ? logger.warn.bind(logger) : logger.info.bind(logger);
+  log("A/B run recorded", {
     runId: summary.runId,
     action,
-    splitMethod: summary.splitMethod,
-    armATrades: evaluation?.a.trades ?? null,
-    armBTrades: evaluation?.b.trades ?? null,
-    pBBetter: summary.pBBetter,
-    swapRecommended: summary.swapRecommended,
-    swapExecuted: summary.swapExecuted,
-    activeArm: summary.activeArm,
-    skippedNullPnl: summary.skippedNullPnl,
+    outcome: summary.outcome,
+    champion: summary.champion,
+    challenger: summary.challenger,
+    armATrades: decision ? evaluation.a.trades : null,
+    armBTrades: decision ? evaluation.b.trades : null,
+    z: summary.evaluation.z,
+    boundary: summary.evaluation.boundary,
+    roleChanges: summary.roleChanges,
   });
   return summary;
 }
 
-/** What the action would do, decided outside the transaction (the resolver reads files). */
-function planAction(action: AbAction, decision: SwapDecision | null, state: ActiveModelState | null, modelsDir: string, resolveArmModel: ResolveArmModel): Plan {
-  if (action === "rollback") {
-    if (state === null || state.previousArm === null) return { kind: "none", why: "nothing to roll back: no earlier model is recorded in ab_active_model" };
-    if (state.previousVersionDir === null) {
-      // The arm was active before any swap recorded its version: ask the registry.
-      const resolved = tryResolve(resolveArmModel, state.previousArm);
-      return "model" in resolved ? { kind: "swap", arm: state.previousArm, model: resolved.model } : { kind: "none", why: `previous model ${state.previousArm} missing or corrupt: ${resolved.error}` };
+/** What the action would do, decided outside the transaction (verifying a version reads files). */
+function planAction(action: AbAction, ev: AbEvaluation, modelsDir: string): Plan {
+  const roles = ev.roles;
+  const verified = (version: string, kind: "promote" | "force_swap" | "rollback"): Plan => {
+    try {
+      verifyVersion(modelsDir, version);
+      return { kind, version };
+    } catch (err) {
+      // Missing/corrupt models are a decision outcome; anything retryable (a busy DB) is not.
+      if (err instanceof MlqError && !err.retryable) return { kind: "none", why: `model version ${version} missing or corrupt: ${errorMessage(err)}` };
+      throw err;
     }
-    const dir = resolve(modelsDir, state.previousVersionDir);
-    if (!existsSync(dir)) return { kind: "none", why: `previous model version directory is gone: ${dir}` };
-    return {
-      kind: "swap",
-      arm: state.previousArm,
-      model: { version: basename(state.previousVersionDir), versionDir: state.previousVersionDir, manifestSha256: state.previousManifestSha256 },
-    };
-  }
-  if (action !== "force-swap" && !decision?.swapRecommended) return { kind: "none", why: "" };
-  const resolved = tryResolve(resolveArmModel, ARM_B);
-  if ("error" in resolved) return { kind: "none", why: `arm B model version missing or corrupt: ${resolved.error}` };
-  return { kind: "swap", arm: ARM_B, model: resolved.model };
-}
-
-function tryResolve(resolveArmModel: ResolveArmModel, arm: ArmLabel): { model: ArmModel } | { error: string } {
-  try {
-    return { model: resolveArmModel(arm) };
-  } catch (err) {
-    // Missing/corrupt models are a decision outcome; anything retryable (a busy DB) is not.
-    if (err instanceof MlqError && !err.retryable) return { error: errorMessage(err) };
-    throw err;
-  }
-}
-
-function currentModelOfDefault(resolveArmModel: ResolveArmModel): ArmModel | null {
-  const r = tryResolve(resolveArmModel, ARM_A);
-  return "model" in r ? r.model : null;
-}
-
-function composeReason(action: AbAction, decision: SwapDecision | null, effective: Plan, plan: Plan, current: ActiveModelView): string {
-  const numbers = decision?.text ?? "no paper_trades table, metrics skipped";
-  const name = (p: Plan) => (p.kind === "swap" ? `${p.arm} ${p.model.version}` : "");
+  };
   switch (action) {
+    case "rollback": {
+      const target = roles.previousChampion?.version;
+      if (!roles.champion) return { kind: "none", why: "nothing to roll back: there is no champion" };
+      if (!target) return { kind: "none", why: "nothing to roll back to: no previous champion is recorded" };
+      return verified(target, "rollback");
+    }
+    case "force-swap": {
+      const target = roles.challenger?.version ?? roles.candidates[roles.candidates.length - 1]?.version;
+      if (!target) return { kind: "none", why: "no challenger or waiting candidate to swap to" };
+      if (roles.barred.includes(target)) return { kind: "none", why: `${target} was rolled back and must win a new A/B first` };
+      return verified(target, "force_swap");
+    }
     case "evaluate":
-      if (effective.kind === "swap") return `${numbers}; swapped to ${name(effective)}`;
-      return effective.why === "" ? numbers : `${numbers}; NOT swapped: ${effective.why}`;
     case "dry-run":
-      if (effective.kind === "swap") return `DRY RUN: ${numbers}; would swap to ${name(effective)}`;
-      return effective.why === "" ? `DRY RUN: ${numbers}` : `DRY RUN: ${numbers}; would not swap: ${effective.why}`;
-    case "force-swap":
-      if (effective.kind === "swap") return `FORCED swap to ${name(effective)} regardless of the numbers (${numbers})`;
-      return `FORCED swap${plan.kind === "swap" ? " not needed" : " refused"}: ${effective.why} (${numbers})`;
-    case "rollback":
-      if (effective.kind === "swap") return `ROLLBACK from ${current.arm} ${current.version ?? "(unrecorded version)"} to ${name(effective)} (${numbers})`;
-      return `ROLLBACK refused: ${effective.why} (${numbers})`;
+      if (ev.decision?.swapRecommended && ev.challenger) return verified(ev.challenger, "promote");
+      if (ev.decision && ev.expired) return { kind: "expire" };
+      return { kind: "none", why: "" };
   }
 }
 
-function detailsOf(evaluation: AbEvaluation | null, policy: SwapPolicy, plan: Plan): Record<string, unknown> {
+function outcomeOf(action: AbAction, ev: AbEvaluation, plan: Plan): AbOutcome {
+  if (plan.kind === "none") {
+    if (action === "force-swap" || action === "rollback" || plan.why !== "") return plan.why.includes("already the champion") ? "idle" : "refused";
+    return ev.decision ? "continue" : "idle";
+  }
+  if (action === "dry-run") return plan.kind === "promote" ? "would-promote" : "would-expire";
+  switch (plan.kind) {
+    case "promote":
+      return "promoted";
+    case "expire":
+      return "expired";
+    case "force_swap":
+      return "force-swapped";
+    case "rollback":
+      return "rolled-back";
+  }
+}
+
+function composeReason(action: AbAction, ev: AbEvaluation, effective: Plan, plan: Plan): string {
+  const numbers = ev.decision?.text ?? ev.idle ?? "nothing evaluated";
+  const versions = ev.champion && ev.challenger ? `champion ${ev.champion} vs challenger ${ev.challenger}: ` : "";
+  const body = `${versions}${numbers}`;
+  const prefix = action === "dry-run" ? "DRY RUN: " : "";
+  switch (effective.kind) {
+    case "promote":
+      return `${prefix}${body}; ${action === "dry-run" ? "would promote" : "promoted"} ${effective.version} to champion`;
+    case "expire":
+      return `${prefix}${body}; the challenger's ${ev.expiresAtMs === null ? "" : `time ran out at ${isoUtc(ev.expiresAtMs)}: `}${action === "dry-run" ? "would expire" : "expired"} without a promotion`;
+    case "force_swap":
+      return `FORCED swap to ${effective.version} regardless of the numbers (${body})`;
+    case "rollback":
+      return `ROLLBACK from ${ev.champion ?? "(none)"} to ${effective.version} (${body})`;
+    case "none":
+      if (action === "force-swap") return `FORCED swap ${plan.kind === "none" ? "refused" : "not needed"}: ${effective.why} (${body})`;
+      if (action === "rollback") return `ROLLBACK ${plan.kind === "none" ? "refused" : "not needed"}: ${effective.why} (${body})`;
+      return effective.why === "" ? `${prefix}${body}` : `${prefix}${body}; NOT swapped: ${effective.why}`;
+  }
+}
+
+function detailsOf(ev: AbEvaluation, policy: AbPolicy, plan: Plan): Record<string, unknown> {
   return {
     policy,
-    splitBoundaryTsMs: evaluation?.boundaryTsMs ?? null,
-    untaggedTrades: evaluation?.untagged ?? 0,
-    skippedNullPnl: evaluation?.skippedNullPnl ?? 0,
-    skippedInvalidPnl: evaluation?.skippedInvalidPnl ?? 0,
-    arms: evaluation ? { [ARM_A]: evaluation.a, [ARM_B]: evaluation.b } : null,
-    reasons: evaluation?.decision.reasons ?? [],
-    target: plan.kind === "swap" ? { arm: plan.arm, ...plan.model } : null,
+    champion: ev.champion,
+    challenger: ev.challenger,
+    evaluationStartMs: ev.startMs,
+    expiresAtMs: ev.expiresAtMs,
+    attribution: ev.attribution ? { method: ev.attribution.method, ...ev.attribution.counts, temporalA: ev.attribution.temporalA } : null,
+    skippedNullPnl: ev.skippedNullPnl,
+    skippedInvalidPnl: ev.skippedInvalidPnl,
+    skippedNoOpenTime: ev.skippedNoOpenTime,
+    arms: ev.decision ? { [ARM_A]: ev.a, [ARM_B]: ev.b } : null,
+    look: ev.decision?.look ?? null,
+    previousLooks: ev.previousLooks,
+    target: plan.kind === "none" || plan.kind === "expire" ? null : plan,
   };
 }
 
-/** What is active given the `ab_active_model` row: the row as a view, or v1_backtest before the first swap. */
+/** What is active given the `ab_active_model` row: the row as a view, or v1_backtest before the first version. */
 export function activeModelView(state: ActiveModelState | null): ActiveModelView {
   if (state === null) return { arm: ARM_A, version: null, versionDir: null, manifestSha256: null, swappedAt: null, swapRunId: null };
   const file = activeFileFromState(state);
   return { arm: file.arm, version: file.version, versionDir: file.versionDir, manifestSha256: file.manifestSha256, swappedAt: file.swappedAt, swapRunId: file.runId };
 }
+
+export type { RoleState, PromotionDecision };

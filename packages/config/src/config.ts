@@ -44,6 +44,15 @@ const hostList = () =>
     .refine((hosts) => hosts.every((h) => HOST_ENTRY.test(h)), { error: "expected a comma list of host or host:port entries" })
     .default([]);
 
+/**
+ * Settings that no longer exist, with what replaced them. Setting one stops start-up: an operator
+ * who tightened the old rule must not believe it still applies.
+ */
+export const RETIRED_ENV_VARS: Readonly<Record<string, string>> = Object.freeze({
+  MLQ_AB_MIN_CONFIDENCE:
+    "the A/B no longer tests P(Sharpe_B > Sharpe_A) afresh at every look; it uses a sequential boundary that holds the false-promotion rate at MLQ_AB_ALPHA (default 0.05) over all looks of an evaluation, with MLQ_AB_ALPHA_BUDGET across challengers",
+});
+
 /** env var name -> [path in config, schema, help] */
 const SPEC = {
   REDIS_URL: ["redisUrl", z.url({ error: "expected a redis:// or rediss:// URL" }).default("redis://127.0.0.1:6379"), "Redis URL (password and db index allowed)"],
@@ -88,7 +97,16 @@ const SPEC = {
   MLQ_SLIPPAGE_MULT_MIN_TRADES: ["costs.slippageMultMinTrades", int(200), "calibrated trades needed before slippage_mult moves"],
 
   MLQ_AB_MIN_TRADES: ["ab.minTradesPerArm", int(100, 2), "closed trades per arm before A/B is ready"],
-  MLQ_AB_MIN_CONFIDENCE: ["ab.minConfidence", num(0.9, (s) => s.min(0).max(1)), "P(Sharpe_B > Sharpe_A) needed to swap"],
+  MLQ_AB_ALPHA: ["ab.alpha", num(0.05, (s) => s.gt(0, "expected 0 < α < 0.5").lt(0.5, "expected 0 < α < 0.5")), "false-promotion rate of one challenger's evaluation over all its looks (α_k ceiling)"],
+  MLQ_AB_ALPHA_BUDGET: ["ab.alphaBudget", num(0.25, (s) => s.gt(0, "expected 0 < budget ≤ 1").max(1, "expected 0 < budget ≤ 1")), "Σ α_k over the challengers of a rolling year"],
+  MLQ_CHALLENGER_MAX_DAYS: ["ab.challengerMaxDays", num(60, (s) => s.gt(0, "expected more than 0 days")), "a challenger expires after this many days in the slot"],
+  MLQ_AB_SHADOW_WORSE_P: ["ab.shadowWorseP", num(0.05, (s) => s.gt(0).lt(1)), "the shadow evaluation blocks a swap when its p(challenger worse) is below this"],
+
+  MLQ_ROLLBACK: ["monitor.rollback", bool(true), "the hourly monitor rolls a decaying champion back to previous_champion"],
+  MLQ_ROLLBACK_REFERENCE_SR: ["monitor.referenceSharpe", num(0.05), "healthy per-trade Sharpe of a champion (σ units; never the A/B's estimate)"],
+  MLQ_ROLLBACK_DECAY_SR: ["monitor.decaySharpe", num(-0.1), "decayed per-trade Sharpe the detector is tuned to catch"],
+  MLQ_ROLLBACK_TRADES_PER_DAY: ["monitor.tradesPerDay", num(20, (s) => s.gt(0)), "champion trades a day the false-alarm rate is calibrated for"],
+  MLQ_ROLLBACK_MAX_FALSE_ALARMS_PER_YEAR: ["monitor.maxFalseAlarmsPerYear", num(0.5, (s) => s.gt(0)), "rollbacks a year a healthy champion may suffer on average"],
 
   MLQ_CAL_EMA_SPAN: ["calibration.emaSpan", int(100, 1), "EMA span"],
   MLQ_CAL_RECENT_TRADES: ["calibration.recentTrades", int(50), "trades weighted x3 at the end"],
@@ -102,12 +120,14 @@ const SPEC = {
   MLQ_CRON_CALIBRATE: ["schedules.calibrate", cron("30 12 * * *"), "calibrate cron (UTC)"],
   MLQ_CRON_RETRAIN: ["schedules.retrain", cron("0 13 * * *"), "retrain cron (UTC)"],
   MLQ_CRON_AB_EVAL: ["schedules.abEval", cron("0 1 * * *"), "ab-eval cron (UTC)"],
+  MLQ_CRON_MONITOR: ["schedules.monitor", cron("5 * * * *"), "monitor cron (UTC)"],
   MLQ_SCHEDULE_TZ: ["schedules.tz", str("UTC"), "scheduler time zone"],
   MLQ_SCHEDULE_RECHECK_MS: ["schedules.recheckMs", int(60_000, 1000), "how often the producer re-creates vanished schedulers"],
 
   MLQ_TIMEOUT_RETRAIN_MS: ["timeouts.retrain", int(2 * 3_600_000, 1), "retrain timeout"],
   MLQ_TIMEOUT_AB_EVAL_MS: ["timeouts.abEval", int(30 * 60_000, 1), "ab-eval timeout"],
   MLQ_TIMEOUT_CALIBRATE_MS: ["timeouts.calibrate", int(30 * 60_000, 1), "calibrate timeout"],
+  MLQ_TIMEOUT_MONITOR_MS: ["timeouts.monitor", int(5 * 60_000, 1), "monitor timeout"],
   MLQ_RETRY_ATTEMPTS: ["retry.attempts", int(3, 1), "attempts for transient failures"],
   MLQ_RETRY_BACKOFF_MS: ["retry.backoffMs", int(10_000, 0), "first exponential backoff delay"],
   MLQ_KEEP_COMPLETED_AGE_S: ["retention.completedAgeSec", int(14 * 86_400), "keep completed jobs this long"],
@@ -185,6 +205,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     node[parts[parts.length - 1]!] = parsed.data;
   }
   const cfg = out as unknown as Config;
+  for (const [name, replacement] of Object.entries(RETIRED_ENV_VARS)) {
+    const raw = name in overrides ? overrides[name] : env[name];
+    if (raw !== undefined && raw !== "") problems.push(`${name} is retired: ${replacement}; remove it from the environment`);
+  }
   if (problems.length === 0) {
     if (cfg.gates.volPercentileLo >= cfg.gates.volPercentileHi)
       problems.push("MLQ_GATE_VOL_PCT_LO must be below MLQ_GATE_VOL_PCT_HI");

@@ -81,7 +81,9 @@ export {
   currentRoles,
   endChallenger,
   fillEvaluationSlot,
+  fillSlotWithAlpha,
   listVersionRoles,
+  registerAndOffer,
   rejectVersion,
   setPinned,
   readRoleEvents,
@@ -89,9 +91,12 @@ export {
   registerVersion,
   seedRoleHistory,
   syncRoleFiles,
+  type AlphaPolicy,
   type NewRoleEvent,
   type RegisterOptions,
+  type RegisterOutcome,
   type SlotOutcome,
   type StoredRoleEvent,
   type VersionRoleView,
 } from "./role-store.js";
+export { ALPHA_WINDOW_MS, allocateChallengerAlpha, type AlphaAllocation, type AlphaGrant } from "./challenger-alpha.js";

@@ -21,6 +21,7 @@ import {
   type RoleName,
   type RoleState,
 } from "./role-history.js";
+import { allocateChallengerAlpha } from "./challenger-alpha.js";
 import { listVersions, verifyVersion } from "./version-store.js";
 
 export interface StoredRoleEvent extends RoleEvent {
@@ -183,6 +184,38 @@ export function fillEvaluationSlot(conn: Connection, opts: { nowMs: number; allo
       },
     ]);
     return { took: newest.version, skipped: older.map((c) => c.version), alpha, state: after };
+  });
+}
+
+/** α_k and the yearly budget of the online allocation across challengers (SPEC §6). */
+export interface AlphaPolicy {
+  readonly alpha: number;
+  readonly budget: number;
+}
+
+/** fillEvaluationSlot with α_k from the online allocation over the history's grants. */
+export function fillSlotWithAlpha(conn: Connection, opts: { nowMs: number; policy: AlphaPolicy }): SlotOutcome {
+  return fillEvaluationSlot(conn, { nowMs: opts.nowMs, allocate: (state) => allocateChallengerAlpha(state.grants, opts.nowMs, opts.policy).alpha });
+}
+
+export interface RegisterOutcome {
+  /** The role the new version holds once the slot was offered: champion (first version), challenger or candidate. */
+  readonly role: "champion" | "challenger" | "candidate";
+  readonly slot: SlotOutcome;
+  readonly state: RoleState;
+}
+
+/**
+ * A retrain's new version, registered and — when the evaluation slot is free — given the slot at
+ * once, in one transaction: the bot can paper-trade it from the next bar on.
+ */
+export function registerAndOffer(conn: Connection, modelsDir: string, opts: RegisterOptions & { policy: AlphaPolicy }): RegisterOutcome {
+  return writeTx(conn, () => {
+    const registered = registerVersion(conn, modelsDir, opts);
+    if (registered.champion?.version === opts.version)
+      return { role: "champion", slot: { took: null, skipped: [], alpha: null, state: registered }, state: registered };
+    const slot = fillSlotWithAlpha(conn, { nowMs: opts.nowMs, policy: opts.policy });
+    return { role: slot.took === opts.version ? "challenger" : "candidate", slot, state: slot.state };
   });
 }
 

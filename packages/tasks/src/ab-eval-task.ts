@@ -1,17 +1,21 @@
-// The ab-eval queue's task: the configured database and models directory, arm models resolved
-// and verified through the model registry, the A/B policy from the config.
+// The ab-eval queue's task: the configured database and models directory, the A/B policy from the config.
 import type { Config } from "@mlq/config";
 import { withMigrated, type Connection } from "@mlq/db";
-import { runAbEvaluation, type AbAction, type AbDeps, type AbSummary, type SwapPolicy } from "@mlq/ab";
-import { registryArmResolver } from "@mlq/registry";
+import { runAbEvaluation, type AbAction, type AbDeps, type AbPolicy, type AbSummary } from "@mlq/ab";
 import type { TaskIo } from "./task-io.js";
 
 export interface AbEvalTaskPayload {
   readonly action: AbAction;
 }
 
-export function abPolicyFromConfig(config: Pick<Config, "ab">): SwapPolicy {
-  return { minTradesPerArm: config.ab.minTradesPerArm, minConfidence: config.ab.minConfidence };
+export function abPolicyFromConfig(config: Pick<Config, "ab">): AbPolicy {
+  return {
+    minTradesPerArm: config.ab.minTradesPerArm,
+    alpha: config.ab.alpha,
+    alphaBudget: config.ab.alphaBudget,
+    challengerMaxDays: config.ab.challengerMaxDays,
+    shadowWorseP: config.ab.shadowWorseP,
+  };
 }
 
 /** The evaluation's dependencies for one run: what the config names, and the io's reporting and retry facts. */
@@ -19,7 +23,6 @@ export function abEvalDeps(config: Config, conn: Connection, io: TaskIo): AbDeps
   return {
     conn,
     modelsDir: config.modelsDir,
-    resolveArmModel: registryArmResolver(config.modelsDir),
     logger: io.logger,
     progress: io.progress,
     signal: io.signal,

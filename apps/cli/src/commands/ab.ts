@@ -18,12 +18,14 @@ interface AbOptions {
 }
 
 export function printAbSummary(s: AbSummary): void {
-  process.stdout.write(`A/B run #${s.runId} (${s.action}${s.dryRun ? ", dry run" : ""}), split: ${s.splitMethod ?? "—"}${s.splitBoundaryIso ? ` at ${s.splitBoundaryIso}` : ""}\n`);
+  process.stdout.write(
+    `A/B run #${s.runId} (${s.action}${s.dryRun ? ", dry run" : ""}) → ${s.outcome}; champion ${s.champion ?? "none"}, challenger ${s.challenger ?? "none"}${s.splitMethod ? `, trades by ${s.splitMethod}` : ""}\n`,
+  );
   const a = s.armA.metrics;
   const b = s.armB.metrics;
   if (a || b) {
     const metric = (label: string, key: keyof NonNullable<typeof a>) => [label, a?.[key] ?? null, b?.[key] ?? null];
-    printTable(null, ["metric", "A v1_backtest", "B v2_paper"], [
+    printTable(null, ["metric", `A champion ${s.armA.version ?? ""}`, `B challenger ${s.armB.version ?? ""}`], [
       metric("closed trades", "trades"),
       metric("expectancy (% / trade)", "expectancy"),
       metric("Sharpe / trade", "sharpe"),
@@ -37,19 +39,37 @@ export function printAbSummary(s: AbSummary): void {
       metric("MinTRL 95 % (trades)", "minTrackRecord"),
     ]);
   }
-  process.stdout.write(`\nP(Sharpe B > Sharpe A) = ${fmt(s.pBBetter)}\n${s.decisionReason}\n`);
-  process.stdout.write(`swap executed: ${fmt(s.swapExecuted)}; active arm: ${s.activeArm}${s.activeAfter.versionDir ? ` (${s.activeAfter.versionDir})` : ""}\n`);
-  if (s.skippedNullPnl > 0 || s.untaggedTrades > 0) process.stdout.write(`skipped: ${s.skippedNullPnl} trades without pnl_pct, ${s.untaggedTrades} untagged\n`);
+  if (s.conditions.length)
+    printTable("Decision", ["condition", "value", "threshold", "passed"], s.conditions.map((c) => [c.name, c.value, c.threshold, c.passed ? "✓" : "✗"]));
+  const e = s.evaluation;
+  if (e.startIso)
+    process.stdout.write(
+      `evaluation since ${e.startIso}, expires ${e.expiresIso}${e.expired ? " (EXPIRED)" : ""}; α_k ${fmt(e.alphaK)}, n_max ${fmt(e.nMaxPerArm)} trades/arm` +
+        (e.look !== null ? `; look ${e.look} at information ${fmt(e.informationFraction)}: z ${fmt(e.z)} vs boundary ${e.boundary === null ? "∞" : fmt(e.boundary)}` : "") +
+        "\n",
+    );
+  process.stdout.write(`\n${s.decisionReason}\n`);
+  if (s.roleChanges.length) process.stdout.write(`role changes: ${s.roleChanges.join(", ")}\n`);
+  process.stdout.write(`active: ${s.activeArm}${s.activeAfter.version ? ` version ${s.activeAfter.version}` : ""}${s.pinned ? " (pinned)" : ""}; waiting candidates: ${s.waitingCandidates.join(", ") || "none"}\n`);
+  const att = s.attribution;
+  const skipped = [
+    s.skippedNullPnl && `${s.skippedNullPnl} without pnl_pct`,
+    s.skippedNoOpenTime && `${s.skippedNoOpenTime} without opened_ts_ms`,
+    att?.unknownVersion && `${att.unknownVersion} naming unknown versions (${att.unknownVersions.join(", ")})`,
+    att?.untaggedLeftOut && `${att.untaggedLeftOut} untagged among tagged trades`,
+    att?.unknownArm && `${att.unknownArm} with an unknown model_arm`,
+  ].filter(Boolean);
+  if (skipped.length) process.stdout.write(`trades left out: ${skipped.join("; ")}\n`);
 }
 
 export function registerAb(program: Command): void {
   program
     .command("ab")
-    .description("A/B evaluation of v1_backtest vs v2_paper, swap when B proves better")
-    .option("--dry-run", "evaluate and record, never swap")
-    .option("--status", "print the active arm, its version, why it was swapped, and the last evaluations")
-    .option("--force-swap", "swap to v2_paper whatever the numbers say (recorded as forced)")
-    .option("--rollback", "return to the previous arm / version (recorded)")
+    .description("A/B look at the challenger (v2_paper) against the champion; promote when the sequential test says so")
+    .option("--dry-run", "evaluate and record, change no role")
+    .option("--status", "print the roles, the evaluation in progress and the last runs")
+    .option("--force-swap", "make the challenger (else the newest candidate) champion whatever the numbers say (recorded as forced)")
+    .option("--rollback", "return to the previous champion (recorded; the rolled-back version must win a new A/B)")
     .option("--db <path>", "SQLite database, with --local or --status (default $MLQ_DB_PATH; queued jobs use the worker's)")
     .option("--local", "run in this process without Redis")
     .option("--no-wait", "enqueue and return the job id at once")

@@ -68,6 +68,8 @@ export function printRetrainSummary(s: RetrainSummary): void {
   if (s.trainingRows !== undefined) facts.push(["train / test rows", `${s.trainingRows} / ${s.testRows ?? "—"} (dropped ${s.droppedRows ?? 0} non-finite)`]);
   if (s.embargoHours !== undefined) facts.push(["embargo", `${fmt(s.embargoHours)} h`]);
   if (s.modelDir) facts.push(["version dir", s.modelDir]);
+  if (s.registered) facts.push(["role", `${s.registered.role}${s.registered.alpha !== null ? ` (α_k ${s.registered.alpha})` : ""}${s.registered.skipped.length ? `; skipped ${s.registered.skipped.join(", ")}` : ""} — trigger ${s.trigger}`]);
+  else if (s.outcome === "trained") facts.push(["role", `none: a ${s.trigger} run never registers its set`]);
   if (s.v1BacktestEstablished) facts.push(["v1_backtest", "established from this first trained set"]);
   facts.push(["duration", `${s.durationSec.toFixed(1)} s (${Object.entries(s.stageMs).map(([k, v]) => `${k} ${v} ms`).join(", ")})`]);
   process.stdout.write("\n" + kv(facts) + "\n");

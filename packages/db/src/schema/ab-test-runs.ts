@@ -9,7 +9,7 @@ export const abTestRuns = sqliteTable(
     jobId: text("job_id"),
     armALabel: text("arm_a_label").notNull(),
     armBLabel: text("arm_b_label").notNull(),
-    splitMethod: text("split_method", { enum: ["model_arm", "temporal"] }),
+    splitMethod: text("split_method", { enum: ["model_version", "model_arm", "temporal"] }),
     armATrades: integer("arm_a_trades"),
     armBTrades: integer("arm_b_trades"),
     armASharpe: real("arm_a_sharpe"),
@@ -29,6 +29,19 @@ export const abTestRuns = sqliteTable(
     details: text("details"),
     success: integer("success").notNull().default(1),
     errorMsg: text("error_msg"),
+    // The promotion loop (SPEC §6): which versions were compared, which look of whose evaluation
+    // this was, and the decision as a table of {name, value, threshold, passed}.
+    armAVersion: text("arm_a_version"),
+    armBVersion: text("arm_b_version"),
+    evaluationStartMs: integer("evaluation_start_ms"),
+    lookIndex: integer("look_index"),
+    infoFraction: real("info_fraction"),
+    nMaxPerArm: integer("n_max_per_arm"),
+    alphaK: real("alpha_k"),
+    boundaryZ: real("boundary_z"),
+    zStat: real("z_stat"),
+    conditions: text("conditions"),
+    outcome: text("outcome"),
   },
   (t) => [index("ab_test_runs_ts_idx").on(t.tsMs)],
 );

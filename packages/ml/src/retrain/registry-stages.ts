@@ -1,7 +1,8 @@
-// The trained set becomes an immutable version directory (save), then the pointers move to it
-// (register): v2_paper -> new (old one to v2_paper_prev), v1_backtest established on a first run.
+// The trained set becomes an immutable version directory (save), then a role (register): the
+// first version is champion and v1_backtest baseline; later ones are candidates and take the
+// evaluation slot (challenger, v2_paper) when it is free. Smoke runs save but never register.
 import { isoUtc } from "@mlq/core";
-import { ensureV1Backtest, promoteV2Paper, saveModelSet } from "@mlq/registry";
+import { registerAndOffer, saveModelSet, syncRoleFiles } from "@mlq/registry";
 import { ML_CODE_PACKAGE } from "../code-package.js";
 import { needState, type RetrainStage } from "./stage.js";
 
@@ -63,12 +64,29 @@ export const saveStage: RetrainStage = {
 export const registerStage: RetrainStage = {
   name: "register",
   progress: [95, 99],
+  // A smoke run proves the pipeline works; its set is saved for inspection but never evaluated.
+  skip: (ctx) => ctx.trigger === "smoke",
   run(ctx) {
     const { version } = needState(ctx, "saved", "register");
-    promoteV2Paper(ctx.modelsDir, version);
-    ctx.state.v1BacktestEstablished = ensureV1Backtest(ctx.modelsDir, version);
-    if (ctx.state.v1BacktestEstablished)
-      ctx.logger.info("no v1_backtest pointer existed: established it from this first trained set", { version });
+    const { alpha, alphaBudget } = ctx.config.ab;
+    const outcome = registerAndOffer(ctx.conn, ctx.modelsDir, {
+      version,
+      runId: ctx.runId,
+      trigger: ctx.trigger,
+      nowMs: ctx.nowMs,
+      policy: { alpha, budget: alphaBudget },
+    });
+    ctx.state.registered = { role: outcome.role, alpha: outcome.slot.alpha, skipped: outcome.slot.skipped };
+    ctx.state.v1BacktestEstablished = outcome.role === "champion";
+    syncRoleFiles(ctx.conn, ctx.modelsDir, ctx.logger);
+    ctx.logger.info(
+      outcome.role === "champion"
+        ? "first trained set: champion and v1_backtest baseline"
+        : outcome.role === "challenger"
+          ? "registered and took the free evaluation slot as challenger"
+          : "registered as candidate: waiting for the evaluation slot",
+      { version, trigger: ctx.trigger, alpha: outcome.slot.alpha, skipped: outcome.slot.skipped },
+    );
     return undefined;
   },
 };

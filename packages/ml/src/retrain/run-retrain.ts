@@ -44,6 +44,8 @@ export interface RetrainSummary {
   modelDir?: string;
   metrics?: Record<string, Record<string, number | null>>;
   v1BacktestEstablished?: boolean;
+  /** The role the new version took (absent for a smoke run, which never registers). */
+  registered?: { role: "champion" | "challenger" | "candidate"; alpha: number | null; skipped: string[] };
   durationSec: number;
   /** Milliseconds per stage that ran (skipped stages are absent). */
   stageMs: Record<string, number>;
@@ -174,7 +176,7 @@ function summarize(
     ...common,
     outcome: "trained",
     success: true,
-    message: `trained ${trained.models.length} models on ${train.length} rows (test ${split.test.length}); v2_paper -> ${saved.version}`,
+    message: `trained ${trained.models.length} models on ${train.length} rows (test ${split.test.length}); ${registeredText(trigger, saved.version, state.registered)}`,
     trainingRows: train.length,
     testRows: split.test.length,
     embargoHours: split.embargoHours,
@@ -182,5 +184,18 @@ function summarize(
     modelDir: saved.versionDir,
     metrics: trained.metrics as unknown as RetrainSummary["metrics"],
     v1BacktestEstablished: state.v1BacktestEstablished ?? false,
+    ...(state.registered && { registered: state.registered }),
   };
+}
+
+function registeredText(trigger: RetrainTrigger, version: string, registered: RetrainState["registered"]): string {
+  if (!registered) return `version ${version} saved, not registered (${trigger} run)`;
+  switch (registered.role) {
+    case "champion":
+      return `version ${version} is the first champion and the v1_backtest baseline (${trigger} run)`;
+    case "challenger":
+      return `version ${version} took the evaluation slot as challenger (v2_paper, α_k ${registered.alpha}; ${trigger} run)`;
+    case "candidate":
+      return `version ${version} registered as candidate, waiting for the evaluation slot (${trigger} run)`;
+  }
 }

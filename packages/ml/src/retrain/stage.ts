@@ -37,6 +37,8 @@ export interface RetrainState {
   trained?: ModelSetResult;
   saved?: SavedVersion;
   v1BacktestEstablished?: boolean;
+  /** The role the register stage gave the new version (absent when it did not register). */
+  registered?: { role: "champion" | "challenger" | "candidate"; alpha: number | null; skipped: string[] };
 }
 
 /** Everything a stage may use: the run's inputs, its row id, the shared state and a progress reporter. */

@@ -4,7 +4,8 @@
 // year is at most the budget. α_k = min(α, what is left of the year's budget ÷ 2): the first
 // challengers get the full α, later ones geometrically less, and the budget is never exhausted.
 
-export const YEAR_MS = 365 * 24 * 3600 * 1000;
+/** The rolling window of the budget: 365 days. */
+export const ALPHA_WINDOW_MS = 365 * 24 * 3600 * 1000;
 
 export interface AlphaGrant {
   /** When the challenger took the evaluation slot (ms). */
@@ -26,7 +27,7 @@ export function allocateChallengerAlpha(
   nowMs: number,
   policy: { alpha: number; budget: number; windowMs?: number },
 ): AlphaAllocation {
-  const windowMs = policy.windowMs ?? YEAR_MS;
+  const windowMs = policy.windowMs ?? ALPHA_WINDOW_MS;
   const spent = granted.filter((g) => g.tsMs > nowMs - windowMs && g.tsMs <= nowMs).reduce((s, g) => s + g.alpha, 0);
   const left = Math.max(0, policy.budget - spent);
   // Rounded to 1e-12 so a stored α_k reads back as the same number (0.05, not 0.04999999999999999).
