@@ -10,8 +10,10 @@ describe("loadConfig", () => {
     expect(c.gates.minClosedTrades).toBe(75);
     expect(c.gates.minClosedTradesSmoke).toBe(10);
     expect(c.retrain.horizonBars).toBe(15);
-    expect(c.ab.minConfidence).toBe(0.9);
-    expect(c.schedules).toMatchObject({ calibrate: "30 12 * * *", retrain: "0 13 * * *", abEval: "0 1 * * *", tz: "UTC" });
+    expect(c.ab).toMatchObject({ minTradesPerArm: 100, alpha: 0.05, alphaBudget: 0.25, challengerMaxDays: 60, shadowWorseP: 0.05 });
+    expect(c.monitor).toMatchObject({ rollback: true, referenceSharpe: 0.05, decaySharpe: -0.1, tradesPerDay: 20, maxFalseAlarmsPerYear: 0.5 });
+    expect(c.schedules).toMatchObject({ calibrate: "30 12 * * *", retrain: "0 13 * * *", abEval: "0 1 * * *", monitor: "5 * * * *", tz: "UTC" });
+    expect(c.timeouts.monitor).toBe(300_000);
     expect(c.timeouts.retrain).toBe(7_200_000);
   });
 
@@ -33,8 +35,16 @@ describe("loadConfig", () => {
     expect(err).toBeInstanceOf(ConfigValidationError);
     const problems = (err as ConfigValidationError).problems.join("\n");
     expect(problems).toMatch(/MLQ_GATE_MIN_TRADES="many": expected an integer/);
-    expect(problems).toMatch(/MLQ_AB_MIN_CONFIDENCE="1.5"/);
+    expect(problems).toMatch(/MLQ_AB_MIN_CONFIDENCE is retired: .*MLQ_AB_ALPHA/);
     expect(problems).toMatch(/MLQ_CRON_RETRAIN="daily": expected a cron pattern/);
+  });
+
+  it("stops start-up on the retired MLQ_AB_MIN_CONFIDENCE, naming its replacement, and bounds α", () => {
+    expect(() => loadConfig({ MLQ_AB_MIN_CONFIDENCE: "0.9" })).toThrow(/MLQ_AB_MIN_CONFIDENCE is retired: .*sequential boundary.*MLQ_AB_ALPHA \(default 0.05\)/);
+    expect(() => loadConfig({ MLQ_AB_MIN_CONFIDENCE: "" })).not.toThrow();
+    expect(() => loadConfig({ MLQ_AB_ALPHA: "0.5" })).toThrow(/MLQ_AB_ALPHA="0.5": expected 0 < α < 0.5/);
+    expect(() => loadConfig({ MLQ_AB_ALPHA_BUDGET: "0" })).toThrow(/MLQ_AB_ALPHA_BUDGET="0"/);
+    expect(loadConfig({ MLQ_AB_ALPHA: "0.025", MLQ_CHALLENGER_MAX_DAYS: "30" }).ab).toMatchObject({ alpha: 0.025, challengerMaxDays: 30 });
   });
 
   it("rejects an unknown time zone and a prefix with a colon", () => {

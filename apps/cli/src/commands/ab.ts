@@ -19,7 +19,7 @@ interface AbOptions {
 
 export function printAbSummary(s: AbSummary): void {
   process.stdout.write(
-    `A/B run #${s.runId} (${s.action}${s.dryRun ? ", dry run" : ""}) → ${s.outcome}; champion ${s.champion ?? "none"}, challenger ${s.challenger ?? "none"}${s.splitMethod ? `, trades by ${s.splitMethod}` : ""}\n`,
+    `A/B run #${s.runId} (${s.action}${s.dryRun ? ", dry run" : ""}) → ${s.outcome}; now champion ${s.champion ?? "none"}, challenger ${s.challenger ?? "none"}${s.splitMethod ? `, trades by ${s.splitMethod}` : ""}\n`,
   );
   const a = s.armA.metrics;
   const b = s.armB.metrics;
