@@ -47,13 +47,14 @@ describe("full cycle through real queues", () => {
     const gateLog = sqlRows<{ gate_name: string }>(fx.dbPath, "SELECT gate_name FROM phase2_gate_log WHERE run_id = ? ORDER BY gate_name", run.id);
     expect(gateLog.map((g) => g.gate_name)).toEqual(["paper_age", "regime_diversity", "trade_count"]);
 
-    const v2 = readPointer(fx.modelsDir, "v2_paper");
+    // The first trained set is champion (active_model.json) and the v1_backtest baseline; nothing is under evaluation.
+    expect(rtSummary).toMatchObject({ registered: { role: "champion" } });
+    expect(readPointer(fx.modelsDir, "v2_paper")).toBeNull();
     const v1 = readPointer(fx.modelsDir, "v1_backtest");
-    expect(v2?.version).toBe(String(run.id));
-    expect(v1?.version).toBe(String(run.id)); // the first trained set establishes v1_backtest
-    const loaded = loadModelSet(fx.modelsDir, v2!);
+    expect(v1?.version).toBe(String(run.id));
+    const loaded = loadModelSet(fx.modelsDir, v1!);
     expect(loaded.models.map((m) => m.name).sort()).toEqual(["direction", "momentum", "price", "risk", "volatility"]);
-    expect(loadModelSet(fx.modelsDir, v1!).manifestSha256).toBe(v2!.manifestSha256);
+    expect(JSON.parse(readFileSync(`${fx.modelsDir}/active_model.json`, "utf8"))).toMatchObject({ version: String(run.id), manifest_sha256: v1!.manifestSha256 });
 
     const rtJob = await producer.queues.retrain.getJob(rt.jobId);
     expect(rtJob?.progress).toMatchObject({ stage: "done", pct: 100 });
@@ -62,12 +63,13 @@ describe("full cycle through real queues", () => {
     // A/B evaluation
     const ab = await producer.enqueue("ab-eval", { action: "evaluate" }, { requestedBy: "e2e" });
     const abSummary = await producer.waitForJob("ab-eval", ab.jobId, wait);
-    const abRows = sqlRows<{ id: number; job_id: string; arm_a_label: string; arm_b_label: string; split_method: string; dry_run: number }>(
+    const abRows = sqlRows<{ id: number; job_id: string; arm_a_version: string | null; arm_b_version: string | null; outcome: string; dry_run: number }>(
       fx.dbPath,
-      "SELECT id, job_id, arm_a_label, arm_b_label, split_method, dry_run FROM ab_test_runs",
+      "SELECT id, job_id, arm_a_version, arm_b_version, outcome, dry_run FROM ab_test_runs",
     );
-    expect(abRows).toEqual([{ id: expect.any(Number), job_id: ab.jobId, arm_a_label: "v1_backtest", arm_b_label: "v2_paper", split_method: "model_arm", dry_run: 0 }]);
-    expect(abSummary).toMatchObject({ runId: abRows[0]!.id, action: "evaluate", dryRun: false, splitMethod: "model_arm" });
+    // With a champion and no challenger there is nothing to decide: the run says so and changes nothing.
+    expect(abRows).toEqual([{ id: expect.any(Number), job_id: ab.jobId, arm_a_version: String(run.id), arm_b_version: null, outcome: "idle", dry_run: 0 }]);
+    expect(abSummary).toMatchObject({ runId: abRows[0]!.id, action: "evaluate", dryRun: false, outcome: "idle", champion: String(run.id), challenger: null, swapExecuted: false });
 
     // Each job's Redis record: the summary as return value, log lines, one attempt.
     for (const [queue, id, summary] of [

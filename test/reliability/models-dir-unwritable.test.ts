@@ -69,7 +69,7 @@ describe("unwritable models directory", () => {
     const first = await p.waitForJob("retrain", (await p.enqueue("retrain", { trigger: "force" })).jobId, { timeoutMs: 90_000 });
     expect(first.outcome).toBe("trained");
     const pointersBefore = snapshotPointers(modelsDir);
-    expect(pointersBefore.v2_paper).not.toBeNull();
+    expect(pointersBefore.v1_backtest).not.toBeNull(); // the first set: champion and baseline
 
     // (a) Unwritable before the run: refused before any training.
     let guard = makeUnwritable(modelsDir);
@@ -109,10 +109,11 @@ describe("unwritable models directory", () => {
     expect(rows[1]!.error_msg).toBe(earlyError);
     expect(rows[2]!.error_msg).toBe(lateError);
 
-    // Once the directory is writable again, the next run succeeds and promotes normally.
+    // Once the directory is writable again, the next run succeeds and takes the evaluation slot normally.
     const again = await p.waitForJob("retrain", (await p.enqueue("retrain", { trigger: "force" })).jobId, { timeoutMs: 90_000 });
     expect(again.outcome).toBe("trained");
-    expect(JSON.parse(readFileSync(pointerPath(modelsDir, "v2_paper_prev"), "utf8")).version).toBe(String(first.runId));
+    expect(JSON.parse(readFileSync(pointerPath(modelsDir, "v2_paper"), "utf8")).version).toBe(String(again.runId));
+    expect(JSON.parse(readFileSync(pointerPath(modelsDir, "v1_backtest"), "utf8")).version).toBe(String(first.runId));
 
     console.log(`[reliability] unwritable models dir (${unwritableHow}): before the run -> "${earlyError}"; mid-training -> "${lateError}"`);
   });

@@ -79,7 +79,7 @@ describe("SIGKILL of a retrain worker during training", () => {
     expect(verdict, reader.output()).not.toBeNull();
     expect(verdict!.violations).toEqual([]);
     expect(verdict!.checks).toBeGreaterThan(10);
-    expect(verdict!.seen).toContain(`v2_paper=${String(summary.version)}`);
+    expect(verdict!.seen).toContain(`v1_backtest=${String(summary.version)}`); // the first set: champion and baseline
 
     const db = new Database(env.MLQ_DB_PATH!, { readonly: true });
     const rows = db.prepare("SELECT id, job_id, success, status, error_msg, model_dir FROM phase2_retrain_runs ORDER BY id").all() as RunRow[];
@@ -96,7 +96,8 @@ describe("SIGKILL of a retrain worker during training", () => {
 
     // The killed attempt never published anything: only the winner's version exists, and every pointer names it.
     expect(listVersions(modelsDir).map((v) => v.version)).toEqual([String(done!.id)]);
-    for (const name of ["v2_paper", "v1_backtest"] as const) {
+    expect(readPointer(modelsDir, "v2_paper")).toBeNull(); // nothing under evaluation yet
+    for (const name of ["v1_backtest"] as const) {
       const p = readPointer(modelsDir, name);
       expect(p?.version).toBe(String(done!.id));
       verifyVersion(modelsDir, p!.version, p!.manifestSha256);

@@ -40,7 +40,7 @@ const runs = (conn: Connection) =>
   conn.sqlite.prepare("SELECT id, job_id, trigger_reason, success, status, error_msg, models_trained, gate_pass, slippage_mult, embargo_hours, vol_percentile_lo, vol_percentile_hi FROM phase2_retrain_runs ORDER BY id").all() as Record<string, unknown>[];
 
 describe("runRetrain", () => {
-  it("trains five models, promotes v2_paper, establishes v1_backtest and records one successful run", async () => {
+  it("trains five models, makes the first set champion and v1_backtest, and records one successful run", async () => {
     const conn = copyDb("force");
     const config = configFor("force");
     const stages: string[] = [];
@@ -54,9 +54,11 @@ describe("runRetrain", () => {
     const [row] = runs(conn);
     expect(row).toMatchObject({ job_id: "job-1", trigger_reason: "force", success: 1, status: "done", models_trained: 5, error_msg: null });
     expect(row!.vol_percentile_lo).toBeLessThan(row!.vol_percentile_hi as number);
-    const paper = readPointer(config.modelsDir, "v2_paper");
-    expect(paper?.version).toBe(s.version);
-    const saved = loadModelSet(config.modelsDir, paper!);
+    expect(s.registered).toEqual({ role: "champion", alpha: null, skipped: [] });
+    expect(readPointer(config.modelsDir, "v2_paper")).toBeNull(); // nothing under evaluation yet
+    const baseline = readPointer(config.modelsDir, "v1_backtest");
+    expect(baseline?.version).toBe(s.version);
+    const saved = loadModelSet(config.modelsDir, baseline!);
     expect(saved.models).toHaveLength(5);
     // The manifest names the trainer, @mlq/ml at its package.json version, not the registry.
     expect(saved.manifest.code_version).toMatchObject({ package: "@mlq/ml", package_version: ML_PACKAGE_VERSION });
@@ -64,11 +66,26 @@ describe("runRetrain", () => {
     const gateRows = conn.sqlite.prepare("SELECT count(*) AS n FROM phase2_gate_log WHERE run_id = ?").get(s.runId) as { n: number };
     expect(gateRows.n).toBe(3);
 
-    // A second run moves the old v2_paper to v2_paper_prev; v1_backtest stays.
+    expect(JSON.parse(readFileSync(join(config.modelsDir, "active_model.json"), "utf8"))).toMatchObject({ version: s.version });
+    // A second run is a candidate that takes the free evaluation slot: v2_paper names it; v1_backtest stays.
     const s2 = await runRetrain({ conn, config, nowMs: END + 1000 }, { trigger: "force" });
-    expect(readPointer(config.modelsDir, "v2_paper_prev")?.version).toBe(s.version);
+    expect(s2.registered).toEqual({ role: "challenger", alpha: 0.05, skipped: [] });
+    expect(s2.message).toMatch(/took the evaluation slot as challenger \(v2_paper, α_k 0.05; force run\)$/);
     expect(readPointer(config.modelsDir, "v2_paper")?.version).toBe(s2.version);
     expect(readPointer(config.modelsDir, "v1_backtest")?.version).toBe(s.version);
+    // A third waits as candidate while the slot is held.
+    const s3 = await runRetrain({ conn, config, nowMs: END + 2000 }, { trigger: "force" });
+    expect(s3.registered?.role).toBe("candidate");
+    expect(readPointer(config.modelsDir, "candidate")?.version).toBe(s3.version);
+    expect(readPointer(config.modelsDir, "v2_paper")?.version).toBe(s2.version);
+    // A smoke run saves its set for inspection but never registers it.
+    const s4 = await runRetrain({ conn, config, nowMs: END + 3000 }, { trigger: "smoke" });
+    expect(s4.outcome).toBe("trained");
+    expect(s4.registered).toBeUndefined();
+    expect(s4.message).toMatch(/saved, not registered \(smoke run\)$/);
+    const registered = conn.sqlite.prepare("SELECT version FROM model_role_events WHERE event = 'register' ORDER BY id").all() as { version: string }[];
+    expect(registered.map((r) => r.version)).toEqual([s.version, s2.version, s3.version]);
+    expect(readPointer(config.modelsDir, "candidate")?.version).toBe(s3.version);
     conn.close();
   }, 120_000);
 
