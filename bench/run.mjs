@@ -22,7 +22,7 @@ const RESULTS_PATH = join(HERE, "results.json");
 const BENCHES = {
   "market-data": { module: "market-data.mjs", db: "ticks-28m", scratch: true, heavy: true, limitMb: 4096, service: "mlq-worker-retrain", timeoutMs: 12 * 60_000 },
   retrain: { module: "retrain.mjs", db: "retrain-21d", scratch: false, limitMb: 4096, service: "mlq-worker-retrain", timeoutMs: 4 * 60_000 },
-  ab: { module: "ab.mjs", db: "trades-35k", scratch: false, limitMb: 2048, service: "mlq-worker-ab", timeoutMs: 2 * 60_000 },
+  ab: { module: "ab.mjs", db: "trades-35k", scratch: true, limitMb: 2048, service: "mlq-worker-ab", timeoutMs: 2 * 60_000 },
   calibration: { module: "calibration.mjs", db: "trades-35k", scratch: false, limitMb: 1024, service: "mlq-worker-calibrate", timeoutMs: 2 * 60_000 },
   queue: { module: "queue.mjs", db: "trades-35k", scratch: true, limitMb: 2048, service: "mlq-worker-ab", timeoutMs: 3 * 60_000 },
 };

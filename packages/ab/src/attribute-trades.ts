@@ -40,7 +40,7 @@ export interface Attribution {
 
 /** Trades in (close time, id) order; the result arms keep that order. */
 export function attributeTrades(trades: readonly AbTrade[], ev: Evaluation, timeline: RoleTimeline): Attribution {
-  const ordered = [...trades].sort((x, y) => x.closedTsMs - y.closedTsMs || x.id - y.id);
+  const ordered = isCloseOrdered(trades) ? trades : [...trades].sort((x, y) => x.closedTsMs - y.closedTsMs || x.id - y.id);
   const a: ArmSample = { returns: [], closeTsMs: [] };
   const b: ArmSample = { returns: [], closeTsMs: [] };
   const push = (arm: ArmSample, t: AbTrade) => {
@@ -102,4 +102,13 @@ export function attributeTrades(trades: readonly AbTrade[], ev: Evaluation, time
     counts: { unknownVersion: 0, unknownVersions: [], outside, untaggedLeftOut: 0, unknownArm },
     temporalA: { fromMs: aFrom, toMs: ev.startMs },
   };
+}
+
+function isCloseOrdered(trades: readonly AbTrade[]): boolean {
+  for (let i = 1; i < trades.length; i++) {
+    const p = trades[i - 1]!;
+    const c = trades[i]!;
+    if (c.closedTsMs < p.closedTsMs || (c.closedTsMs === p.closedTsMs && c.id < p.id)) return false;
+  }
+  return true;
 }
