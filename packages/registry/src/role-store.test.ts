@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { InputDataError, type Logger } from "@mlq/core";
 import { openMigrated, type Connection } from "@mlq/db";
@@ -15,6 +15,7 @@ import {
   listVersionRoles,
   readRoleEvents,
   recordChampionChange,
+  registerAndOffer,
   registerVersion,
   rejectVersion,
   seedRoleHistory,
@@ -43,6 +44,27 @@ const register = (version: string, nowMs: number) =>
   registerVersion(conn, modelsDir, { version, runId: Number(version), trigger: "scheduled", nowMs });
 
 describe("the role store", () => {
+  it("registerAndOffer: the first version is champion, the next takes the free slot with α_k from the budget, then candidates wait", () => {
+    const policy = { alpha: 0.05, budget: 0.25 };
+    expect(registerAndOffer(conn, modelsDir, { version: "1", runId: 1, trigger: "force", nowMs: 1000, policy }).role).toBe("champion");
+    const second = registerAndOffer(conn, modelsDir, { version: "2", runId: 2, trigger: "scheduled", nowMs: 2000, policy });
+    expect(second).toMatchObject({ role: "challenger", slot: { took: "2", alpha: 0.05, skipped: [] } });
+    expect(registerAndOffer(conn, modelsDir, { version: "3", runId: 3, trigger: "drift", nowMs: 3000, policy }).role).toBe("candidate");
+    expect(currentRoles(conn).candidates).toEqual([{ version: "3", sinceMs: 3000, trigger: "drift", runId: 3 }]);
+  });
+
+  it("promotes even when the outgoing champion's files are damaged: the rollback target is recorded without a sha256", () => {
+    register("1", 1000);
+    register("2", 2000);
+    fillEvaluationSlot(conn, { nowMs: 2500, allocate: () => 0.05 });
+    writeFileSync(join(modelsDir, "1", "manifest.json"), "{ damaged");
+    recordChampionChange(conn, modelsDir, { tsMs: 3000, event: "promote", version: "2", role: "champion", reason: "test" });
+    const state = readActiveState(conn)!;
+    expect(basename(state.versionDir!)).toBe("2");
+    expect(basename(state.previousVersionDir!)).toBe("1");
+    expect(state.previousManifestSha256).toBeNull();
+  });
+
   it("makes the first version champion and baseline, with ab_active_model and active_model.json to match", () => {
     const s = register("1", 1000);
     expect(s.champion?.version).toBe("1");

@@ -5,7 +5,7 @@
 // caller's transaction; `syncRoleFiles` writes the mirrors after the commit and repairs them
 // after a crash in between, as `reconcileActiveModelFile` does for the champion.
 import { existsSync, unlinkSync } from "node:fs";
-import { basename } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { InputDataError, isoUtc, type Logger } from "@mlq/core";
 import { modelRoleEvents, tableExists, writeTx, type Connection } from "@mlq/db";
 import { readActiveState, reconcileActiveModelFile, writeActiveState, type ActiveModelState } from "./active-model.js";
@@ -98,7 +98,8 @@ export function championActiveState(modelsDir: string, state: RoleState, swap: {
   const champion = state.champion;
   if (!champion) throw new Error("championActiveState: no champion");
   const verified = verifyVersion(modelsDir, champion.version);
-  const prev = state.previousChampion ? verifyVersion(modelsDir, state.previousChampion.version) : null;
+  // The rollback target is recorded even when its files are damaged; a rollback to it is refused then.
+  const prev = state.previousChampion ? softVerify(modelsDir, state.previousChampion.version) : null;
   const v1 = state.v1Backtest?.version;
   return {
     activeArm: champion.version === v1 ? ARM_A : ARM_B,
@@ -110,6 +111,14 @@ export function championActiveState(modelsDir: string, state: RoleState, swap: {
     previousVersionDir: prev?.versionDir ?? null,
     previousManifestSha256: prev?.manifestSha256 ?? null,
   };
+}
+
+function softVerify(modelsDir: string, version: string): { versionDir: string; manifestSha256: string | null } {
+  try {
+    return verifyVersion(modelsDir, version);
+  } catch {
+    return { versionDir: join(resolve(modelsDir), version), manifestSha256: null };
+  }
 }
 
 /**
