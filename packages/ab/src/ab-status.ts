@@ -4,6 +4,7 @@ import { isoUtc, silentLogger, type Logger } from "@mlq/core";
 import { requireTables, type Connection } from "@mlq/db";
 import { currentRoles, readActiveState, reconcileActiveModelFile, type ArmLabel, type ReconcileOutcome } from "@mlq/registry";
 import { getAbRun, listAbRuns, type AbRunRecord } from "./ab-runs.js";
+import { evaluateArms, type AbPolicy } from "./evaluate-arms.js";
 import { activeModelView, type ActiveModelView } from "./run-ab-evaluation.js";
 
 export interface RoleHolderView {
@@ -27,10 +28,21 @@ export interface StatusSummary {
   readonly activeFile: ReconcileOutcome;
   /** Newest first. */
   readonly lastEvaluations: AbRunRecord[];
+  /** What the A/B would see if it looked now (read-only, not a recorded look); null without a policy or a challenger. */
+  readonly now: {
+    readonly armA: { version: string; trades: number; sharpe: number | null; psr: number | null };
+    readonly armB: { version: string; trades: number; sharpe: number | null; psr: number | null };
+    readonly z: number | null;
+    readonly boundary: number | null;
+    readonly look: number | null;
+    readonly informationFraction: number | null;
+    readonly expiresIso: string | null;
+    readonly wouldPromote: boolean;
+  } | null;
 }
 
 /** Reconciles active_model.json with the DB first (as every run does), then reports. */
-export function abStatus(conn: Connection, modelsDir: string, options: { last?: number; logger?: Logger } = {}): StatusSummary {
+export function abStatus(conn: Connection, modelsDir: string, options: { last?: number; logger?: Logger; policy?: AbPolicy; nowMs?: number } = {}): StatusSummary {
   requireTables(conn, ["ab_test_runs", "ab_active_model", "model_role_events"]);
   const activeFile = reconcileActiveModelFile(conn, modelsDir, options.logger ?? silentLogger);
   const state = readActiveState(conn);
@@ -39,6 +51,21 @@ export function abStatus(conn: Connection, modelsDir: string, options: { last?: 
   const lastEvaluations = listAbRuns(conn, { limit: options.last ?? 10 });
   const swapRun = state?.swapRunId == null ? null : getAbRun(conn, state.swapRunId);
   const active = activeModelView(state);
+  const ev = options.policy ? evaluateArms(conn, options.policy, { nowMs: options.nowMs ?? Date.now() }) : null;
+  const look = ev?.decision?.look ?? null;
+  const now =
+    ev?.decision && ev.champion && ev.challenger
+      ? {
+          armA: { version: ev.champion, trades: ev.a.trades, sharpe: ev.a.sharpe, psr: ev.a.psr },
+          armB: { version: ev.challenger, trades: ev.b.trades, sharpe: ev.b.sharpe, psr: ev.b.psr },
+          z: ev.decision.z,
+          boundary: look && Number.isFinite(look.boundary) ? look.boundary : null,
+          look: look?.look ?? null,
+          informationFraction: look?.informationFraction ?? null,
+          expiresIso: ev.expiresAtMs === null ? null : isoUtc(ev.expiresAtMs),
+          wouldPromote: ev.decision.swapRecommended,
+        }
+      : null;
   return {
     active,
     activeArm: active.arm,
@@ -52,6 +79,7 @@ export function abStatus(conn: Connection, modelsDir: string, options: { last?: 
     swapRun,
     activeFile,
     lastEvaluations,
+    now,
   };
 }
 
@@ -65,6 +93,15 @@ export function formatStatus(status: StatusSummary): string {
     `previous champion (rollback target): ${holder(status.previousChampion)}`,
     `v1_backtest baseline: ${holder(status.v1Backtest)}`,
   ];
+  const n = status.now;
+  if (n) {
+    const arm = (x: NonNullable<StatusSummary["now"]>["armA"]) => `${x.version}: ${x.trades} trades, Sharpe ${x.sharpe?.toFixed(3) ?? "—"}, PSR ${x.psr?.toFixed(3) ?? "—"}`;
+    lines.push(
+      `if the A/B looked now: A ${arm(n.armA)}; B ${arm(n.armB)}; ` +
+        (n.look === null ? "not ready (no look before both arms have enough trades)" : `look ${n.look} at information ${(n.informationFraction ?? 0).toFixed(2)}: z ${n.z?.toFixed(3) ?? "—"} vs boundary ${n.boundary?.toFixed(3) ?? "∞"}`) +
+        `; ${n.wouldPromote ? "would promote" : "would not promote"}; expires ${n.expiresIso ?? "—"}`,
+    );
+  }
   if (status.barred.length) lines.push(`rolled back (need a new A/B win): ${status.barred.join(", ")}`);
   if (status.activeFile === "rewritten") lines.push("active_model.json was out of date and has been rewritten from the database");
   lines.push(`last ${status.lastEvaluations.length} runs:`);

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { abStatus, formatStatus, type AbAction, type AbSummary } from "@mlq/ab";
-import { localTaskIo, runAbEvalTask } from "@mlq/tasks";
+import { abPolicyFromConfig, localTaskIo, runAbEvalTask } from "@mlq/tasks";
 import { UsageError } from "../errors.js";
 import { cliConfig, stderrLogger, withDb } from "../context.js";
 import { fmt, printJson, printTable } from "../output.js";
@@ -79,7 +79,7 @@ export function registerAb(program: Command): void {
       if (chosen.length > 1) throw new UsageError(`choose one of --dry-run, --status, --force-swap, --rollback (got ${chosen.join(" ")})`);
       if (opts.status) {
         const config = cliConfig({ MLQ_DB_PATH: opts.db });
-        const status = await withDb(config.dbPath, (conn) => abStatus(conn, config.modelsDir, { last: 5 }));
+        const status = await withDb(config.dbPath, (conn) => abStatus(conn, config.modelsDir, { last: 5, policy: abPolicyFromConfig(config) }));
         if (opts.json) printJson(status);
         else process.stdout.write(formatStatus(status) + "\n");
         return;
