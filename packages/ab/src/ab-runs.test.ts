@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InputDataError } from "@mlq/core";
 import { openMigrated, type Connection } from "@mlq/db";
-import { getAbRun, listAbRuns } from "./ab-runs.js";
+import { getAbRun, listAbRuns, priorLooks } from "./ab-runs.js";
 
 let dir: string;
 let conn: Connection;
@@ -65,9 +65,47 @@ describe("listAbRuns", () => {
       decisionReason: null,
       success: true,
       errorMsg: null,
+      armAVersion: null,
+      armBVersion: null,
+      outcome: null,
+      look: null,
+      conditions: [],
     });
     expect(listAbRuns(conn).map((r) => r.id)).toEqual([3, 2, 1]);
     expect(listAbRuns(conn, { limit: 0 })).toEqual([]);
+  });
+
+  it("reads the promotion loop's columns: the versions compared, the look and the decision table", () => {
+    const conditions = [
+      { name: "trades_a", value: 300, threshold: 100, passed: true, text: "arm A has 300 of 100 trades" },
+      { name: "sequential_boundary", value: 2.1, threshold: 3.74955, passed: false, text: "z 2.100 < boundary 3.750" },
+    ];
+    insertRun(1000, {
+      arm_a_version: "12",
+      arm_b_version: "14",
+      evaluation_start_ms: 500,
+      look_index: 1,
+      info_fraction: 0.25,
+      n_max_per_arm: 1200,
+      alpha_k: 0.05,
+      boundary_z: 3.74955,
+      z_stat: 2.1,
+      conditions: JSON.stringify(conditions),
+      outcome: "continue",
+    });
+    // A run that took no look (not ready), and one whose decision table is not valid JSON.
+    insertRun(2000, { arm_a_version: "12", arm_b_version: "14", alpha_k: 0.05, conditions: "[]", outcome: "continue" });
+    insertRun(3000, { conditions: '[{"name":', outcome: "failed", success: 0 });
+    const [broken, noLook, look] = listAbRuns(conn);
+    expect(look).toMatchObject({
+      armAVersion: "12",
+      armBVersion: "14",
+      outcome: "continue",
+      look: { index: 1, informationFraction: 0.25, nMaxPerArm: 1200, alphaK: 0.05, boundary: 3.74955, z: 2.1 },
+      conditions,
+    });
+    expect(noLook).toMatchObject({ look: null, conditions: [], outcome: "continue" });
+    expect(broken).toMatchObject({ conditions: [], outcome: "failed", success: false });
   });
 
   it("names the table and the database when ab_test_runs is missing", () => {
@@ -82,5 +120,28 @@ describe("getAbRun", () => {
     const id = insertRun(1000, { decision_reason: "why" });
     expect(getAbRun(conn, id)).toMatchObject({ id, decisionReason: "why", action: "evaluate", success: true });
     expect(getAbRun(conn, id + 1)).toBeNull();
+  });
+});
+
+describe("priorLooks", () => {
+  it("returns the looks of one evaluation in order, leaving out dry runs, failed runs, other evaluations and runs without a look", () => {
+    const ev = { arm_a_version: "1", arm_b_version: "2", evaluation_start_ms: 500 };
+    insertRun(1000, { ...ev, look_index: 1, info_fraction: 0.2, n_max_per_arm: 900 });
+    insertRun(1500, { ...ev, look_index: 2, info_fraction: 0.3, dry_run: 1 }); // a dry run records no look, but if one did
+    insertRun(1600, { ...ev, look_index: 2, info_fraction: 0.3, success: 0 });
+    insertRun(1700, { ...ev, evaluation_start_ms: 400, look_index: 2, info_fraction: 0.3 }); // an earlier evaluation of the same pair
+    insertRun(1800, { ...ev, arm_a_version: "3", look_index: 2, info_fraction: 0.3 }); // another champion
+    insertRun(1900, { ...ev }); // not ready: no look
+    insertRun(2000, { ...ev, look_index: 2, info_fraction: 0.45, n_max_per_arm: 900 });
+    expect(priorLooks(conn, { champion: "1", challenger: "2", startMs: 500 })).toEqual([
+      { lookIndex: 1, informationFraction: 0.2, nMaxPerArm: 900 },
+      { lookIndex: 2, informationFraction: 0.45, nMaxPerArm: 900 },
+    ]);
+    expect(priorLooks(conn, { champion: "2", challenger: "1", startMs: 500 })).toEqual([]);
+  });
+
+  it("names the table and the database when ab_test_runs is missing", () => {
+    conn.sqlite.exec("DROP TABLE ab_test_runs");
+    expect(() => priorLooks(conn, { champion: "1", challenger: "2", startMs: 0 })).toThrow(`ab_test_runs table missing in ${conn.path}`);
   });
 });
