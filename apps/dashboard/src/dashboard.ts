@@ -94,7 +94,7 @@ export async function createDashboard(opts: DashboardOptions): Promise<Dashboard
   const metrics = createMetrics({
     queues: [...queues.values()],
     redisStatus: () => redis.status,
-    readStatus: () => readStatus({ dbPath, modelsDir, tradeLimit: 0 }),
+    readStatus: () => readStatus({ dbPath, modelsDir, tradeLimit: 0, abPolicy: config.ab }),
     logger,
   });
   // Paths say where the data lives and who runs it: admins only.

@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Queue } from "bullmq";
 import { silentLogger } from "@mlq/core";
 import { createFixture, type Fixture } from "./fixtures.test-util.js";
+import { openDatabase } from "@mlq/db";
 import { createMetrics, newDurations } from "./metrics.js";
+import { createPromotionFixture, NOW } from "./promotion-fixture.test-util.js";
 import { readStatus } from "./status-data.js";
 
 let fixture: Fixture | undefined;
@@ -62,5 +64,53 @@ describe("createMetrics", () => {
     const down = await m.scrape();
     expect(down).toContain("mlq_redis_up 0");
     expect(down).not.toContain("mlq_queue_jobs{");
+  });
+
+  it("exposes the promotion loop: role events by name (rollbacks), who holds which role, and the current evaluation's last look", async () => {
+    const f = createPromotionFixture();
+    fixture = f;
+    const m = createMetrics({ queues: [], redisStatus: () => "ready", readStatus: () => readStatus({ dbPath: f.dbPath, modelsDir: f.modelsDir, tradeLimit: 0, now: () => NOW }), logger: silentLogger });
+    const text = await m.scrape();
+    expect(text).toContain("# TYPE mlq_role_events_total counter");
+    expect(text).toContain('mlq_role_events_total{event="rollback"} 1');
+    expect(text).toContain('mlq_role_events_total{event="register"} 5');
+    expect(text).toContain('mlq_role_events_total{event="promote"} 1');
+    expect(text).toContain('mlq_role_events_total{event="expire"} 0');
+    for (const [role, version] of [
+      ["champion", "1"],
+      ["challenger", "3"],
+      ["candidate", "4"],
+      ["candidate", "5"],
+      ["v1_backtest", "1"],
+    ])
+      expect(text).toContain(`mlq_model_role_info{role="${role}",version="${version}"} 1`);
+    expect(text).not.toContain('role="previous_champion"');
+    expect(text).toContain('mlq_champion_pinned{version="1"} 0');
+    const look = f.runs.look1v3.evaluation;
+    const ev = '{champion="1",challenger="3"}';
+    expect(text).toContain(`mlq_ab_look_z${ev} ${look.z}`);
+    expect(text).toContain(`mlq_ab_look_boundary_z${ev} ${look.boundary}`);
+    expect(text).toContain(`mlq_ab_look_information_fraction${ev} ${look.informationFraction}`);
+    expect(text).toContain(`mlq_ab_looks${ev} 1`);
+    expect(text).toContain(`mlq_ab_alpha_k${ev} 0.05`);
+    expect(text).toContain(`mlq_ab_challenger_expires_timestamp_seconds${ev} ${(f.times.rolledBackAt + 60 * 86_400_000) / 1000}`);
+
+    // The counter follows the history: one more event, one more count; an unreadable history keeps the counts.
+    const conn = openDatabase(f.dbPath);
+    conn.sqlite.prepare("INSERT INTO model_role_events (ts_ms, ts_iso, event, version, role, trigger, reason) VALUES (?, 'x', 'pin', '1', 'champion', 'operator', 'freeze')").run(NOW);
+    expect(await m.scrape()).toMatch(/mlq_role_events_total\{event="pin"\} 1\n[^]*mlq_champion_pinned\{version="1"\} 1/);
+    conn.sqlite.prepare("UPDATE model_role_events SET version = '9' WHERE event = 'pin'").run();
+    const broken = await m.scrape();
+    expect(broken).toContain('mlq_role_events_total{event="rollback"} 1');
+    expect(broken).toContain('mlq_role_events_total{event="pin"} 1');
+    expect(broken).not.toContain("mlq_model_role_info{");
+    expect(broken).not.toMatch(/^mlq_(ab_look_z|ab_looks|champion_pinned)\{/m);
+    expect(broken).toMatch(/mlq_status_problems [1-9]/);
+    // A database with fewer events (replaced): the counter starts afresh rather than going down.
+    conn.sqlite.prepare("DELETE FROM model_role_events WHERE event IN ('pin', 'rollback')").run();
+    conn.close();
+    const replaced = await m.scrape();
+    expect(replaced).toContain('mlq_role_events_total{event="rollback"} 0');
+    expect(replaced).toContain('mlq_role_events_total{event="register"} 5');
   });
 });

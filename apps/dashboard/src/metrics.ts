@@ -1,15 +1,16 @@
 // Prometheus metrics on a private registry. Everything is refreshed at scrape time:
-// job counts from Redis, gate/arm/calibration state from the DB, Redis connection state.
+// job counts from Redis, gate/arm/calibration state and the promotion loop from the DB, Redis
+// connection state.
 //
 // Job durations: rather than a QueueEvents subscription (one more blocking Redis
 // connection, and events missed while the dashboard is down), each scrape reads the 100
 // most recently finished jobs per queue and observes those not seen before (keyed by job
 // id + finishedOn, so a retried job counts again). More than 100 jobs finishing between two
 // scrapes would be undercounted; mlq runs a handful of jobs a day.
-import { Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Queue } from "bullmq";
 import { errorMessage, type Logger } from "@mlq/core";
-import type { StatusReport } from "./status-data.js";
+import type { PromotionView, StatusReport } from "./status-data.js";
 
 export const JOB_STATES = ["waiting", "active", "delayed", "prioritized", "waiting-children", "completed", "failed"] as const;
 
@@ -81,7 +82,65 @@ export function createMetrics(deps: MetricsDeps): DashboardMetrics {
   const calSlippage = new Gauge({ name: "mlq_calibration_ema_slippage_per_side_pct", help: "EMA slippage per side (%) of the latest calibration", registers: [registry] });
   const redisUp = new Gauge({ name: "mlq_redis_up", help: "1 when the dashboard's Redis connection is ready", registers: [registry] });
   const dbProblems = new Gauge({ name: "mlq_status_problems", help: "Problems found reading the database and active_model.json", registers: [registry] });
+  // The promotion loop. Role events are counted in the database; the counter follows that total
+  // (a restarted dashboard starts at it again, so Prometheus sees no reset and no jump).
+  const roleEvents = new Counter({
+    name: "mlq_role_events_total",
+    help: "Role history events by event name (register, take_slot, promote, rollback, …); event=rollback counts rollbacks",
+    labelNames: ["event"] as const,
+    registers: [registry],
+  });
+  const roleInfo = new Gauge({ name: "mlq_model_role_info", help: "1 for each version holding a role (champion, challenger, candidate, previous_champion, v1_backtest)", labelNames: ["role", "version"] as const, registers: [registry] });
+  // Labelled by the versions compared, so a scrape without an evaluation exports no series
+  // (an unlabelled gauge would read 0, and z = 0 means something).
+  const evaluationLabels = ["champion", "challenger"] as const;
+  const gauge = (name: string, help: string, labelNames: readonly string[] = evaluationLabels) => new Gauge({ name, help, labelNames, registers: [registry] });
+  const pinned = gauge("mlq_champion_pinned", "1 when an operator pinned the champion (no promotion, no automatic rollback)", ["version"]);
+  const evalZ = gauge("mlq_ab_look_z", "z of the current evaluation's latest recorded look");
+  const evalBoundary = gauge("mlq_ab_look_boundary_z", "α-spending boundary of the current evaluation's latest recorded look (absent when ∞)");
+  const evalInfo = gauge("mlq_ab_look_information_fraction", "Information fraction of the current evaluation's latest recorded look");
+  const evalLooks = gauge("mlq_ab_looks", "Looks the current evaluation has taken");
+  const evalAlpha = gauge("mlq_ab_alpha_k", "α_k granted to the current challenger");
+  const evalExpires = gauge("mlq_ab_challenger_expires_timestamp_seconds", "When the current challenger's evaluation expires (Unix seconds)");
+  const counted = new Map<string, number>();
   const seen = new Set<string>();
+
+  function refreshPromotion(p: PromotionView | null): void {
+    roleInfo.reset();
+    pinned.reset();
+    for (const g of [evalZ, evalBoundary, evalInfo, evalLooks, evalAlpha, evalExpires]) g.reset();
+    // Unreadable history: keep the counters where they were (a counter never goes down).
+    if (!p) return;
+    const totals = Object.entries(p.eventCounts);
+    if (totals.some(([event, n]) => n < (counted.get(event) ?? 0))) {
+      // The database was replaced by one with fewer events: start the counter afresh.
+      roleEvents.reset();
+      counted.clear();
+    }
+    for (const [event, n] of totals) {
+      roleEvents.inc({ event }, n - (counted.get(event) ?? 0));
+      counted.set(event, n);
+    }
+    const holders: [string, { version: string } | null][] = [
+      ["champion", p.champion],
+      ["challenger", p.challenger],
+      ["previous_champion", p.previousChampion],
+      ["v1_backtest", p.v1Backtest],
+      ...p.candidates.map((c): [string, { version: string }] => ["candidate", c]),
+    ];
+    for (const [role, h] of holders) if (h) roleInfo.set({ role, version: h.version }, 1);
+    if (p.champion) pinned.set({ version: p.champion.version }, p.champion.pinned ? 1 : 0);
+    const e = p.evaluation;
+    if (!e || !p.champion || !p.challenger) return;
+    const labels = { champion: p.champion.version, challenger: p.challenger.version };
+    evalLooks.set(labels, e.looks);
+    if (e.alphaK !== null) evalAlpha.set(labels, e.alphaK);
+    evalExpires.set(labels, Date.parse(e.expiresIso) / 1000);
+    const last = e.lastLook;
+    if (last?.z != null) evalZ.set(labels, last.z);
+    if (last?.boundary != null) evalBoundary.set(labels, last.boundary);
+    if (last?.informationFraction != null) evalInfo.set(labels, last.informationFraction);
+  }
 
   async function refreshQueues(): Promise<void> {
     jobs.reset();
@@ -122,6 +181,7 @@ export function createMetrics(deps: MetricsDeps): DashboardMetrics {
     const cal = report.calibration;
     if (cal?.positionSizeMultiplier != null) calMultiplier.set(cal.positionSizeMultiplier);
     if (cal?.emaSlippagePerSidePct != null) calSlippage.set(cal.emaSlippagePerSidePct);
+    refreshPromotion(report.promotion);
   }
 
   return {

@@ -1,14 +1,27 @@
-// Gathers everything the status page and /api/status show from the SQLite database and
+// Gathers everything the status page, /api/status and /metrics show from the SQLite database and
 // `<modelsDir>/active_model.json`. Never throws for bad data: each problem becomes a line in
 // `problems` and the rest of the report still renders.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { errorMessage } from "@mlq/core";
-import { activeModelView, armEquityCurves, DEFAULT_AB_POLICY, getAbRun, listAbRuns, type AbPolicy, type AbRunRecord, type ActiveModelView, type AttributionMethod } from "@mlq/ab";
+import { DAY_MS, errorMessage, isoUtc } from "@mlq/core";
+import {
+  activeModelView,
+  DEFAULT_AB_POLICY,
+  equityCurves,
+  evaluateArms,
+  getAbRun,
+  listAbRuns,
+  priorLooks,
+  type AbPolicy,
+  type AbRunRecord,
+  type ActiveModelView,
+  type ArmMetrics,
+  type AttributionMethod,
+} from "@mlq/ab";
 import { latestCalibrationRun, type CalibrationRunRecord } from "@mlq/calibration";
 import { openDatabase, tableExists, type Connection } from "@mlq/db";
 import { gateHistory, listRetrainRuns, type GateLogEntry, type GatePoint, type GateSymbolEntry, type RetrainRunRecord } from "@mlq/ml";
-import { readActiveState, type ArmLabel } from "@mlq/registry";
+import { evaluationStartMs, readActiveState, readRoleEvents, replayRoles, ROLE_EVENTS, type ArmLabel, type RoleEventName } from "@mlq/registry";
 
 export type { GatePoint };
 
@@ -42,6 +55,79 @@ export interface EquityView {
   armB: [number, number][];
 }
 
+/** A version holding a role, and since when. */
+export interface RoleHolderView {
+  version: string;
+  sinceIso: string;
+}
+
+/** An arm's standing in the current evaluation (read live from paper_trades; null when trades were not read). */
+export interface ArmStandingView {
+  trades: number;
+  sharpe: number | null;
+  psr: number | null;
+  expectancy: number | null;
+}
+
+/** One look of the sequential test: where z stood against the α-spending boundary. */
+export interface LookView {
+  look: number;
+  informationFraction: number | null;
+  /** null = ∞ (this look may not promote). */
+  boundary: number | null;
+  z: number | null;
+}
+
+/** The challenger's evaluation in progress. */
+export interface EvaluationView {
+  startIso: string;
+  expiresIso: string;
+  expired: boolean;
+  alphaK: number | null;
+  /** Trades per arm expected by expiry, fixed at the first look (null before it). */
+  nMaxPerArm: number | null;
+  /** Looks the A/B runs have taken in this evaluation. */
+  looks: number;
+  /** The newest recorded look, with the run that took it (null before the first look). */
+  lastLook: (LookView & { runId: number; tsIso: string }) | null;
+  /** Where the arms stand now (what the next A/B run would see); null when trades were not read. */
+  now: (LookView & { ready: boolean; method: AttributionMethod | null }) | null;
+}
+
+/** A row of the role history (`model_role_events`). */
+export interface RoleEventView {
+  id: number;
+  tsIso: string;
+  event: RoleEventName;
+  version: string;
+  role: string;
+  previousVersion: string | null;
+  trigger: string | null;
+  runId: number | null;
+  alpha: number | null;
+  reason: string | null;
+}
+
+/** The promotion loop (SPEC §6): who holds which role, the evaluation in progress, the history and the last decision. */
+export interface PromotionView {
+  champion: (RoleHolderView & { pinned: boolean; standing: ArmStandingView | null }) | null;
+  /** expiresIso is null only while there is no champion to evaluate against. */
+  challenger: (RoleHolderView & { alphaK: number | null; expiresIso: string | null; standing: ArmStandingView | null }) | null;
+  /** Waiting for the evaluation slot, oldest first. */
+  candidates: (RoleHolderView & { trigger: string | null })[];
+  previousChampion: RoleHolderView | null;
+  v1Backtest: RoleHolderView | null;
+  /** Rolled back: champion again only after winning a new A/B. */
+  barred: string[];
+  evaluation: EvaluationView | null;
+  /** The newest role events first (at most `roleEventLimit`). */
+  events: RoleEventView[];
+  /** Every role event ever recorded, by event name (each name present, 0 when none). */
+  eventCounts: Record<RoleEventName, number>;
+  /** The newest A/B run (not a dry run, when there is one) that recorded a decision table: why the swap did or did not happen. */
+  lastDecision: AbRunRecord | null;
+}
+
 export interface StatusReport {
   generatedAt: string;
   dbPath: string;
@@ -53,6 +139,8 @@ export interface StatusReport {
   abRuns: AbRunRecord[];
   calibration: CalibrationRunRecord | null;
   equity: EquityView;
+  /** null when the role history could not be read (the problem is listed). */
+  promotion: PromotionView | null;
 }
 
 export interface StatusOptions {
@@ -66,6 +154,8 @@ export interface StatusOptions {
   tradeLimit?: number;
   /** The A/B policy the equity curves attribute trades under (the expiry bounds the window). */
   abPolicy?: AbPolicy;
+  /** Newest role events shown in the timeline (default 50; the counts cover all). */
+  roleEventLimit?: number;
 }
 
 export function parseJson(text: unknown): { value: unknown; error: string | null } {
@@ -105,6 +195,7 @@ function emptyReport(opts: StatusOptions, now: number): StatusReport {
     abRuns: [],
     calibration: null,
     equity: { method: "none", champion: null, challenger: null, tradesA: 0, tradesB: 0, armA: [], armB: [] },
+    promotion: null,
   };
 }
 
@@ -177,11 +268,18 @@ function fill(conn: Connection, report: StatusReport, opts: StatusOptions): void
     report.calibration = run;
   });
 
+  section(report, "promotion loop", () => {
+    if (missingTables(conn, ["model_role_events"], report)) return;
+    report.promotion = promotionView(conn, opts);
+  });
+
   if (tradeLimit === 0) return;
   section(report, "paper trades", () => {
     if (missingTables(conn, ["paper_trades"], report)) return;
     if (!tableExists(conn.sqlite, "model_role_events")) return;
-    const eq = armEquityCurves(conn, opts.abPolicy ?? DEFAULT_AB_POLICY, { nowMs: (opts.now ?? Date.now)() });
+    // One evaluation, exactly as the A/B run makes it, feeds the equity chart and the standings.
+    const ev = evaluateArms(conn, policyOf(opts), { nowMs: nowOf(opts) });
+    const eq = equityCurves(ev.attribution, { champion: ev.champion, challenger: ev.challenger });
     report.equity = {
       method: eq.method ?? "none",
       champion: eq.champion,
@@ -191,7 +289,97 @@ function fill(conn: Connection, report: StatusReport, opts: StatusOptions): void
       armA: lastPoints(eq.a, tradeLimit),
       armB: lastPoints(eq.b, tradeLimit),
     };
+    const p = report.promotion;
+    if (!p || !ev.decision || p.champion?.version !== ev.champion || p.challenger?.version !== ev.challenger) return;
+    p.champion.standing = standing(ev.a);
+    p.challenger.standing = standing(ev.b);
+    if (p.evaluation) {
+      const look = ev.decision.look;
+      p.evaluation.nMaxPerArm ??= ev.nMaxPerArm;
+      p.evaluation.now = {
+        ready: ev.decision.ready,
+        method: ev.attribution?.method ?? null,
+        look: look?.look ?? ev.previousLooks + 1,
+        informationFraction: look?.informationFraction ?? null,
+        boundary: look && Number.isFinite(look.boundary) ? look.boundary : null,
+        z: ev.decision.z,
+      };
+    }
   });
+}
+
+const policyOf = (opts: StatusOptions): AbPolicy => opts.abPolicy ?? DEFAULT_AB_POLICY;
+const nowOf = (opts: StatusOptions): number => (opts.now ?? Date.now)();
+
+function standing(m: ArmMetrics): ArmStandingView {
+  return { trades: m.trades, sharpe: m.sharpe, psr: m.psr, expectancy: m.expectancy };
+}
+
+/** Roles, evaluation, history and last decision from the role history and ab_test_runs (no paper_trades read). */
+function promotionView(conn: Connection, opts: StatusOptions): PromotionView {
+  const stored = readRoleEvents(conn);
+  const roles = replayRoles(stored);
+  const holder = (h: { version: string; sinceMs: number } | null): RoleHolderView | null => (h ? { version: h.version, sinceIso: isoUtc(h.sinceMs) } : null);
+  const eventCounts = Object.fromEntries(ROLE_EVENTS.map((e) => [e, 0])) as Record<RoleEventName, number>;
+  for (const e of stored) eventCounts[e.event]++;
+  const limit = Math.max(0, Math.floor(opts.roleEventLimit ?? 50));
+  const events = (limit === 0 ? [] : stored.slice(-limit))
+    .reverse()
+    .map(
+      (e): RoleEventView => ({
+        id: e.id,
+        tsIso: e.tsIso,
+        event: e.event,
+        version: e.version,
+        role: e.role,
+        previousVersion: e.previousVersion ?? null,
+        trigger: e.trigger ?? null,
+        runId: e.runId ?? null,
+        alpha: e.alpha ?? null,
+        reason: e.reason ?? null,
+      }),
+    );
+
+  const hasRuns = tableExists(conn.sqlite, "ab_test_runs");
+  const recentRuns = hasRuns ? listAbRuns(conn, { limit: 50 }) : [];
+  let evaluation: EvaluationView | null = null;
+  const startMs = evaluationStartMs(roles);
+  if (roles.champion && roles.challenger && startMs !== null) {
+    const champion = roles.champion.version;
+    const challenger = roles.challenger.version;
+    const looks = hasRuns ? priorLooks(conn, { champion, challenger, startMs }) : [];
+    // The run of the newest look: same versions, on or after this evaluation's start.
+    const last = recentRuns.find((r) => r.look && r.success && !r.dryRun && r.armAVersion === champion && r.armBVersion === challenger && r.tsMs >= startMs);
+    const expiresMs = startMs + policyOf(opts).challengerMaxDays * DAY_MS;
+    evaluation = {
+      startIso: isoUtc(startMs),
+      expiresIso: isoUtc(expiresMs),
+      expired: nowOf(opts) >= expiresMs,
+      alphaK: roles.challenger.alpha ?? policyOf(opts).alpha,
+      nMaxPerArm: looks[0]?.nMaxPerArm ?? null,
+      looks: looks.length,
+      lastLook:
+        last?.look != null
+          ? { runId: last.id, tsIso: last.tsIso, look: last.look.index, informationFraction: last.look.informationFraction, boundary: last.look.boundary, z: last.look.z }
+          : null,
+      now: null,
+    };
+  }
+  return {
+    champion: roles.champion ? { ...holder(roles.champion)!, pinned: roles.pinned, standing: null } : null,
+    challenger: roles.challenger
+      ? { ...holder(roles.challenger)!, alphaK: roles.challenger.alpha, expiresIso: evaluation?.expiresIso ?? null, standing: null }
+      : null,
+    candidates: roles.candidates.map((c) => ({ ...holder(c)!, trigger: c.trigger })),
+    previousChampion: holder(roles.previousChampion),
+    v1Backtest: holder(roles.v1Backtest),
+    barred: [...roles.barred],
+    evaluation,
+    events,
+    eventCounts,
+    // A dry run changes nothing: the last real decision explains the roles as they are.
+    lastDecision: recentRuns.find((r) => r.conditions.length > 0 && !r.dryRun) ?? recentRuns.find((r) => r.conditions.length > 0) ?? null,
+  };
 }
 
 /** The last `n` values of a curve as [1-based index, value] points. */

@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase } from "@mlq/db";
+import { isoUtc } from "@mlq/core";
 import { createFixture, T0, writeActiveModelJson, type Fixture } from "./fixtures.test-util.js";
+import { zGauge } from "./promotion-section.js";
+import { createPromotionFixture, NOW } from "./promotion-fixture.test-util.js";
 import { readStatus } from "./status-data.js";
 import { renderStatusPage } from "./status-page.js";
 
@@ -40,7 +43,7 @@ describe("renderStatusPage", () => {
     expect(page).toContain("hit_rate <b>0.53</b>");
   });
 
-  it("marks a failed A/B evaluation and says how the equity curves were split", () => {
+  it("marks a failed A/B evaluation and says when no evaluation feeds the equity curves", () => {
     fixture = createFixture();
     const conn = openDatabase(fixture.dbPath);
     conn.sqlite
@@ -50,7 +53,8 @@ describe("renderStatusPage", () => {
     const page = renderStatusPage(readStatus({ dbPath: fixture.dbPath, modelsDir: fixture.modelsDir }), ctx);
     expect(page).toContain('<span class="badge bad">failed</span>');
     expect(page).toContain("FAILED: ab-eval timed out");
-    expect(page).toContain("split at the last successful retrain (2026-10-03T00:00:00.000Z): closed at or before it → A, after → B");
+    expect(page).toContain("Sum of closed trades' pnl_pct in the current evaluation, no evaluation in progress, or paper trades not read.");
+    expect(page).toContain("No role recorded yet: the first trained set becomes champion");
   });
 
   it("escapes text from the database", () => {
@@ -74,5 +78,85 @@ describe("renderStatusPage", () => {
     const page = renderStatusPage(readStatus({ dbPath: "/nonexistent/x.db", modelsDir: "/nonexistent" }), { insecureLocal: true, readOnly: true, role: "viewer" });
     expect(page).toContain("INSECURE LOCAL MODE");
     expect(page).toContain("viewer · read-only");
+  });
+});
+
+describe("renderStatusPage: the promotion loop", () => {
+  const render = (f: Fixture, role: "admin" | "viewer" = "admin") => renderStatusPage(readStatus({ dbPath: f.dbPath, modelsDir: f.modelsDir, now: () => NOW }), { ...ctx, role });
+
+  it("shows champion, challenger and waiting candidates with since, trades, Sharpe, PSR, α_k and expiry", () => {
+    const f = createPromotionFixture();
+    fixture = f;
+    const page = render(f);
+    expect(page).toContain('<code id="champion-version">1</code>');
+    expect(page).toContain('<code id="challenger-version">3</code>');
+    expect(page).toMatch(new RegExp(`<tr><th>challenger \\(B, v2_paper\\)</th><td><code id="challenger-version">3</code></td><td>${isoUtc(f.times.challengerSince)}</td><td class="num">280</td><td class="num">-?\\d\\.\\d+</td><td class="num">0?\\.\\d+</td><td class="num">0\\.05</td><td>${isoUtc(f.times.rolledBackAt + 60 * 86_400_000)}</td></tr>`));
+    expect(page).toMatch(/<tr><th>candidate \(waiting\)<\/th><td><code>4<\/code> <span class="muted">scheduled<\/span><\/td>/);
+    expect(page).toMatch(/<tr><th>candidate \(waiting\)<\/th><td><code>5<\/code> <span class="muted">force<\/span><\/td>/);
+    expect(page).toContain("Rolled back, champion again only after winning a new A/B: <code>2</code>");
+  });
+
+  it("says where z stands against the boundary, at the last recorded look and now, with a gauge", () => {
+    const f = createPromotionFixture();
+    fixture = f;
+    const page = render(f);
+    const look = f.runs.look1v3.evaluation;
+    expect(page).toContain(`against champion <code>1</code> since ${isoUtc(f.times.rolledBackAt)}`);
+    expect(page).toContain(`at α_k <b>0.05</b>, n_max ${look.nMaxPerArm} trades per arm; 1 look taken.`);
+    const fmt = (x: number) => Number(x.toFixed(3)).toString();
+    expect(page).toContain(
+      `<td class="num">1</td><td class="num">${(look.informationFraction! * 100).toFixed(0)} %</td><td class="num">${fmt(look.z!)}</td><td class="num">${fmt(look.boundary!)} <span class="badge bad" title="failed">✗</span></td>`,
+    );
+    expect(page).toContain("now <span class=\"muted\">(the next A/B run's look, not recorded)</span></th><td class=\"num\">2</td>");
+    expect(page).toMatch(/<svg class="zgauge" [^>]*role="img" aria-label="z -?[\d.]+ against boundary [\d.]+">/);
+  });
+
+  it("draws the decision table of the last A/B run: every condition with ✓ or ✗, and what held the swap back", () => {
+    const f = createPromotionFixture();
+    fixture = f;
+    const page = render(f);
+    const run = f.runs.look1v3;
+    expect(page).toContain("Last decision: why the swap did not happen");
+    expect(page).toContain(`A/B run #${run.runId} at ${run.tsIso}: <code>1</code> (A) vs <code>3</code> (B) → <b id="last-outcome">continue</b>; held back by <code>sequential_boundary</code>`);
+    const table = page.slice(page.indexOf('<table id="decision">'), page.indexOf("</table>", page.indexOf('<table id="decision">')));
+    expect(table.match(/<tr><td><code>/g)).toHaveLength(run.conditions.length);
+    expect(table).toContain('<tr><td><code>trades_a</code></td><td class="num">240</td><td class="num">100</td><td><span class="badge ok" title="passed">✓</span></td><td>arm A has 240 of 100 trades</td></tr>');
+    expect(table).toMatch(/<tr><td><code>sequential_boundary<\/code><\/td>.*<span class="badge bad" title="failed">✗<\/span><\/td><td>z [-\d.]+ &lt; boundary /);
+  });
+
+  it("lists the role history newest first with rollbacks highlighted and announced", () => {
+    const f = createPromotionFixture();
+    fixture = f;
+    const page = render(f);
+    expect(page).toContain(`<p class="alert" role="status"><b>1 rollback</b>, the last at ${isoUtc(f.times.rolledBackAt)}: <code>2</code> → <code>1</code> (monitor: champion decayed: CUSUM 5.3 ≥ h 5.1)</p>`);
+    const history = page.slice(page.indexOf('<table id="role-history">'));
+    const rows = history.slice(0, history.indexOf("</table>")).match(/<tr[ >].*?<\/tr>/g)!;
+    expect(rows).toHaveLength(10); // header + 9 events
+    expect(rows[1]).toMatch(/^<tr class="rollback"><td>[^<]+<\/td><td class="event">rollback<\/td><td><code>1<\/code><\/td><td>champion<\/td><td>2<\/td><td>monitor<\/td>/);
+    expect(rows.filter((r) => r.startsWith('<tr class="rollback">'))).toHaveLength(1);
+    expect(rows.at(-1)).toMatch(/<td class="event">register<\/td><td><code>1<\/code><\/td><td>champion<\/td>/);
+  });
+
+  it("escapes role reasons and hides their paths from the viewer", () => {
+    const f = createPromotionFixture();
+    fixture = f;
+    const conn = openDatabase(f.dbPath);
+    conn.sqlite.prepare("UPDATE model_role_events SET reason = ? WHERE event = 'rollback'").run(`<script>alert(1)</script> see ${f.modelsDir}/1/manifest.json`);
+    conn.close();
+    const admin = render(f);
+    expect(admin).not.toContain("<script>alert(1)</script>");
+    expect(admin).toContain(`&lt;script&gt;alert(1)&lt;/script&gt; see ${f.modelsDir}/1/manifest.json`);
+  });
+});
+
+describe("zGauge", () => {
+  it("marks 0, the boundary and z, green once z reaches the boundary", () => {
+    expect(zGauge({ z: 1.2, boundary: 2.54 }, "z").value).toContain('fill="#2563eb"');
+    const crossed = zGauge({ z: 3, boundary: 2.54 }, "z").value;
+    expect(crossed).toContain('fill="#16a34a"');
+    expect(crossed).toContain(">boundary 2.54</text>");
+    expect(crossed).toContain(">z 3</text>");
+    expect(zGauge({ z: null, boundary: null }, "no look").value).toContain(">boundary ∞</text>");
+    expect(zGauge({ z: 1, boundary: 2 }, '"><script>').value).toContain('aria-label="&quot;&gt;&lt;script&gt;"');
   });
 });

@@ -1,8 +1,9 @@
-// Server-rendered status page: active model, retrain runs with gates and metrics, A/B
-// evaluations side by side, calibration, and inline SVG charts. Pure: report in, HTML out.
+// Server-rendered status page: active model, the promotion loop, retrain runs with gates and
+// metrics, A/B evaluations side by side, calibration, and inline SVG charts. Pure: report in, HTML out.
 import type { AbArmRecord, AbRunRecord } from "@mlq/ab";
 import { assumedSlippage, calibrationBuckets, recommendations } from "./calibration-view.js";
 import { html, raw, type SafeHtml } from "./html.js";
+import { PROMOTION_CSS, promotionSection } from "./promotion-section.js";
 import type { StatusReport, RetrainRunView, GateResultView, GateSymbolView } from "./status-data.js";
 import { barChart, lineChart, type LineSeries } from "./svg-charts.js";
 
@@ -40,7 +41,7 @@ details summary{cursor:pointer}
 function layout(title: string, ctx: PageContext, body: SafeHtml): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>${title}</title><style>${raw(CSS)}</style></head>
+<meta name="robots" content="noindex"><title>${title}</title><style>${raw(CSS + PROMOTION_CSS)}</style></head>
 <body>
 ${ctx.insecureLocal ? html`<div class="banner" role="alert">INSECURE LOCAL MODE: no authentication is configured; anyone who can reach this port controls the queues.</div>` : ""}
 <header><h1>mlq status</h1><nav><a href="/">Status</a><a href="/queues/">Queues (Bull Board)</a><a href="/api/status">JSON</a><a href="/metrics">Metrics</a></nav>
@@ -119,14 +120,20 @@ function armCells(a: AbArmRecord): SafeHtml {
   return html`<td class="num">${a.trades ?? "–"}</td><td class="num">${fmt(a.sharpe)}</td><td class="num">${fmt(a.expectancy, 4)}</td><td class="num">${pct(a.winRate)}</td><td class="num">${fmt(a.profitFactor, 2)}</td>`;
 }
 
+function lookCell(r: AbRunRecord): SafeHtml {
+  if (!r.look) return html`<td class="num">–</td>`;
+  const l = r.look;
+  return html`<td class="num">${fmt(l.z)} / ${l.boundary === null ? "∞" : fmt(l.boundary)}<br><span class="muted">look ${l.index}, ${l.informationFraction === null ? "–" : `${(l.informationFraction * 100).toFixed(0)} %`}</span></td>`;
+}
+
 function abSection(runs: AbRunRecord[]): SafeHtml {
   if (runs.length === 0) return html`<section class="wide"><h2>A/B evaluations</h2><p class="muted">No A/B evaluations yet.</p></section>`;
   return html`<section class="wide"><h2>A/B evaluations</h2><div class="scroll"><table>
-<thead><tr><th rowspan="2">#</th><th rowspan="2">when</th><th rowspan="2">split</th><th colspan="5">arm A</th><th colspan="5">arm B</th><th rowspan="2">P(B better)</th><th rowspan="2">decision</th></tr>
+<thead><tr><th rowspan="2">#</th><th rowspan="2">when</th><th rowspan="2">split</th><th colspan="5">arm A (champion)</th><th colspan="5">arm B (challenger)</th><th rowspan="2">z / boundary</th><th rowspan="2">decision</th></tr>
 <tr><th>trades</th><th>Sharpe</th><th>expect.</th><th>win</th><th>PF</th><th>trades</th><th>Sharpe</th><th>expect.</th><th>win</th><th>PF</th></tr></thead><tbody>
 ${runs.map(
-  (r) => html`<tr><td class="num">${r.id}</td><td>${r.tsIso}</td><td>${r.splitMethod ?? "–"}</td>${armCells(r.a)}${armCells(r.b)}<td class="num">${fmt(r.pBBetter)}</td>
-<td>${!r.success ? html`<span class="badge bad">failed</span>` : r.swapExecuted ? html`<span class="badge ok">swapped</span>` : r.swapRecommended ? html`<span class="badge">recommended</span>` : html`<span class="badge">kept</span>`}${r.dryRun ? " (dry run)" : ""}${r.action !== "evaluate" ? html` <b>${r.action}</b>` : ""}<br><span class="muted">${r.decisionReason ?? ""}</span></td></tr>`,
+  (r) => html`<tr><td class="num">${r.id}</td><td>${r.tsIso}${r.armAVersion || r.armBVersion ? html`<br><span class="muted">${r.armAVersion ?? "–"} vs ${r.armBVersion ?? "–"}</span>` : ""}</td><td>${r.splitMethod ?? "–"}</td>${armCells(r.a)}${armCells(r.b)}${lookCell(r)}
+<td>${!r.success ? html`<span class="badge bad">failed</span>` : r.swapExecuted ? html`<span class="badge ok">${r.outcome ?? "swapped"}</span>` : r.swapRecommended ? html`<span class="badge">recommended</span>` : html`<span class="badge">${r.outcome ?? "kept"}</span>`}${r.dryRun ? " (dry run)" : ""}${r.action !== "evaluate" ? html` <b>${r.action}</b>` : ""}<br><span class="muted">${r.decisionReason ?? ""}</span></td></tr>`,
 )}</tbody></table></div></section>`;
 }
 
@@ -203,7 +210,7 @@ export function renderStatusPage(report: StatusReport, ctx: PageContext): string
   return layout(
     "mlq status",
     ctx,
-    html`<main>${problems}${activeSection(report)}${equitySection(report)}${calibrationSection(report, ctx)}${retrainSection(report.retrainRuns)}${gatesSection(report)}${abSection(report.abRuns)}
+    html`<main>${problems}${activeSection(report)}${equitySection(report)}${promotionSection(report.promotion)}${calibrationSection(report, ctx)}${retrainSection(report.retrainRuns)}${gatesSection(report)}${abSection(report.abRuns)}
 <p class="muted" style="grid-column:1/-1">Generated ${report.generatedAt} from <code>${report.dbPath}</code>.</p></main>`,
   );
 }
