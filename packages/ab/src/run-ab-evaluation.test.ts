@@ -688,6 +688,24 @@ describe("runAbEvaluation: one look of the challenger's evaluation", () => {
     expect(back.decisionReason).toMatch(/^ROLLBACK refused: model version 1 missing or corrupt: /);
   });
 
+  it("promotes a verified challenger even when the outgoing champion's files are damaged; a rollback to it is then refused", () => {
+    betterChallenger();
+    writeFileSync(join(modelsDir, "1", "risk.xgb"), "tampered");
+    const s = run("evaluate");
+    expect(s).toMatchObject({ outcome: "promoted", champion: "2" });
+    // The rollback target is recorded without a manifest hash it could not verify.
+    expect(readActiveState(conn)).toMatchObject({
+      versionDir: versionDir("2"),
+      previousArm: "v1_backtest",
+      previousVersionDir: join(modelsDir, "1"),
+      previousManifestSha256: null,
+    });
+    expect(readActiveModel(modelsDir)?.version).toBe("2");
+    const back = run("rollback", { nowMs: NOW + 1000 });
+    expect(back).toMatchObject({ outcome: "refused", champion: "2" });
+    expect(back.decisionReason).toMatch(/^ROLLBACK refused: model version 1 missing or corrupt: model file .*risk\.xgb/);
+  });
+
   it("skips and counts NULL and non-finite pnl_pct, and ignores open trades", () => {
     world();
     addModelVersionColumn();
