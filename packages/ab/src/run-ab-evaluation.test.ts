@@ -352,6 +352,25 @@ describe("runAbEvaluation: one look of the challenger's evaluation", () => {
     expect(look3.decisionReason).toContain("(look 3, information 75 %, α_k 0.050");
   });
 
+  it("ends the evaluation at the look that reaches full information, also before the expiry when trades come faster than n_max assumed", () => {
+    world();
+    addModelVersionColumn();
+    armTrades("1", "2", S, 15); // 20 a day: n_max 1200 at the first look
+    expect(run("evaluate", { nowMs: S + 15 * DAY_MS }).evaluation).toMatchObject({ look: 1, informationFraction: 0.25, nMaxPerArm: 1200 });
+    // Four times the rate: 300 + 1200 trades per arm by day 30, past n_max.
+    const n = Math.round((15 * DAY_MS) / (EVERY / 4));
+    addTrades({ n, from: S + 15 * DAY_MS, every: EVERY / 4, version: "1" });
+    addTrades({ n, from: S + 15 * DAY_MS, every: EVERY / 4, version: "2" });
+    const s = run("evaluate", { nowMs: S + 30 * DAY_MS });
+    // Looking again at the final boundary each day would spend more than α_k: this look is the last.
+    expect(s.evaluation).toMatchObject({ look: 2, informationFraction: 1, expired: false, z: 0 });
+    expect(s).toMatchObject({ outcome: "expired", swapExecuted: false, challenger: null, roleChanges: ["expire 2"] });
+    expect(s.decisionReason).toContain(
+      `; the challenger's evaluation reached its planned information (n_max 1200 trades per arm) before ${isoUtc(S + 60 * DAY_MS)}: expired without a promotion`,
+    );
+    expect(runRows()[1]).toMatchObject({ look_index: 2, info_fraction: 1, outcome: "expired" });
+  });
+
   it("restarts the evaluation when the champion changes (rollback): a new evaluation start and look 1 again", () => {
     betterChallenger();
     run("evaluate"); // 2 promoted at NOW

@@ -458,9 +458,16 @@ function planAction(action: AbAction, ev: AbEvaluation, modelsDir: string): Plan
     case "evaluate":
     case "dry-run":
       if (ev.decision?.swapRecommended && ev.challenger) return verified(ev.challenger, "promote");
-      if (ev.decision && ev.expired) return { kind: "expire" };
+      // The look at full information (t = 1) is the final one, also when the trades came faster
+      // than n_max assumed: looking again at the final boundary would spend more than α_k.
+      if (ev.decision && (ev.expired || informationComplete(ev))) return { kind: "expire" };
       return { kind: "none", why: "" };
   }
+}
+
+/** This look was at full information: the sequential test has spent all of α_k. */
+function informationComplete(ev: AbEvaluation): boolean {
+  return (ev.decision?.look?.informationFraction ?? 0) >= 1;
 }
 
 function outcomeOf(action: AbAction, ev: AbEvaluation, plan: Plan): AbOutcome {
@@ -489,8 +496,15 @@ function composeReason(action: AbAction, ev: AbEvaluation, effective: Plan, plan
   switch (effective.kind) {
     case "promote":
       return `${prefix}${body}; ${action === "dry-run" ? "would promote" : "promoted"} ${effective.version} to champion`;
-    case "expire":
-      return `${prefix}${body}; the challenger's ${ev.expiresAtMs === null ? "" : `time ran out at ${isoUtc(ev.expiresAtMs)}: `}${action === "dry-run" ? "would expire" : "expired"} without a promotion`;
+    case "expire": {
+      const why =
+        ev.expiresAtMs === null
+          ? ""
+          : ev.expired
+            ? `time ran out at ${isoUtc(ev.expiresAtMs)}: `
+            : `evaluation reached its planned information (n_max ${ev.nMaxPerArm ?? "?"} trades per arm) before ${isoUtc(ev.expiresAtMs)}: `;
+      return `${prefix}${body}; the challenger's ${why}${action === "dry-run" ? "would expire" : "expired"} without a promotion`;
+    }
     case "force_swap":
       return `FORCED swap to ${effective.version} regardless of the numbers (${body})`;
     case "rollback":
