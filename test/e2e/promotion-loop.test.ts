@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { AbSummary } from "@mlq/ab";
 import { createRng } from "@mlq/core";
 import { readPointer } from "@mlq/registry";
 import { E2eFixture, demoDb, sleep, sqlRows } from "./support.js";
@@ -79,7 +80,7 @@ describe("promotion loop through real queues", () => {
     const producer = fx.producer();
     const wait = { timeoutMs: 120_000, pollMs: 100 };
     const retrain = async () => (await producer.waitForJob("retrain", (await producer.enqueue("retrain", { trigger: "force" }, { requestedBy: "e2e" })).jobId, wait)) as { version: string; registered: { role: string } };
-    const abEval = async () => (await producer.waitForJob("ab-eval", (await producer.enqueue("ab-eval", { action: "evaluate" }, { requestedBy: "e2e" })).jobId, wait)) as Record<string, any>;
+    const abEval = async () => (await producer.waitForJob("ab-eval", (await producer.enqueue("ab-eval", { action: "evaluate" }, { requestedBy: "e2e" })).jobId, wait)) as unknown as AbSummary;
 
     // 1. The first trained set is champion and baseline; nothing is under evaluation.
     const r1 = await retrain();
@@ -115,7 +116,7 @@ describe("promotion loop through real queues", () => {
     expect(ab1.attribution).toMatchObject({ unknownVersion: 1, unknownVersions: ["v999-unknown"] });
     expect(ab1.evaluation).toMatchObject({ look: 1, informationFraction: 1, expired: true, alphaK: 0.05 });
     expect(ab1.evaluation.boundary).toBeCloseTo(1.6449, 3); // one look at full information spends all of α = 0.05
-    expect(ab1.conditions.every((c: { passed: boolean }) => c.passed)).toBe(true);
+    expect(ab1.conditions.every((c) => c.passed)).toBe(true);
     expect(ab1.roleChanges).toEqual([`promote ${r2.version}`, `take_slot ${r3.version}`]);
     expectAgreement(r2.version, r3.version, []);
     expect(readPointer(fx.modelsDir, "v2_paper_prev")?.version).toBe(r2.version);
@@ -153,7 +154,7 @@ describe("promotion loop through real queues", () => {
     expect(ab2).toMatchObject({ outcome: "expired", splitMethod: "model_version", champion: r2.version, challenger: r4.version });
     expect(ab2.armA).toMatchObject({ version: r2.version, metrics: { trades: 120 } });
     expect(ab2.armB).toMatchObject({ version: r3.version, metrics: { trades: 130 } });
-    expect(ab2.conditions.find((c: { name: string }) => c.name === "sequential_boundary")).toMatchObject({ passed: false });
+    expect(ab2.conditions.find((c) => c.name === "sequential_boundary")).toMatchObject({ passed: false });
     expect(ab2.roleChanges).toEqual([`expire ${r3.version}`, `take_slot ${r4.version}`]);
     expectAgreement(r2.version, r4.version, []);
 

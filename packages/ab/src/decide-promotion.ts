@@ -95,16 +95,19 @@ export function decidePromotion(a: DecisionArm, b: DecisionArm, policy: Promotio
   );
 
   const z = sharpeDifferenceZ(a, b);
-  const look = ready
-    ? sequentialLook({
-        tradesA: a.trades,
-        tradesB: b.trades,
-        nMaxPerArm: ctx.nMaxPerArm,
-        previousFractions: ctx.previousFractions,
-        alpha: ctx.alpha,
-        expired: ctx.expired,
-      })
-    : null;
+  // α_k can round to 0 once a year's budget is spent by many challengers: such a challenger cannot be promoted.
+  const look = !ready
+    ? null
+    : !(ctx.alpha > 0)
+      ? { informationFraction: 0, boundary: Infinity, alphaSpent: 0, look: ctx.previousFractions.length + 1 }
+      : sequentialLook({
+          tradesA: a.trades,
+          tradesB: b.trades,
+          nMaxPerArm: ctx.nMaxPerArm,
+          previousFractions: ctx.previousFractions,
+          alpha: ctx.alpha,
+          expired: ctx.expired,
+        });
   const boundary = look ? (Number.isFinite(look.boundary) ? look.boundary : null) : null;
   const crossed = z !== null && look !== null && z >= look.boundary;
   add(
@@ -132,7 +135,13 @@ export function decidePromotion(a: DecisionArm, b: DecisionArm, policy: Promotio
   }
 
   if (ctx.pinned !== undefined)
-    add("champion_not_pinned", ctx.pinned ? 1 : 0, 0, !ctx.pinned, ctx.pinned ? "the champion is pinned by an operator" : "the champion is not pinned");
+    add(
+      "champion_not_pinned",
+      ctx.pinned ? 1 : 0,
+      0,
+      !ctx.pinned,
+      ctx.pinned ? "the champion is pinned by an operator" : "the champion is not pinned",
+    );
 
   const swapRecommended = ready && conditions.every((c) => c.passed);
   const text = `${conditions.map((c) => `${c.text} ${c.passed ? "✓" : "✗"}`).join("; ")} → ${swapRecommended ? "swap" : "no swap"}`;

@@ -950,12 +950,12 @@ describe("runAbEvaluation: roles brought in line with the history first", () => 
     expect(s).toMatchObject({ roleChanges: ["seed (champion 2)"], champion: "2", challenger: "3", outcome: "continue" });
     expect(readRoleEvents(conn).map((e) => [e.event, e.version, e.role, e.trigger, e.alpha, e.tsMs])).toEqual([
       ["seed", "1", "v1_backtest", "migration", null, NOW],
-      ["seed", "2", "champion", "migration", null, NOW],
+      ["seed", "2", "champion", "migration", null, S], // champion since its recorded swap
       ["seed", "1", "previous_champion", "migration", null, NOW],
       ["seed", "3", "challenger", "migration", 0.05, NOW],
     ]);
     expect(currentRoles(conn)).toMatchObject({ previousChampion: { version: "1" }, v1Backtest: { version: "1" } });
-    // The evaluation of the seeded challenger starts at the seed.
+    // The evaluation of the seeded challenger starts when its pointer was written, or at the seed when that is later than now.
     expect(s.evaluation.startIso).toBe(isoUtc(NOW));
     // Seeding is once: the next run adds nothing.
     expect(run("evaluate", { nowMs: NOW + DAY_MS }).roleChanges).toEqual([]);

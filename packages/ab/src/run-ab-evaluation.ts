@@ -270,6 +270,8 @@ function evaluateAndRecord(deps: AbDeps, request: AbRequest, progressState: { co
     let effective: Plan = plan;
     if (plan.kind !== "none" && plan.kind !== "expire" && roles.champion?.version === plan.version)
       effective = { kind: "none", why: `${plan.version} is already the champion` };
+    else if (plan.kind === "rollback" && deps.trigger === "monitor" && roles.pinned)
+      effective = { kind: "none", why: `the champion ${roles.champion?.version ?? ""} is pinned: no automatic rollback` };
     else if ((plan.kind === "promote" || plan.kind === "expire") && roles.challenger?.version !== evaluation.challenger)
       effective = { kind: "none", why: "the challenger changed while this run looked; the next run decides" };
     const outcome = outcomeOf(action, evaluation, effective);

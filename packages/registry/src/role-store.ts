@@ -265,8 +265,14 @@ export function seedRoleHistory(conn: Connection, modelsDir: string, opts: { now
         ? (v2?.version ?? null)
         : (v1?.version ?? null);
     const previous = active?.previousVersionDir ? basename(active.previousVersionDir) : null;
-    const seed = (role: RoleName, version: string, alpha: number | null = null): NewRoleEvent => ({
-      tsMs: opts.nowMs,
+    // Since when each held its role, as far as the install recorded it: the champion since its swap,
+    // the challenger since its pointer was written (so a first evaluation has its history to compare).
+    const sinceOf = (iso: string | null | undefined): number => {
+      const t = iso ? Date.parse(iso) : NaN;
+      return Number.isFinite(t) && t <= opts.nowMs ? t : opts.nowMs;
+    };
+    const seed = (role: RoleName, version: string, alpha: number | null = null, tsMs = opts.nowMs): NewRoleEvent => ({
+      tsMs,
       event: "seed",
       version,
       role,
@@ -276,9 +282,9 @@ export function seedRoleHistory(conn: Connection, modelsDir: string, opts: { now
     });
     const events: NewRoleEvent[] = [];
     if (v1) events.push(seed("v1_backtest", v1.version));
-    if (champion) events.push(seed("champion", champion));
+    if (champion) events.push(seed("champion", champion, null, sinceOf(active?.swappedAt)));
     if (previous && previous !== champion) events.push(seed("previous_champion", previous));
-    if (v2 && v2.version !== champion) events.push(seed("challenger", v2.version, opts.alpha));
+    if (v2 && v2.version !== champion) events.push(seed("challenger", v2.version, opts.alpha, sinceOf(v2.updatedAt)));
     return events.length ? appendRoleEvents(conn, events) : EMPTY_ROLES;
   });
 }
