@@ -33,17 +33,20 @@ export function decileEdges(values: ArrayLike<number>): number[] {
 export function binShares(values: ArrayLike<number>, edges: readonly number[]): number[] {
   const xs = finiteValues(values, "binShares");
   const counts = new Array<number>(edges.length + 1).fill(0);
-  for (const v of xs) {
-    let lo = 0;
-    let hi = edges.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (edges[mid]! <= v) lo = mid + 1;
-      else hi = mid;
-    }
-    counts[lo]!++;
-  }
+  for (const v of xs) counts[binIndex(v, edges)]!++;
   return counts.map((c) => c / xs.length);
+}
+
+/** The bin of one value: the number of edges ≤ it (numpy `searchsorted(edges, v, side="right")`). */
+export function binIndex(v: number, edges: readonly number[]): number {
+  let lo = 0;
+  let hi = edges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (edges[mid]! <= v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export interface PsiOptions {
