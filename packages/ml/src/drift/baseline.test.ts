@@ -118,12 +118,14 @@ describe("featureDriftBaseline", () => {
     expect(base.falseTriggerRate!).toBeGreaterThanOrEqual(Math.max(...rates) - 0.01);
     expect(base.falseTriggerRate!).toBeLessThanOrEqual(rates[0]! + rates[1]! + 0.01);
     expect(base.falseTriggerRate!).toBeLessThan(0.05);
+    expect(base.falseTriggerEndsMs).toHaveLength(Math.round(base.falseTriggerRate! * base.windows));
+    expect(base.falseTriggerEndsMs.every((e) => e % HOUR_MS === 0 && e > base.fromMs && e <= base.toMs + MINUTE_MS)).toBe(true);
   });
 
   it("reports no baseline with too few training days, and for a symbol without reference rows", () => {
     const short = pooled(2, 1, 3); // 2 days → 25 windows of 24 h < 48
     const none = featureDriftBaseline(short, { windowMs: 24 * HOUR_MS, minFeatures: 1, thresholdQuantile: 0.99 });
-    expect(none).toMatchObject({ status: "no baseline", falseTriggerRate: null, windows: 0 });
+    expect(none).toMatchObject({ status: "no baseline", falseTriggerRate: null, falseTriggerEndsMs: [], windows: 0 });
     expect(none.symbols[0]!.calibration).toEqual({ status: "no baseline", windows: 25 });
     expect(none.symbols[0]!.bins).toHaveLength(3); // the bins are stored anyway
 

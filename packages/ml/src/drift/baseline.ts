@@ -148,6 +148,8 @@ export interface FeatureDriftBaseline {
    * every symbol each hour), on the training period itself; null without a baseline.
    */
   falseTriggerRate: number | null;
+  /** Ends of the windows on which it fired: with a cooldown, how many retrains the training period would have caused. */
+  falseTriggerEndsMs: number[];
   symbols: SymbolDriftBaseline[];
 }
 
@@ -164,16 +166,28 @@ export function featureDriftBaseline(input: FeatureDriftInput, options: FeatureD
   const fromMs = ts[rows[0]!]!;
   const toMs = ts[rows[rows.length - 1]!]!;
   const ends = windowEnds(fromMs, toMs, windowMs, stepMs);
-  const perSymbol = symbols.map(() => [] as number[]);
-  for (const r of rows) perSymbol[symbolIndex[r]!]!.push(r);
+  const counts = new Int32Array(symbols.length);
+  for (const r of rows) counts[symbolIndex[r]!]!++;
+  const perSymbol = Array.from(counts, (c) => new Int32Array(c));
+  counts.fill(0);
+  for (const r of rows) {
+    const k = symbolIndex[r]!;
+    perSymbol[k]![counts[k]!++] = r;
+  }
 
   const fired = new Uint8Array(ends.length);
   const counted = new Uint8Array(ends.length);
   const out = symbols.map((symbol, k): SymbolDriftBaseline => {
     const own = perSymbol[k]!;
     if (own.length === 0) return { symbol, rows: 0, bins: [], calibration: { status: "no baseline", windows: 0 } };
-    const symbolTs = Float64Array.from(own, (r) => ts[r]!);
-    const columns = Array.from({ length: cols }, (_, c) => Float64Array.from(own, (r) => X[r * cols + c]!));
+    const m = own.length;
+    const symbolTs = new Float64Array(m);
+    const columns = Array.from({ length: cols }, () => new Float64Array(m));
+    for (let i = 0; i < m; i++) {
+      const r = own[i]!;
+      symbolTs[i] = ts[r]!;
+      for (let c = 0; c < cols; c++) columns[c]![i] = X[r * cols + c]!;
+    }
     const bins = columns.map((col) => referenceBins(col));
     const psis = windowPsis(symbolTs, columns, bins, ends, { windowMs, minBars, epsilon });
     const scored = psis.filter((p): p is number[] => p !== null);
@@ -201,6 +215,7 @@ export function featureDriftBaseline(input: FeatureDriftInput, options: FeatureD
     status: calibrated ? "calibrated" : "no baseline",
     windows,
     falseTriggerRate: calibrated && windows > 0 ? fired.reduce((acc, f) => acc + f, 0) / windows : null,
+    falseTriggerEndsMs: ends.filter((_, w) => fired[w] === 1),
     symbols: out,
   };
 }
