@@ -2,6 +2,8 @@
 // (register): v2_paper -> new (old one to v2_paper_prev), v1_backtest established on a first run.
 import { isoUtc } from "@mlq/core";
 import { ensureV1Backtest, promoteV2Paper, saveModelSet } from "@mlq/registry";
+import { trainedThroughMs } from "../baselines/entry-threshold.js";
+import { manifestBaselines } from "../baselines/train-baselines.js";
 import { ML_CODE_PACKAGE } from "../code-package.js";
 import { needState, type RetrainStage } from "./stage.js";
 
@@ -15,6 +17,9 @@ export const saveStage: RetrainStage = {
     const train = needState(ctx, "train", "save");
     const trained = needState(ctx, "trained", "save");
     const slippage = needState(ctx, "slippage", "save");
+    const through = trainedThroughMs(dataset, split.test);
+    // Absent only when a caller skips the train stage (tests with a stand-in model set).
+    const baselines = state.baselines ? manifestBaselines(state.baselines, dataset.featureNames) : {};
     state.saved = saveModelSet(
       ctx.modelsDir,
       String(ctx.runId),
@@ -33,6 +38,7 @@ export const saveStage: RetrainStage = {
             test_start_ms: split.testStartTs,
             train_end_iso: isoUtc(split.trainEndTs),
             test_start_iso: isoUtc(split.testStartTs),
+            test_end_ms: dataset.ts[split.test[split.test.length - 1]!]!,
             symbols: dataset.symbols,
           },
           rowCounts: {
@@ -52,6 +58,9 @@ export const saveStage: RetrainStage = {
             gates: state.gates ?? [],
             codeVersion: ctx.codeVersion,
           },
+          trainedThroughMs: through,
+          trainedThroughIso: isoUtc(through),
+          ...baselines,
         },
       },
       { gitSha: ctx.codeVersion, codePackage: ML_CODE_PACKAGE },
