@@ -58,10 +58,39 @@ export function windowPsis(
   ends: readonly number[],
   options: DriftWindowOptions,
 ): (number[] | null)[] {
+  if (columns.length !== reference.length) throw new InputDataError(`windowPsis: ${columns.length} columns, ${reference.length} references (drift/baseline.ts)`);
+  for (const col of columns) if (col.length !== ts.length) throw new InputDataError(`windowPsis: a column has ${col.length} values for ${ts.length} timestamps (drift/baseline.ts)`);
+  const binned = columns.map((col, c) => binColumn(col, reference[c]!.edges));
+  return binnedWindowPsis(ts, binned, reference.map((r) => r.shares), ends, options);
+}
+
+/** Each value's bin (`binIndex`); a non-finite value is an InputDataError (the rows fed here are all finite). */
+function binColumn(col: ArrayLike<number>, edges: readonly number[]): Uint8Array {
+  const bins = new Uint8Array(col.length);
+  for (let i = 0; i < col.length; i++) {
+    const v = col[i]!;
+    if (!Number.isFinite(v)) throw new InputDataError(`drift baseline: a non-finite value at row ${i} (drift/baseline.ts)`);
+    bins[i] = binIndex(v, edges);
+  }
+  return bins;
+}
+
+/** Shares of binned values: the same divisions as `binShares`. */
+function binnedShares(bins: Uint8Array, k: number): number[] {
+  const counts = new Array<number>(k).fill(0);
+  for (let i = 0; i < bins.length; i++) counts[bins[i]!]!++;
+  return counts.map((c) => c / bins.length);
+}
+
+function binnedWindowPsis(
+  ts: ArrayLike<number>,
+  binned: readonly Uint8Array[],
+  shares: readonly number[][],
+  ends: readonly number[],
+  options: DriftWindowOptions,
+): (number[] | null)[] {
   const { windowMs, minBars = DEFAULT_DRIFT_MIN_BARS, epsilon = PSI_EPSILON } = options;
   const n = ts.length;
-  if (columns.length !== reference.length) throw new InputDataError(`windowPsis: ${columns.length} columns, ${reference.length} references (drift/baseline.ts)`);
-  for (const col of columns) if (col.length !== n) throw new InputDataError(`windowPsis: a column has ${col.length} values for ${n} timestamps (drift/baseline.ts)`);
   const out: (number[] | null)[] = ends.map(() => null);
   if (n === 0) return out;
   const first = ts[0]!;
@@ -79,15 +108,9 @@ export function windowPsis(
   });
   const scored = ends.map((end, w) => end - windowMs >= first && end <= last + MINUTE_MS && hi[w]! - lo[w]! >= minBars);
   for (let w = 0; w < ends.length; w++) if (scored[w]) out[w] = [];
-  columns.forEach((col, c) => {
-    const { edges, shares } = reference[c]!;
-    const bins = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      const v = col[i]!;
-      if (!Number.isFinite(v)) throw new InputDataError(`windowPsis: column ${c} has a non-finite value at row ${i} (drift/baseline.ts)`);
-      bins[i] = binIndex(v, edges);
-    }
-    const counts = new Array<number>(edges.length + 1).fill(0);
+  binned.forEach((bins, c) => {
+    const expected = shares[c]!;
+    const counts = new Array<number>(expected.length).fill(0);
     let from = 0;
     let to = 0;
     for (let w = 0; w < ends.length; w++) {
@@ -95,7 +118,7 @@ export function windowPsis(
       while (from < lo[w]!) counts[bins[from++]!]!--;
       if (!scored[w]) continue;
       const bars = hi[w]! - lo[w]!;
-      out[w]!.push(psi(shares, counts.map((k) => k / bars), { epsilon }));
+      out[w]!.push(psi(expected, counts.map((k) => k / bars), { epsilon }));
     }
   });
   return out;
@@ -188,8 +211,15 @@ export function featureDriftBaseline(input: FeatureDriftInput, options: FeatureD
       symbolTs[i] = ts[r]!;
       for (let c = 0; c < cols; c++) columns[c]![i] = X[r * cols + c]!;
     }
-    const bins = columns.map((col) => referenceBins(col));
-    const psis = windowPsis(symbolTs, columns, bins, ends, { windowMs, minBars, epsilon });
+    // Each column binned once: its reference shares and every window's counts come from the same bins.
+    const bins: ReferenceBins[] = [];
+    const binned = columns.map((col) => {
+      const edges = decileEdges(col);
+      const b = binColumn(col, edges);
+      bins.push({ edges, shares: binnedShares(b, edges.length + 1) });
+      return b;
+    });
+    const psis = binnedWindowPsis(symbolTs, binned, bins.map((b) => b.shares), ends, { windowMs, minBars, epsilon });
     const scored = psis.filter((p): p is number[] => p !== null);
     const calibration = calibrateDriftRule(scored, { minFeatures, quantile: thresholdQuantile, minWindows });
     if (calibration.status === "calibrated") {
