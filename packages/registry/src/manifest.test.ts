@@ -91,7 +91,13 @@ describe("manifest train-time baselines", () => {
     const entry = { model: "direction" as const, split: "test" as const, quantile: 0.8, threshold: 0.5625, rows: 15_000 };
     saveModelSet(dir, "new", {
       models: fakeModels(2),
-      manifest: { ...manifestInput, trainedThroughMs: 1_793_000_000_000, entryThreshold: entry, driftBaseline: DRIFT, featureImportance: IMPORTANCE },
+      manifest: {
+        ...manifestInput,
+        trainedThroughMs: 1_793_000_000_000,
+        entryThreshold: entry,
+        driftBaseline: DRIFT,
+        featureImportance: IMPORTANCE,
+      },
     });
     const m = loadModelSet(dir, "new").manifest;
     expect(m.trained_through_ms).toBe(1_793_000_000_000);

@@ -17,7 +17,7 @@ describe("entryThreshold", () => {
   });
 
   it("enters on about the top (1 − q) share of bars", () => {
-    const p = Float64Array.from({ length: 1000 }, (_, i) => (i * 7919) % 1000 / 1000);
+    const p = Float64Array.from({ length: 1000 }, (_, i) => ((i * 7919) % 1000) / 1000);
     const { threshold } = entryThreshold(p, 0.8);
     expect(p.filter((x) => x >= threshold).length).toBe(200);
   });

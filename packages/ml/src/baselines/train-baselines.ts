@@ -6,7 +6,14 @@ import { createRng, HOUR_MS } from "@mlq/core";
 import type { ManifestDriftBaseline, ManifestEntryThreshold, ManifestFeatureImportance } from "@mlq/registry";
 import type { Dataset } from "../dataset/build-dataset.js";
 import { featureDriftBaseline, predictionBaseline, type FeatureDriftBaseline, type PredictionBaseline } from "../drift/baseline.js";
-import { permutationImportance, permutationStack, sampleRows, type ImportanceLoss, type PermutationImportance, type PermutationStack } from "../importance/permutation.js";
+import {
+  permutationImportance,
+  permutationStack,
+  sampleRows,
+  type ImportanceLoss,
+  type PermutationImportance,
+  type PermutationStack,
+} from "../importance/permutation.js";
 import { MODEL_NAMES, type ModelName, type ModelSetResult } from "../train/model-set.js";
 import { entryThreshold, type EntryThreshold } from "./entry-threshold.js";
 
@@ -36,7 +43,11 @@ export interface ImportancePlan extends ImportanceOptions {
 }
 
 /** Draws the seeded test sample and builds its permutation stack; null when importance is off or the test split is too small. */
-export function planImportance(dataset: Pick<Dataset, "X" | "featureNames">, test: Int32Array, options: ImportanceOptions): ImportancePlan | null {
+export function planImportance(
+  dataset: Pick<Dataset, "X" | "featureNames">,
+  test: Int32Array,
+  options: ImportanceOptions,
+): ImportancePlan | null {
   if (options.sampleRows === 0 || test.length < 2) return null;
   const rng = createRng(options.seed, IMPORTANCE_STREAM);
   const rows = sampleRows(test, Math.max(2, options.sampleRows), rng);
@@ -61,7 +72,14 @@ export function trainingDriftBaseline(
   options: DriftBaselineOptions,
 ): FeatureDriftBaseline {
   return featureDriftBaseline(
-    { featureNames: dataset.featureNames, symbols: dataset.symbols, X: dataset.X, ts: dataset.ts, symbolIndex: dataset.symbolIndex, rows: train },
+    {
+      featureNames: dataset.featureNames,
+      symbols: dataset.symbols,
+      X: dataset.X,
+      ts: dataset.ts,
+      symbolIndex: dataset.symbolIndex,
+      rows: train,
+    },
     {
       windowMs: options.windowHours * HOUR_MS,
       minFeatures: options.minFeatures,
@@ -97,7 +115,11 @@ export function trainBaselines(input: TrainBaselinesInput, options: TrainBaselin
   const started = performance.now();
   const { dataset, test, trained, featureDrift } = input;
   const direction = trained.testPredictions.direction;
-  const predictionDrift = predictionBaseline(direction, Int32Array.from(test, (r) => dataset.symbolIndex[r]!), dataset.symbols);
+  const predictionDrift = predictionBaseline(
+    direction,
+    Int32Array.from(test, (r) => dataset.symbolIndex[r]!),
+    dataset.symbols,
+  );
   const drifted = performance.now();
 
   let importance: TrainBaselines["importance"] = null;
@@ -123,10 +145,14 @@ export function trainBaselines(input: TrainBaselinesInput, options: TrainBaselin
 /** NaN/Infinity cannot go into JSON: written as null. */
 const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
-const byName = <T>(names: readonly string[], values: readonly T[]): Record<string, T> => Object.fromEntries(names.map((n, i) => [n, values[i]!]));
+const byName = <T>(names: readonly string[], values: readonly T[]): Record<string, T> =>
+  Object.fromEntries(names.map((n, i) => [n, values[i]!]));
 
 /** The manifest's extra keys (snake_cased by the registry): entry_threshold, drift_baseline, feature_importance. */
-export function manifestBaselines(b: TrainBaselines, featureNames: readonly string[]): {
+export function manifestBaselines(
+  b: TrainBaselines,
+  featureNames: readonly string[],
+): {
   entryThreshold: ManifestEntryThreshold;
   driftBaseline: ManifestDriftBaseline;
   featureImportance?: ManifestFeatureImportance;
@@ -148,7 +174,13 @@ export function manifestBaselines(b: TrainBaselines, featureNames: readonly stri
   }
   const p = b.predictionDrift;
   const out: ReturnType<typeof manifestBaselines> = {
-    entryThreshold: { model: "direction", split: "test", quantile: b.entryThreshold.quantile, threshold: b.entryThreshold.threshold, rows: b.entryThreshold.rows },
+    entryThreshold: {
+      model: "direction",
+      split: "test",
+      quantile: b.entryThreshold.quantile,
+      threshold: b.entryThreshold.threshold,
+      rows: b.entryThreshold.rows,
+    },
     driftBaseline: {
       method: "psi-deciles",
       epsilon: f.epsilon,

@@ -130,7 +130,10 @@ describe("featureDriftBaseline", () => {
     expect(none.symbols[0]!.bins).toHaveLength(3); // the bins are stored anyway
 
     const input = pooled(4, 1, 3);
-    const absent = featureDriftBaseline({ ...input, symbols: ["S0", "GONE"] }, { windowMs: 24 * HOUR_MS, minFeatures: 1, thresholdQuantile: 0.99 });
+    const absent = featureDriftBaseline(
+      { ...input, symbols: ["S0", "GONE"] },
+      { windowMs: 24 * HOUR_MS, minFeatures: 1, thresholdQuantile: 0.99 },
+    );
     expect(absent.status).toBe("calibrated");
     expect(absent.symbols[1]).toEqual({ symbol: "GONE", rows: 0, bins: [], calibration: { status: "no baseline", windows: 0 } });
   });

@@ -36,7 +36,8 @@ export function referenceBins(values: ArrayLike<number>): ReferenceBins {
  * after `fromMs`; the last is the newest grid point by which the bar at `toMs` has closed.
  */
 export function windowEnds(fromMs: number, toMs: number, windowMs: number, stepMs = HOUR_MS): number[] {
-  if (!(windowMs > 0) || !(stepMs > 0)) throw new InputDataError(`windowEnds: window ${windowMs} ms and step ${stepMs} ms must be > 0 (drift/baseline.ts)`);
+  if (!(windowMs > 0) || !(stepMs > 0))
+    throw new InputDataError(`windowEnds: window ${windowMs} ms and step ${stepMs} ms must be > 0 (drift/baseline.ts)`);
   const ends: number[] = [];
   const last = Math.floor((toMs + MINUTE_MS) / stepMs) * stepMs;
   for (let end = Math.ceil((fromMs + windowMs) / stepMs) * stepMs; end <= last; end += stepMs) ends.push(end);
@@ -58,10 +59,19 @@ export function windowPsis(
   ends: readonly number[],
   options: DriftWindowOptions,
 ): (number[] | null)[] {
-  if (columns.length !== reference.length) throw new InputDataError(`windowPsis: ${columns.length} columns, ${reference.length} references (drift/baseline.ts)`);
-  for (const col of columns) if (col.length !== ts.length) throw new InputDataError(`windowPsis: a column has ${col.length} values for ${ts.length} timestamps (drift/baseline.ts)`);
+  if (columns.length !== reference.length)
+    throw new InputDataError(`windowPsis: ${columns.length} columns, ${reference.length} references (drift/baseline.ts)`);
+  for (const col of columns)
+    if (col.length !== ts.length)
+      throw new InputDataError(`windowPsis: a column has ${col.length} values for ${ts.length} timestamps (drift/baseline.ts)`);
   const binned = columns.map((col, c) => binColumn(col, reference[c]!.edges));
-  return binnedWindowPsis(ts, binned, reference.map((r) => r.shares), ends, options);
+  return binnedWindowPsis(
+    ts,
+    binned,
+    reference.map((r) => r.shares),
+    ends,
+    options,
+  );
 }
 
 /** Each value's bin (`binIndex`); a non-finite value is an InputDataError (the rows fed here are all finite). */
@@ -118,7 +128,13 @@ function binnedWindowPsis(
       while (from < lo[w]!) counts[bins[from++]!]!--;
       if (!scored[w]) continue;
       const bars = hi[w]! - lo[w]!;
-      out[w]!.push(psi(expected, counts.map((k) => k / bars), { epsilon }));
+      out[w]!.push(
+        psi(
+          expected,
+          counts.map((k) => k / bars),
+          { epsilon },
+        ),
+      );
     }
   });
   return out;
@@ -183,7 +199,15 @@ export interface FeatureDriftBaseline {
  */
 export function featureDriftBaseline(input: FeatureDriftInput, options: FeatureDriftOptions): FeatureDriftBaseline {
   const { featureNames, symbols, X, ts, symbolIndex, rows } = input;
-  const { windowMs, stepMs = HOUR_MS, minBars = DEFAULT_DRIFT_MIN_BARS, epsilon = PSI_EPSILON, minFeatures, thresholdQuantile, minWindows } = options;
+  const {
+    windowMs,
+    stepMs = HOUR_MS,
+    minBars = DEFAULT_DRIFT_MIN_BARS,
+    epsilon = PSI_EPSILON,
+    minFeatures,
+    thresholdQuantile,
+    minWindows,
+  } = options;
   const cols = featureNames.length;
   if (rows.length === 0) throw new InputDataError("featureDriftBaseline: no reference rows (drift/baseline.ts)");
   const fromMs = ts[rows[0]!]!;
@@ -219,7 +243,13 @@ export function featureDriftBaseline(input: FeatureDriftInput, options: FeatureD
       bins.push({ edges, shares: binnedShares(b, edges.length + 1) });
       return b;
     });
-    const psis = binnedWindowPsis(symbolTs, binned, bins.map((b) => b.shares), ends, { windowMs, minBars, epsilon });
+    const psis = binnedWindowPsis(
+      symbolTs,
+      binned,
+      bins.map((b) => b.shares),
+      ends,
+      { windowMs, minBars, epsilon },
+    );
     const scored = psis.filter((p): p is number[] => p !== null);
     const calibration = calibrateDriftRule(scored, { minFeatures, quantile: thresholdQuantile, minWindows });
     if (calibration.status === "calibrated") {
@@ -258,8 +288,15 @@ export interface PredictionBaseline {
 }
 
 /** Decile bins of a model's probabilities (the direction model's on the test split), pooled and per symbol. */
-export function predictionBaseline(predictions: ArrayLike<number>, symbolIndex: ArrayLike<number>, symbols: readonly string[]): PredictionBaseline {
-  if (predictions.length !== symbolIndex.length) throw new InputDataError(`predictionBaseline: ${predictions.length} predictions, ${symbolIndex.length} symbol indices (drift/baseline.ts)`);
+export function predictionBaseline(
+  predictions: ArrayLike<number>,
+  symbolIndex: ArrayLike<number>,
+  symbols: readonly string[],
+): PredictionBaseline {
+  if (predictions.length !== symbolIndex.length)
+    throw new InputDataError(
+      `predictionBaseline: ${predictions.length} predictions, ${symbolIndex.length} symbol indices (drift/baseline.ts)`,
+    );
   const perSymbol: PredictionBaseline["perSymbol"] = [];
   symbols.forEach((symbol, k) => {
     const own: number[] = [];

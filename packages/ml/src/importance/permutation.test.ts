@@ -88,26 +88,45 @@ describe("permutationImportance", () => {
   it.each([
     ["a regression (RMSE increase)", "reg:squarederror", "rmse"],
     ["the classifier (log-loss increase)", "binary:logistic", "log_loss"],
-  ] as const)("on a real XGBoost %s: the informative feature ranks first, a never-used one is exactly 0", async (_name, objective, loss) => {
-    const train = data(3, 3000);
-    const test = data(4, 1500);
-    const y = objective === "binary:logistic" ? train.direction : train.signal;
-    const bytes = await trainBooster({ X: train.X, rows: 3000, cols: COLS, y, objective, params: PARAMS });
-    const rows = sampleRows(Int32Array.from({ length: 1500 }, (_, i) => i), 1000, createRng(42, "importance"));
-    const stack = permutationStack(test.X, COLS, rows, 1, createRng(42, "importance"));
-    const predictions = await predict(bytes, stack.X, stack.rows, COLS);
-    const yTest = Float64Array.from(rows, (r) => (objective === "binary:logistic" ? test.direction : test.signal)[r]!);
-    const imp = permutationImportance(predictions, yTest, stack, loss);
-    expect(imp.std).toBeNull();
-    expect(imp.importance[1]).toBe(0);
-    expect(rank(imp.importance)[0]).toBe(0);
-    expect(imp.importance[0]!).toBeGreaterThan(10 * Math.max(Math.abs(imp.importance[2]!), Math.abs(imp.importance[3]!)));
-  });
+  ] as const)(
+    "on a real XGBoost %s: the informative feature ranks first, a never-used one is exactly 0",
+    async (_name, objective, loss) => {
+      const train = data(3, 3000);
+      const test = data(4, 1500);
+      const y = objective === "binary:logistic" ? train.direction : train.signal;
+      const bytes = await trainBooster({ X: train.X, rows: 3000, cols: COLS, y, objective, params: PARAMS });
+      const rows = sampleRows(
+        Int32Array.from({ length: 1500 }, (_, i) => i),
+        1000,
+        createRng(42, "importance"),
+      );
+      const stack = permutationStack(test.X, COLS, rows, 1, createRng(42, "importance"));
+      const predictions = await predict(bytes, stack.X, stack.rows, COLS);
+      const yTest = Float64Array.from(rows, (r) => (objective === "binary:logistic" ? test.direction : test.signal)[r]!);
+      const imp = permutationImportance(predictions, yTest, stack, loss);
+      expect(imp.std).toBeNull();
+      expect(imp.importance[1]).toBe(0);
+      expect(rank(imp.importance)[0]).toBe(0);
+      expect(imp.importance[0]!).toBeGreaterThan(10 * Math.max(Math.abs(imp.importance[2]!), Math.abs(imp.importance[3]!)));
+    },
+  );
 
   it("trainModelSet predicts the stack on its worker threads exactly as an in-process predict does", async () => {
     const d = data(5, 1200);
-    const labels = { direction: d.direction, risk: d.signal.map(Math.abs), price: d.signal, momentum: d.signal.map(Math.tanh), volatility: d.signal.map(Math.abs) };
-    const stack = permutationStack(d.X, COLS, Int32Array.from({ length: 200 }, (_, i) => 1000 + i), 1, createRng(42));
+    const labels = {
+      direction: d.direction,
+      risk: d.signal.map(Math.abs),
+      price: d.signal,
+      momentum: d.signal.map(Math.tanh),
+      volatility: d.signal.map(Math.abs),
+    };
+    const stack = permutationStack(
+      d.X,
+      COLS,
+      Int32Array.from({ length: 200 }, (_, i) => 1000 + i),
+      1,
+      createRng(42),
+    );
     const result = await trainModelSet({
       X: d.X,
       rows: 1200,

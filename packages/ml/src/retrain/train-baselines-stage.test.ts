@@ -1,6 +1,12 @@
 // The train stage's baselines end to end through save: real SQLite in a temp dir, real (small) boosters.
 import { afterEach, describe, expect, it } from "vitest";
-import { loadModelSet, manifestDriftBaseline, manifestEntryThreshold, manifestFeatureImportance, manifestTrainedThroughMs } from "@mlq/registry";
+import {
+  loadModelSet,
+  manifestDriftBaseline,
+  manifestEntryThreshold,
+  manifestFeatureImportance,
+  manifestTrainedThroughMs,
+} from "@mlq/registry";
 import { FEATURE_NAMES } from "../features/compute-features.js";
 import { MODEL_NAMES } from "../train/index.js";
 import { featuresStage, splitStage } from "./dataset-stages.js";
@@ -48,7 +54,14 @@ describe("train stage baselines in the manifest", () => {
 
     // Drift baseline: per symbol and feature the training deciles and a threshold; the rule calibrated.
     const drift = manifestDriftBaseline(manifest)!;
-    expect(drift).toMatchObject({ method: "psi-deciles", window_hours: 24, step_hours: 1, min_features: 3, threshold_quantile: 0.99, status: "calibrated" });
+    expect(drift).toMatchObject({
+      method: "psi-deciles",
+      window_hours: 24,
+      step_hours: 1,
+      min_features: 3,
+      threshold_quantile: 0.99,
+      status: "calibrated",
+    });
     expect(drift.reference).toEqual({ split: "train", from_ms: dataset.ts[train[0]!], to_ms: dataset.ts[train[train.length - 1]!] });
     expect(drift.windows).toBeGreaterThanOrEqual(48);
     expect(drift.false_trigger_rate).toBeGreaterThanOrEqual(0);
