@@ -19,8 +19,13 @@ const TARGET_TOTAL_S = 15;
 const TARGET_RSS_MB = 1024;
 /** The preset's fixed end: gates and data windows are evaluated at the same instant every run. */
 const NOW_MS = PRESETS["retrain-21d"].endMs;
-/** Issue 17: the train stage with permutation importance may take at most 1.2× the stage without it. */
-const IMPORTANCE_PAIRS = 3;
+/**
+ * Issue 17: the train stage with permutation importance may take at most 1.2× the stage without it.
+ * Gated on the stage's CPU time (all threads): the work importance adds. The wall ratio is shown too,
+ * but on a shared 2-core box it swings with the neighbours (one pair measured 0.97×, 1.71× and 1.33×
+ * at CPU ratios 1.03, 1.29, 1.02).
+ */
+const IMPORTANCE_PAIRS = 5;
 const TARGET_IMPORTANCE_RATIO = 1.2;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -122,15 +127,21 @@ export async function run({ dbPath, log = console.log, runs = RUNS } = {}) {
     pairs.push(pair);
     log(`retrain: importance pair ${i + 1}/${IMPORTANCE_PAIRS}: train stage ${pair.on.summary.stageMs.train} ms with, ${pair.off.summary.stageMs.train} ms without (CPU ${Math.round(pair.on.trainCpuMs)} / ${Math.round(pair.off.trainCpuMs)} ms)`);
   }
-  const wallRatio = median(pairs.map((p) => p.on.summary.stageMs.train / p.off.summary.stageMs.train));
+  const cpuRatio = median(pairs.map((p) => p.on.trainCpuMs / p.off.trainCpuMs));
   add(
-    `train stage with permutation importance / without (MLQ_IMPORTANCE_ROWS=0), wall, median of ${IMPORTANCE_PAIRS} pairs (${pairs.map((p) => `${p.on.summary.stageMs.train}/${p.off.summary.stageMs.train} ms`).join(", ")})`,
-    wallRatio,
+    `train stage with permutation importance / without (MLQ_IMPORTANCE_ROWS=0), CPU time of all threads, median of ${IMPORTANCE_PAIRS} pairs (${pairs.map((p) => `${Math.round(p.on.trainCpuMs)}/${Math.round(p.off.trainCpuMs)} ms`).join(", ")})`,
+    cpuRatio,
     "×",
     `≤ ${TARGET_IMPORTANCE_RATIO}`,
-    wallRatio <= TARGET_IMPORTANCE_RATIO,
+    cpuRatio <= TARGET_IMPORTANCE_RATIO,
   );
-  add(`train stage with / without importance, CPU time of all threads, median of ${IMPORTANCE_PAIRS} pairs`, median(pairs.map((p) => p.on.trainCpuMs / p.off.trainCpuMs)), "×", "reference", true);
+  add(
+    `train stage with / without importance, wall, median of ${IMPORTANCE_PAIRS} pairs (${pairs.map((p) => `${p.on.summary.stageMs.train}/${p.off.summary.stageMs.train} ms`).join(", ")})`,
+    median(pairs.map((p) => p.on.summary.stageMs.train / p.off.summary.stageMs.train)),
+    "×",
+    "reference",
+    true,
+  );
   return results;
 }
 
