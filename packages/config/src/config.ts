@@ -147,6 +147,34 @@ const SPEC = {
   MLQ_DASHBOARD_READONLY: ["dashboard.readOnly", bool(false), "Bull Board read-only for everyone"],
   MLQ_DASHBOARD_TRUST_PROXY: ["dashboard.trustProxy", int(0), "reverse-proxy hops whose X-Forwarded-For names the client (0 = none; the login limiter keys on the client)"],
   MLQ_DASHBOARD_ALLOWED_HOSTS: ["dashboard.allowedHosts", hostList(), "comma list of Host headers answered (host or host:port; empty = any with credentials)"],
+
+  // issue 16/17: train-time baselines
+  MLQ_SHADOW_ENTRY_QUANTILE: [
+    "shadow.entryQuantile",
+    num(0.8, (s) => s.gt(0, "expected 0 < q < 1").lt(1, "expected 0 < q < 1")),
+    "entry threshold stored in the manifest: this quantile of the direction model's test-split probabilities",
+  ],
+  MLQ_DRIFT_WINDOW_HOURS: ["drift.windowHours", int(24, 1), "PSI window (hours of closed bars); the train-time calibration steps the same windows hourly"],
+  MLQ_DRIFT_MIN_FEATURES: [
+    "drift.minFeatures",
+    z.coerce.number({ error: "expected an integer" }).int("expected an integer").min(1, "expected 1..11").max(11, "expected 1..11").default(3),
+    "drift rule: at least this many features of one symbol over their thresholds",
+  ],
+  MLQ_DRIFT_THRESHOLD_QUANTILE: [
+    "drift.thresholdQuantile",
+    num(0.99, (s) => s.gt(0, "expected 0 < q ≤ 1").max(1, "expected 0 < q ≤ 1")),
+    "per-feature PSI threshold: this quantile of the training period's window PSIs",
+  ],
+  MLQ_IMPORTANCE_ROWS: [
+    "importance.sampleRows",
+    z.coerce.number({ error: "expected an integer" }).int("expected an integer").min(0, "expected 0..20000").max(20_000, "expected 0..20000").default(2000),
+    "test rows sampled for permutation importance (0 = off)",
+  ],
+  MLQ_IMPORTANCE_REPEATS: [
+    "importance.repeats",
+    z.coerce.number({ error: "expected an integer" }).int("expected an integer").min(1, "expected 1..10").max(10, "expected 1..10").default(1),
+    "permutations per feature and model (their mean is stored)",
+  ],
 } as const satisfies Record<string, readonly [string, z.ZodType, string]>;
 
 type Spec = typeof SPEC;

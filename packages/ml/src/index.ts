@@ -3,3 +3,5 @@ export * from "./train/index.js";
 export { ML_CODE_PACKAGE } from "./code-package.js";
 export * from "./retrain/index.js";
 export * from "./drift/index.js";
+export * from "./importance/index.js";
+export * from "./baselines/index.js";

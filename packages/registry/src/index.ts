@@ -1,9 +1,19 @@
 export {
   MANIFEST_FILE,
   MANIFEST_FORMAT,
+  manifestDriftBaseline,
+  manifestEntryThreshold,
+  manifestFeatureImportance,
+  manifestTrainedThroughMs,
   parseManifest,
+  type ManifestDriftBaseline,
+  type ManifestEntryThreshold,
+  type ManifestFeatureImportance,
   type ManifestInput,
   type ManifestModelEntry,
+  type ManifestModelImportance,
+  type ManifestReferenceBins,
+  type ManifestSymbolDrift,
   type ModelSetManifest,
 } from "./manifest.js";
 export {

@@ -12,6 +12,81 @@ export interface ManifestModelEntry {
   objective?: string;
 }
 
+/** `entry_threshold`: the shadow policy enters long when the direction probability is ≥ `threshold`. */
+export interface ManifestEntryThreshold {
+  model: "direction";
+  split: "test";
+  /** The quantile of the test-split probabilities (MLQ_SHADOW_ENTRY_QUANTILE). */
+  quantile: number;
+  threshold: number;
+  rows: number;
+}
+
+/** Decile bins of a reference sample: 9 edges (searchsorted right) and the sample's share in each of the 10 bins. */
+export interface ManifestReferenceBins {
+  edges: number[];
+  shares: number[];
+}
+
+/** One symbol's drift baseline: per feature its bins and calibrated PSI threshold (null: no baseline). */
+export interface ManifestSymbolDrift {
+  rows: number;
+  status: "calibrated" | "no baseline";
+  /** Training windows scored for this symbol. */
+  windows: number;
+  /** Share of those windows on which this symbol alone fires the rule. */
+  false_trigger_rate: number | null;
+  features: Record<string, ManifestReferenceBins & { threshold: number | null }>;
+}
+
+/**
+ * `drift_baseline`: what the hourly monitor compares against. The rule: drift when, for one symbol,
+ * at least `min_features` features have PSI (ε-smoothed, `epsilon`) over the last `window_hours` of
+ * closed bars strictly above their thresholds; a window with fewer than `min_bars` bars is not scored.
+ */
+export interface ManifestDriftBaseline {
+  method: "psi-deciles";
+  epsilon: number;
+  window_hours: number;
+  step_hours: number;
+  min_bars: number;
+  min_features: number;
+  threshold_quantile: number;
+  /** The training rows the bins and thresholds come from. */
+  reference: { split: "train"; from_ms: number; to_ms: number };
+  status: "calibrated" | "no baseline";
+  /** Hourly grid points of the training period where at least one calibrated symbol was scored. */
+  windows: number;
+  /** Share of those on which the rule fires for any symbol: the rule's false-trigger rate on its own training period. */
+  false_trigger_rate: number | null;
+  /** Ends of those windows (ms): with the monitor's cooldown, how many drift retrains the training period itself would have caused. */
+  false_trigger_ends_ms: number[];
+  symbols: Record<string, ManifestSymbolDrift>;
+  /** Deciles of the direction model's test-split probabilities, pooled and per symbol. */
+  prediction: ManifestReferenceBins & { model: "direction"; split: "test"; rows: number; symbols: Record<string, ManifestReferenceBins & { rows: number }> };
+}
+
+/** One model's permutation importance: loss(shuffled feature) − loss on the sample, per feature. */
+export interface ManifestModelImportance {
+  loss: "log_loss" | "rmse";
+  baseline_loss: number | null;
+  importance: Record<string, number | null>;
+  /** Over repeats (ddof 1); absent with one repeat. */
+  std?: Record<string, number | null>;
+}
+
+/** `feature_importance`: permutation importance of each model on a seeded sample of the test split. */
+export interface ManifestFeatureImportance {
+  method: "permutation";
+  split: "test";
+  sample_rows: number;
+  repeats: number;
+  /** `createRng(seed, stream)` drew the sample and the permutations. */
+  seed: number;
+  stream: string;
+  models: Record<string, ManifestModelImportance>;
+}
+
 /** manifest.json as written (snake_case: the trading bot and its backtester read it too). */
 export interface ModelSetManifest {
   format: typeof MANIFEST_FORMAT;
@@ -27,6 +102,13 @@ export interface ModelSetManifest {
   metrics: Record<string, unknown>;
   slippage_mult: number | null;
   embargo_hours: number | null;
+  // Train-time baselines (issues 16/17); absent in manifests written before them.
+  /** The last bar used for training or for choosing anything about the model (ms). */
+  trained_through_ms?: number;
+  trained_through_iso?: string;
+  entry_threshold?: ManifestEntryThreshold;
+  drift_baseline?: ManifestDriftBaseline;
+  feature_importance?: ManifestFeatureImportance;
 }
 
 /**
@@ -79,7 +161,50 @@ export function parseManifest(text: string, path: string): ModelSetManifest {
     if (typeof entry.sha256 !== "string" || !SHA256_HEX.test(entry.sha256)) bad(`model ${name} has no sha256`);
     if (!Number.isInteger(entry.bytes) || entry.bytes < 0) bad(`model ${name} has no byte size`);
   }
+  checkBaselines(manifest as Record<string, unknown>, bad);
   return manifest as ModelSetManifest;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+/** Shape checks of the optional train-time baselines: absent is fine (older versions), malformed is not. */
+function checkBaselines(m: Record<string, unknown>, bad: (what: string) => never): void {
+  if (m.trained_through_ms !== undefined && !isFiniteNumber(m.trained_through_ms)) bad("trained_through_ms is not a timestamp");
+  const entry = m.entry_threshold;
+  if (entry !== undefined) {
+    if (!isObject(entry) || !isFiniteNumber(entry.threshold) || !isFiniteNumber(entry.quantile) || !(entry.quantile > 0 && entry.quantile < 1))
+      bad("entry_threshold needs a finite threshold and a quantile in (0, 1)");
+  }
+  const drift = m.drift_baseline;
+  if (drift !== undefined) {
+    if (!isObject(drift) || (drift.status !== "calibrated" && drift.status !== "no baseline") || !isObject(drift.symbols) || !isFiniteNumber(drift.window_hours))
+      bad("drift_baseline needs a status, window_hours and symbols");
+  }
+  const importance = m.feature_importance;
+  if (importance !== undefined) {
+    if (!isObject(importance) || !isObject(importance.models)) bad("feature_importance needs models");
+  }
+}
+
+/** The version's `trained_through_ms`, or null for a manifest written before it existed. */
+export function manifestTrainedThroughMs(manifest: ModelSetManifest): number | null {
+  return isFiniteNumber(manifest.trained_through_ms) ? manifest.trained_through_ms : null;
+}
+
+/** The version's shadow entry threshold, or null for a manifest written before it existed. */
+export function manifestEntryThreshold(manifest: ModelSetManifest): ManifestEntryThreshold | null {
+  return manifest.entry_threshold ?? null;
+}
+
+/** The version's drift baseline, or null ("no baseline") for a manifest written before it existed. */
+export function manifestDriftBaseline(manifest: ModelSetManifest): ManifestDriftBaseline | null {
+  return manifest.drift_baseline ?? null;
+}
+
+/** The version's permutation importance, or null for a manifest written before it existed. */
+export function manifestFeatureImportance(manifest: ModelSetManifest): ManifestFeatureImportance | null {
+  return manifest.feature_importance ?? null;
 }
 
 export function isSafeFileName(name: string): boolean {

@@ -1,5 +1,5 @@
 // Public surface of drift/ (re-exported by the package entry): PSI and the calibrated drift rule.
-export { PSI_EPSILON, decileEdges, binShares, psi, type PsiOptions } from "./psi.js";
+export { PSI_EPSILON, decileEdges, binIndex, binShares, psi, type PsiOptions } from "./psi.js";
 export {
   rollingWindowPsi,
   featuresOverThreshold,
@@ -8,3 +8,18 @@ export {
   type CalibrateDriftOptions,
   type DriftCalibration,
 } from "./drift-rule.js";
+export {
+  DEFAULT_DRIFT_MIN_BARS,
+  featureDriftBaseline,
+  predictionBaseline,
+  referenceBins,
+  windowEnds,
+  windowPsis,
+  type DriftWindowOptions,
+  type FeatureDriftBaseline,
+  type FeatureDriftInput,
+  type FeatureDriftOptions,
+  type PredictionBaseline,
+  type ReferenceBins,
+  type SymbolDriftBaseline,
+} from "./baseline.js";

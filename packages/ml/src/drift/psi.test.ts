@@ -1,4 +1,4 @@
-import { createRng } from "@mlq/core";
+import { createRng, percentile } from "@mlq/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { binShares, decileEdges, psi } from "./psi.js";
@@ -24,6 +24,14 @@ describe("decileEdges", () => {
     decileEdges(V).forEach((e, i) => expect(e).toBeCloseTo(V_EDGES[i]!, 12));
     // 1..10: rank p/100·9 → 1.9, 2.8, …, 9.1
     decileEdges([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]).forEach((e, i) => expect(e).toBeCloseTo(1.9 + 0.9 * i, 12));
+  });
+  it("equals percentile() at each decile exactly (sorted once instead of nine times)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }), { minLength: 1, maxLength: 300 }), (xs) => {
+        decileEdges(xs).forEach((e, i) => expect(Object.is(e, percentile(xs, (i + 1) * 10))).toBe(true));
+      }),
+      { numRuns: 200 },
+    );
   });
   it("ignores NaN warm-up values and rejects an all-NaN series", () => {
     expect(decileEdges([Number.NaN, ...V, Number.NaN])).toEqual(decileEdges(V));

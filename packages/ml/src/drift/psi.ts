@@ -1,16 +1,17 @@
-import { InputDataError, percentile } from "@mlq/core";
+import { InputDataError } from "@mlq/core";
 
 /** Default empty-bin smoothing of {@link psi}: ε added to every share before renormalizing. */
 export const PSI_EPSILON = 1e-4;
 
 function finiteValues(values: ArrayLike<number>, what: string): Float64Array {
-  const out: number[] = [];
+  const out = new Float64Array(values.length);
+  let n = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (Number.isFinite(v)) out.push(v);
+    if (Number.isFinite(v)) out[n++] = v;
   }
-  if (out.length === 0) throw new InputDataError(`${what}: no finite values (drift/psi.ts)`);
-  return Float64Array.from(out);
+  if (n === 0) throw new InputDataError(`${what}: no finite values (drift/psi.ts)`);
+  return n === out.length ? out : out.slice(0, n);
 }
 
 /**
@@ -19,9 +20,16 @@ function finiteValues(values: ArrayLike<number>, what: string): Float64Array {
  * value at all is an `InputDataError`.
  */
 export function decileEdges(values: ArrayLike<number>): number[] {
-  const xs = finiteValues(values, "decileEdges");
+  // Sorted once, then `percentile`'s own interpolation at each decile (it would sort again per call).
+  const xs = finiteValues(values, "decileEdges").sort();
+  const n = xs.length;
   const edges: number[] = [];
-  for (let d = 1; d <= 9; d++) edges.push(percentile(xs, d * 10));
+  for (let d = 1; d <= 9; d++) {
+    const rank = ((d * 10) / 100) * (n - 1);
+    const lo = Math.floor(rank);
+    const hi = Math.ceil(rank);
+    edges.push(xs[lo]! + (xs[hi]! - xs[lo]!) * (rank - lo));
+  }
   return edges;
 }
 
@@ -33,17 +41,20 @@ export function decileEdges(values: ArrayLike<number>): number[] {
 export function binShares(values: ArrayLike<number>, edges: readonly number[]): number[] {
   const xs = finiteValues(values, "binShares");
   const counts = new Array<number>(edges.length + 1).fill(0);
-  for (const v of xs) {
-    let lo = 0;
-    let hi = edges.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (edges[mid]! <= v) lo = mid + 1;
-      else hi = mid;
-    }
-    counts[lo]!++;
-  }
+  for (const v of xs) counts[binIndex(v, edges)]!++;
   return counts.map((c) => c / xs.length);
+}
+
+/** The bin of one value: the number of edges ≤ it (numpy `searchsorted(edges, v, side="right")`). */
+export function binIndex(v: number, edges: readonly number[]): number {
+  let lo = 0;
+  let hi = edges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (edges[mid]! <= v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export interface PsiOptions {

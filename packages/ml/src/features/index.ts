@@ -19,7 +19,18 @@ export {
 } from "../labels/compute-labels.js";
 export { validateCandleSeries } from "../dataset/candle-series.js";
 export { segmentBounds, DEFAULT_MAX_GAP_MINUTES } from "../dataset/segments.js";
-export { buildDataset, seriesColumns, type BuildDatasetOptions, type Dataset, type SeriesColumns, type SymbolRowStats } from "../dataset/build-dataset.js";
+export {
+  buildDataset,
+  buildFeatureRows,
+  seriesColumns,
+  seriesFeatureColumns,
+  type BuildDatasetOptions,
+  type BuildFeatureRowsOptions,
+  type Dataset,
+  type FeatureRows,
+  type SeriesColumns,
+  type SymbolRowStats,
+} from "../dataset/build-dataset.js";
 export {
   walkForwardSplit,
   type WalkForwardOptions,

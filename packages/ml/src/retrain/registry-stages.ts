@@ -3,6 +3,8 @@
 // evaluation slot (challenger, v2_paper) when it is free. Smoke runs save but never register.
 import { isoUtc } from "@mlq/core";
 import { registerAndOffer, saveModelSet, syncRoleFiles } from "@mlq/registry";
+import { trainedThroughMs } from "../baselines/entry-threshold.js";
+import { manifestBaselines } from "../baselines/train-baselines.js";
 import { ML_CODE_PACKAGE } from "../code-package.js";
 import { needState, type RetrainStage } from "./stage.js";
 
@@ -16,6 +18,9 @@ export const saveStage: RetrainStage = {
     const train = needState(ctx, "train", "save");
     const trained = needState(ctx, "trained", "save");
     const slippage = needState(ctx, "slippage", "save");
+    const through = trainedThroughMs(dataset, split.test);
+    // Absent only when a caller skips the train stage (tests with a stand-in model set).
+    const baselines = state.baselines ? manifestBaselines(state.baselines, dataset.featureNames) : {};
     state.saved = saveModelSet(
       ctx.modelsDir,
       String(ctx.runId),
@@ -34,6 +39,7 @@ export const saveStage: RetrainStage = {
             test_start_ms: split.testStartTs,
             train_end_iso: isoUtc(split.trainEndTs),
             test_start_iso: isoUtc(split.testStartTs),
+            test_end_ms: dataset.ts[split.test[split.test.length - 1]!]!,
             symbols: dataset.symbols,
           },
           rowCounts: {
@@ -53,6 +59,9 @@ export const saveStage: RetrainStage = {
             gates: state.gates ?? [],
             codeVersion: ctx.codeVersion,
           },
+          trainedThroughMs: through,
+          trainedThroughIso: isoUtc(through),
+          ...baselines,
         },
       },
       { gitSha: ctx.codeVersion, codePackage: ML_CODE_PACKAGE },

@@ -9,6 +9,7 @@ import type { SlippageMult } from "../dataset/cost.js";
 import type { WalkForwardSplit } from "../dataset/walk-forward-split.js";
 import type { SavedVersion } from "@mlq/registry";
 import type { ModelSetResult } from "../train/index.js";
+import type { TrainBaselines } from "../baselines/train-baselines.js";
 import type { RetrainTrigger } from "./retrain-runs-store.js";
 
 export type { RetrainTrigger } from "./retrain-runs-store.js";
@@ -35,6 +36,8 @@ export interface RetrainState {
   /** Train row indices after the row cap (newest first kept, still oldest first). */
   train?: Int32Array;
   trained?: ModelSetResult;
+  /** Entry threshold, drift baseline, importance: computed by the train stage, written by save. */
+  baselines?: TrainBaselines;
   saved?: SavedVersion;
   v1BacktestEstablished?: boolean;
   /** The role the register stage gave the new version (absent when it did not register). */

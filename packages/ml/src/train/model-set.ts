@@ -60,6 +60,11 @@ export interface TrainModelSetInput {
   threads?: number;
   /** Training-row cap, checked before any wasm work. Default 500,000. */
   maxRows?: number;
+  /**
+   * One more matrix (row-major float32, `rows × cols`) that every model predicts right after training,
+   * on its own thread with the booster it just built (the permutation-importance stack).
+   */
+  extraPredict?: { X: Float32Array; rows: number };
   signal?: AbortSignal;
   progress?: ProgressFn;
 }
@@ -81,10 +86,15 @@ export interface ModelSetMetrics {
 export interface ModelSetResult {
   models: TrainedModel[];
   metrics: ModelSetMetrics;
+  /** Each model's predictions of the test rows (in `test` order). */
+  testPredictions: Record<ModelName, Float64Array>;
+  /** Each model's predictions of `extraPredict.X`, when given. */
+  extraPredictions?: Record<ModelName, Float64Array>;
   trainRows: number;
   testRows: number;
   threads: number;
-  durationsMs: { prepare: number; train: number; total: number; models: Record<ModelName, number> };
+  /** `models`: train + predict per model; `extraPredict`: of that, predicting `extraPredict.X`. */
+  durationsMs: { prepare: number; train: number; total: number; models: Record<ModelName, number>; extraPredict?: Record<ModelName, number> };
 }
 
 export function defaultTrainThreads(): number {
@@ -110,6 +120,13 @@ export async function trainModelSet(input: TrainModelSetInput): Promise<ModelSet
 
   const Xtrain = gatherRows(input.X, cols, train, "training features");
   const Xtest = gatherRows(input.X, cols, test, "test features");
+  const extra = input.extraPredict;
+  if (extra) {
+    if (!Number.isInteger(extra.rows) || extra.rows < 1 || extra.X.length < extra.rows * cols) {
+      throw new InputDataError(`extra prediction matrix has ${extra.X.length} values, ${extra.rows} rows x ${cols} columns need ${extra.rows * cols}`);
+    }
+    checkFinite(extra.X, extra.rows * cols, cols, "extra prediction features");
+  }
   const tasks: TrainTask[] = MODEL_NAMES.map((name) => {
     const labels = input.labels[name];
     if (!labels) throw new InputDataError(`labels for model ${name} are missing`);
@@ -130,6 +147,7 @@ export async function trainModelSet(input: TrainModelSetInput): Promise<ModelSet
       cols,
       Xtest,
       testRows: test.length,
+      ...(extra ? { Xextra: extra.X, extraRows: extra.rows } : {}),
     };
   });
   const testLabels = Object.fromEntries(
@@ -150,15 +168,26 @@ export async function trainModelSet(input: TrainModelSetInput): Promise<ModelSet
 
   const metricsByName: Record<string, DirectionMetrics | RegressionMetrics> = {};
   const modelMs: Record<string, number> = {};
+  const testPredictions: Record<string, Float64Array> = {};
+  const extraPredictions: Record<string, Float64Array> = {};
+  const extraMs: Record<string, number> = {};
   for (const result of results) {
     const name = result.name as ModelName;
     const y = testLabels[name];
     metricsByName[name] = modelTestMetrics(name, y, result.testPredictions);
     modelMs[name] = Math.round(result.durationMs);
+    testPredictions[name] = result.testPredictions;
+    if (extra) {
+      if (result.extraPredictions?.length !== extra.rows) throw new MlqError("TRAIN_WORKER", `model ${name}: no predictions of the extra matrix came back`, false);
+      extraPredictions[name] = result.extraPredictions;
+      extraMs[name] = Math.round(result.extraMs ?? 0);
+    }
   }
   return {
     models: results.map((r) => ({ name: r.name as ModelName, objective: MODEL_OBJECTIVES[r.name as ModelName], bytes: r.bytes })),
     metrics: metricsByName as unknown as ModelSetMetrics,
+    testPredictions: testPredictions as Record<ModelName, Float64Array>,
+    ...(extra ? { extraPredictions: extraPredictions as Record<ModelName, Float64Array> } : {}),
     trainRows: train.length,
     testRows: test.length,
     threads,
@@ -167,6 +196,7 @@ export async function trainModelSet(input: TrainModelSetInput): Promise<ModelSet
       train: Math.round(trained - prepared),
       total: Math.round(performance.now() - started),
       models: modelMs as Record<ModelName, number>,
+      ...(extra ? { extraPredict: extraMs as Record<ModelName, number> } : {}),
     },
   };
 }

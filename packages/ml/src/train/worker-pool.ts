@@ -33,7 +33,9 @@ parentPort.on("message", async (task) => {
   try {
     if (!binding || binding.poisoned) binding = createXgbBinding(await loadXgbModule(require, gluePath));
     const result = runTrainTask(binding, task);
-    parentPort.postMessage({ ok: true, result }, [result.bytes.buffer, result.testPredictions.buffer]);
+    const transfer = [result.bytes.buffer, result.testPredictions.buffer];
+    if (result.extraPredictions) transfer.push(result.extraPredictions.buffer);
+    parentPort.postMessage({ ok: true, result }, transfer);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     parentPort.postMessage({ ok: false, message, wasm: Boolean(err && err.xgbWasm) });
