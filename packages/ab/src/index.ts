@@ -34,6 +34,15 @@ export { expectedTradesAtExpiry, informationFraction, sequentialLook, type LookI
 export { ALPHA_WINDOW_MS, allocateChallengerAlpha, type AlphaAllocation, type AlphaGrant } from "@mlq/registry";
 export { cusumArl, cusumThresholdForArl, decayAllowance, decayThreshold, detectDecay, type DecayPolicy, type DecayState } from "./monitor/decay-detector.js";
 export {
+  loadChampionWindow,
+  selectChampionTrades,
+  type ChampionSelection,
+  type ChampionTrades,
+  type ChampionWindow,
+  type LoadedWindow,
+} from "./monitor/champion-trades.js";
+export { runMonitor, validateMonitorPolicy, type MonitorAction, type MonitorDeps, type MonitorPolicy, type MonitorSummary } from "./monitor/run-monitor.js";
+export {
   DEFAULT_SHADOW_MAX_GAP_MS,
   longOnlyHoldPolicy,
   type ShadowBar,
