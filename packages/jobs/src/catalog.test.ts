@@ -12,6 +12,8 @@ describe("parsePayload", () => {
     ["ab-eval", {}, { action: "evaluate" }],
     ["ab-eval", { action: "rollback", requestedBy: "ops" }, { action: "rollback", requestedBy: "ops" }],
     ["calibrate", {}, {}],
+    ["monitor", {}, {}],
+    ["monitor", { requestedBy: "cron" }, { requestedBy: "cron" }],
   ] as const)("%s %j -> %j", (queue, data, expected) => {
     expect(parsePayload(queue, data)).toEqual(expected);
   });
@@ -22,6 +24,7 @@ describe("parsePayload", () => {
     ["ab-eval", { action: "swap" }, /^invalid ab-eval payload: action: /],
     ["calibrate", { requestedBy: 5 }, /^invalid calibrate payload: requestedBy: /],
     ["calibrate", "not an object", /^invalid calibrate payload: payload: /],
+    ["monitor", { rollback: false }, /^invalid monitor payload: unknown field rollback$/],
   ] as const)("rejects %s %j with a one-line PayloadError", (queue, data, message) => {
     let caught: unknown;
     try {
@@ -40,6 +43,7 @@ describe("parsePayload", () => {
     ["calibrate", { outPath: "/tmp/x/owned.json" }, "invalid calibrate payload: outPath is not accepted in job payloads: workers use their configured calibration file (MLQ_CALIBRATION_PATH)"],
     ["retrain", { trigger: "force", dbPath: "/other.db" }, "invalid retrain payload: dbPath is not accepted in job payloads: workers use their configured database (MLQ_DB_PATH)"],
     ["ab-eval", { dbPath: 5 }, "invalid ab-eval payload: dbPath is not accepted in job payloads: workers use their configured database (MLQ_DB_PATH)"],
+    ["monitor", { modelsDir: "/m" }, "invalid monitor payload: modelsDir is not accepted in job payloads: workers use their configured models directory (MLQ_MODELS_DIR)"],
     [
       "calibrate",
       { dbPath: "/a.db", outPath: "/b.json", modelsDir: "/m" },
@@ -97,6 +101,15 @@ describe("jobCatalog", () => {
     });
     expect(cat["ab-eval"]).toMatchObject({ pattern: "0 1 * * *", timeoutMs: 1_800_000, exclusiveId: undefined });
     expect(cat.calibrate).toMatchObject({ pattern: "30 12 * * *", timeoutMs: 1_800_000 });
+    expect(cat.monitor).toMatchObject({
+      schedulerId: "mlq-monitor-hourly",
+      pattern: "5 * * * *",
+      timeoutMs: 300_000,
+      retry: { attempts: 4, backoff: { type: "exponential", delay: 250 } },
+      exclusiveId: undefined,
+      scheduledPayload: {},
+    });
+    expect(jobCatalog(loadConfig({ MLQ_CRON_MONITOR: "*/15 * * * *", MLQ_TIMEOUT_MONITOR_MS: "60000" })).monitor).toMatchObject({ pattern: "*/15 * * * *", timeoutMs: 60_000 });
   });
 
   it("has a scheduled payload that its own schema accepts, and distinct scheduler ids with our prefix", () => {
@@ -107,6 +120,7 @@ describe("jobCatalog", () => {
       expect(QUEUE_DEFINITIONS[q].schedulerId).not.toContain(":");
       ids.add(QUEUE_DEFINITIONS[q].schedulerId);
     }
-    expect(ids.size).toBe(3);
+    expect(ids.size).toBe(QUEUE_NAMES.length);
+    expect([...QUEUE_NAMES]).toEqual(["retrain", "ab-eval", "calibrate", "monitor"]);
   });
 });

@@ -5,7 +5,7 @@ import { ConfigError } from "@mlq/core";
 import type { MlqErrorOptions } from "@mlq/core";
 import type { Config } from "@mlq/config";
 
-export const QUEUE_NAMES = ["retrain", "ab-eval", "calibrate"] as const;
+export const QUEUE_NAMES = ["retrain", "ab-eval", "calibrate", "monitor"] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** JSON size above which a payload is refused (payloads are small option bags, never data). */
@@ -42,10 +42,16 @@ export const CalibratePayloadSchema = z.strictObject({
 });
 export type CalibratePayload = z.output<typeof CalibratePayloadSchema>;
 
+export const MonitorPayloadSchema = z.strictObject({
+  requestedBy,
+});
+export type MonitorPayload = z.output<typeof MonitorPayloadSchema>;
+
 export interface PayloadByQueue {
   retrain: RetrainPayload;
   "ab-eval": AbEvalPayload;
   calibrate: CalibratePayload;
+  monitor: MonitorPayload;
 }
 export type PayloadFor<Q extends QueueName> = PayloadByQueue[Q];
 /** What callers may pass (defaults not yet applied). */
@@ -100,6 +106,16 @@ export const QUEUE_DEFINITIONS = {
     cronSetting: "calibrate",
     cronEnvVar: "MLQ_CRON_CALIBRATE",
     timeoutSetting: "calibrate",
+  },
+  // Hourly; not exclusive: a second run sees the champion the first left (a fresh one after a rollback).
+  monitor: {
+    schema: MonitorPayloadSchema,
+    jobName: "monitor",
+    scheduledPayload: {},
+    schedulerId: "mlq-monitor-hourly",
+    cronSetting: "monitor",
+    cronEnvVar: "MLQ_CRON_MONITOR",
+    timeoutSetting: "monitor",
   },
 } as const satisfies Record<QueueName, QueueDefinition>;
 

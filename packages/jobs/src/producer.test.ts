@@ -7,7 +7,7 @@ import type { Config } from "@mlq/config";
 import { ConfigError, TransientDbError } from "@mlq/core";
 import type { Logger } from "@mlq/core";
 import { createLogger } from "@mlq/logger";
-import { PayloadError } from "./catalog.js";
+import { PayloadError, QUEUE_NAMES } from "./catalog.js";
 import type { QueueName } from "./catalog.js";
 import { deleteKeysWithPrefix } from "./redis.js";
 import { runWorker } from "./run-worker.js";
@@ -78,7 +78,7 @@ describe("producer (real Redis)", () => {
   }
   async function schedulerSummary() {
     const out: Record<string, unknown[]> = {};
-    for (const name of ["retrain", "ab-eval", "calibrate"]) {
+    for (const name of QUEUE_NAMES) {
       const q = queue(name);
       const s = await q.getJobSchedulers();
       out[name] = s.map((x) => [x.key, x.pattern, x.tz]);
@@ -87,7 +87,7 @@ describe("producer (real Redis)", () => {
     return out;
   }
 
-  it("registers exactly the three schedulers in UTC, and starting again (same or another process) changes nothing", async () => {
+  it("registers exactly the four schedulers in UTC, and starting again (same or another process) changes nothing", async () => {
     const p1 = producer();
     await p1.start();
     const first = await schedulerSummary();
@@ -98,6 +98,8 @@ describe("producer (real Redis)", () => {
       "ab-eval:pending": ["mlq-ab-eval-daily"],
       calibrate: [["mlq-calibrate-daily", "30 12 * * *", "UTC"]],
       "calibrate:pending": ["mlq-calibrate-daily"],
+      monitor: [["mlq-monitor-hourly", "5 * * * *", "UTC"]],
+      "monitor:pending": ["mlq-monitor-hourly"],
     });
     await p1.start();
     const p2 = producer();
@@ -109,6 +111,7 @@ describe("producer (real Redis)", () => {
       ["mlq-retrain-daily", "retrain", "0 13 * * *", "UTC", true],
       ["mlq-ab-eval-daily", "ab-eval", "0 1 * * *", "UTC", true],
       ["mlq-calibrate-daily", "calibrate", "30 12 * * *", "UTC", true],
+      ["mlq-monitor-hourly", "monitor", "5 * * * *", "UTC", true],
     ]);
     const retrainNext = Date.parse(schedules[0]!.next!);
     expect(new Date(retrainNext).getUTCHours()).toBe(13);
@@ -211,7 +214,7 @@ describe("producer (real Redis)", () => {
     expect(summary).toEqual({ decision: "keep", action: "dry-run" });
     expect(progress).toContainEqual({ stage: "metrics", pct: 50 });
     await expect(p.retry("nope")).rejects.toThrow(JobNotFoundError);
-    await expect(p.retry("nope")).rejects.toThrow("job nope not found in retrain, ab-eval, calibrate");
+    await expect(p.retry("nope")).rejects.toThrow("job nope not found in retrain, ab-eval, calibrate, monitor");
     const listed = await p.listJobs({ queue: "ab-eval", state: "completed", limit: 5 });
     expect(listed.map((j) => [j.id, j.state, j.returnvalue])).toEqual([["ab-1", "completed", { decision: "keep", action: "dry-run" }]]);
   });

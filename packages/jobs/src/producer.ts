@@ -1,4 +1,4 @@
-// The producer: keeps the three job schedulers registered (idempotently, re-creating any that
+// The producer: keeps the job schedulers (one per queue) registered (idempotently, re-creating any that
 // vanish, e.g. after a Redis restart without persistence) and enqueues / inspects / retries /
 // cancels jobs for the CLI, the dashboard and the producer process (apps/producer).
 import { randomBytes } from "node:crypto";

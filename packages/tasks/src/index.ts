@@ -6,3 +6,5 @@ export { runAbEvalTask, abEvalDeps, abPolicyFromConfig } from "./ab-eval-task.js
 export type { AbEvalTaskPayload } from "./ab-eval-task.js";
 export { runCalibrateTask } from "./calibrate-task.js";
 export type { CalibrateTaskPayload } from "./calibrate-task.js";
+export { runMonitorTask, monitorPolicyFromConfig } from "./monitor-task.js";
+export type { MonitorTaskPayload } from "./monitor-task.js";

@@ -10,6 +10,7 @@ import { registerUp } from "./up.js";
 import { registerDemo } from "./demo.js";
 import { registerSmoke } from "./smoke.js";
 import { registerModels } from "./models.js";
+import { registerMonitor } from "./monitor.js";
 
 export function registerCommands(program: Command): void {
   registerDemoData(program);
@@ -18,6 +19,7 @@ export function registerCommands(program: Command): void {
   registerRetrain(program);
   registerAb(program);
   registerCalibrate(program);
+  registerMonitor(program);
   registerOps(program);
   registerUp(program);
   registerDemo(program);

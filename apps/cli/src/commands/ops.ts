@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { ENV_VARS } from "@mlq/config";
-import { JobNotFoundError, isQueueName, type JobStateName, type QueueName } from "@mlq/jobs";
+import { JobNotFoundError, QUEUE_NAMES, isQueueName, type JobStateName, type QueueName } from "@mlq/jobs";
 import { UsageError, positiveInt } from "../errors.js";
 import { cliConfig } from "../context.js";
 import { printJson, printTable } from "../output.js";
@@ -9,7 +9,7 @@ import { withProducer } from "../queue-client.js";
 const STATES: JobStateName[] = ["waiting", "active", "delayed", "prioritized", "completed", "failed", "waiting-children"];
 
 function queueArg(v: string): QueueName {
-  if (!isQueueName(v)) throw new UsageError(`--queue expects retrain, ab-eval or calibrate, got "${v}"`);
+  if (!isQueueName(v)) throw new UsageError(`--queue expects ${QUEUE_NAMES.join(", ")}, got "${v}"`);
   return v;
 }
 function stateArg(v: string): JobStateName {
@@ -37,7 +37,7 @@ export function registerOps(program: Command): void {
   program
     .command("jobs")
     .description("list recent jobs")
-    .option("--queue <queue>", "retrain | ab-eval | calibrate", queueArg)
+    .option("--queue <queue>", QUEUE_NAMES.join(" | "), queueArg)
     .option("--state <state>", STATES.join(" | "), stateArg)
     .option("--limit <n>", "how many", positiveInt("--limit"), 20)
     .option("--json", "machine-readable output")
@@ -73,7 +73,7 @@ export function registerOps(program: Command): void {
     .action(async (jobId: string, opts: { json?: boolean }) => {
       const config = cliConfig();
       const outcome = await withProducer(config, (p) => p.cancel(jobId, { requestedBy: `cli:${process.env.USER ?? "unknown"}` }));
-      if (outcome === "not-found") throw new UsageError(`no job ${jobId} in retrain, ab-eval or calibrate`);
+      if (outcome === "not-found") throw new UsageError(`no job ${jobId} in ${QUEUE_NAMES.join(", ")}`);
       if (opts.json) printJson({ jobId, outcome });
       else
         process.stdout.write(

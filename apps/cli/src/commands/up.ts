@@ -12,7 +12,7 @@ export function registerUp(program: Command): void {
     .action(async (opts: { dashboard: boolean; insecureLocal?: boolean }) => {
       const config = cliConfig();
       await checkRedis(config.redisUrl, 3000);
-      const apps: AppName[] = ["producer", "worker-retrain", "worker-ab", "worker-calibrate", ...(opts.dashboard ? (["dashboard"] as const) : [])];
+      const apps: AppName[] = ["producer", "worker-retrain", "worker-ab", "worker-calibrate", "worker-monitor", ...(opts.dashboard ? (["dashboard"] as const) : [])];
       const group = supervise(apps, { env: process.env, args: { dashboard: opts.insecureLocal ? ["--insecure-local"] : [] } });
       process.stderr.write(`mlq up: started ${apps.join(", ")} (Ctrl-C to stop)\n`);
       await new Promise<void>((resolve) => {

@@ -261,7 +261,13 @@ export function runMonitor(deps: MonitorDeps, policy: MonitorPolicy): MonitorSum
 
   progress({ stage: "rollback", pct: 70 });
   const reason = `monitor: ${alarmText}; rolling back to previous champion ${target}`;
-  const run = runAbEvaluation({ ...deps, trigger: "monitor", reason }, { action: "rollback", policy: policy.ab });
+  // The A/B run's own stages, drawn inside this run's 70–99 %.
+  const rollbackProgress = (p: { stage: string; pct: number; detail?: string }) =>
+    progress({ ...p, stage: `rollback: ${p.stage}`, pct: 70 + Math.floor(p.pct * 0.29) });
+  const run = runAbEvaluation(
+    { ...deps, progress: rollbackProgress, trigger: "monitor", reason },
+    { action: "rollback", policy: policy.ab },
+  );
   if (run.outcome !== "rolled-back") {
     logger.warn("monitor: decay alarm; the rollback run did not roll back", {
       ...alarmFields,

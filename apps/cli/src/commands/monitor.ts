@@ -1,0 +1,47 @@
+import type { Command } from "commander";
+import type { MonitorSummary } from "@mlq/ab";
+import { localTaskIo, runMonitorTask } from "@mlq/tasks";
+import { cliConfig, stderrLogger } from "../context.js";
+import { fmt, kv } from "../output.js";
+import { queueConfig, runJobCommand } from "../queue-client.js";
+
+export function printMonitorSummary(s: MonitorSummary): void {
+  const left = Object.entries(s.leftOut)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ");
+  process.stdout.write(
+    kv([
+      ["champion", s.champion === null ? "none" : `${s.champion} since ${s.championSinceIso}${s.pinned ? " (pinned)" : ""}`],
+      ["previous champion", s.previousChampion ?? "none"],
+      ["trades watched", `${s.trades}${s.selection ? ` (by ${s.selection})` : ""}${left ? `; left out: ${left}` : ""}`],
+      ["CUSUM statistic", `${fmt(s.statistic)} (peak ${fmt(s.peak)}) vs threshold ${fmt(s.threshold)} σ`],
+      ["alarm", s.alarmTrade ? `yes, at trade #${s.alarmTrade.id} (closed ${s.alarmTrade.closedIso})` : "no"],
+      ["action", s.rollbackRunId === null ? s.action : `${s.action} (A/B run #${s.rollbackRunId})`],
+      ["champion now", s.championAfter ?? "none"],
+    ]) + `\n\n${s.reason}\n`,
+  );
+}
+
+export function registerMonitor(program: Command): void {
+  program
+    .command("monitor")
+    .description("watch the champion for decay (CUSUM) once; roll back to the previous champion on an alarm")
+    .option("--db <path>", "SQLite database, with --local (default $MLQ_DB_PATH; queued jobs use the worker's)")
+    .option("--local", "run in this process without Redis")
+    .option("--no-wait", "enqueue and return the job id at once")
+    .option("--json", "machine-readable output")
+    .action(async (opts: { db?: string; local?: boolean; wait: boolean; json?: boolean }) => {
+      const config = opts.local ? cliConfig({ MLQ_DB_PATH: opts.db }) : queueConfig({ db: opts.db });
+      await runJobCommand<MonitorSummary>({
+        config,
+        queue: "monitor",
+        payload: {},
+        local: opts.local ?? false,
+        wait: opts.wait,
+        json: opts.json ?? false,
+        runLocal: (progress) => runMonitorTask(config, {}, localTaskIo(stderrLogger(false), progress)),
+        print: printMonitorSummary,
+      });
+    });
+}

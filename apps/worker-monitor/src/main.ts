@@ -1,0 +1,5 @@
+import { loadConfig } from "@mlq/config";
+import { startWorkerProcess } from "@mlq/jobs";
+import { monitorHandler } from "./processor.js";
+
+await startWorkerProcess({ queue: "monitor", config: loadConfig(), makeHandler: (config) => monitorHandler(config) });
