@@ -1,7 +1,7 @@
 // `pnpm bench`: runs every benchmark, each in its own child process (so peak RSS belongs to one
 // benchmark), on cached databases (bench/cache.mjs) copied to a scratch directory where a benchmark
 // writes. Prints a table, writes bench/results.json, exits 1 if any target fails (2 on bad usage).
-// Usage: node bench/run.mjs [--only market-data,retrain,ab,calibration,queue] [--quick]
+// Usage: node bench/run.mjs [--only market-data,retrain,ab,calibration,queue,monitor] [--quick]
 import { fork } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
@@ -25,6 +25,8 @@ const BENCHES = {
   ab: { module: "ab.mjs", db: "trades-35k", scratch: true, limitMb: 2048, service: "mlq-worker-ab", timeoutMs: 2 * 60_000 },
   calibration: { module: "calibration.mjs", db: "trades-35k", scratch: false, limitMb: 1024, service: "mlq-worker-calibrate", timeoutMs: 2 * 60_000 },
   queue: { module: "queue.mjs", db: "trades-35k", scratch: true, limitMb: 2048, service: "mlq-worker-ab", timeoutMs: 3 * 60_000 },
+  // Builds its own database (roles, models and 35,719 tagged trades) in a temp dir: db null.
+  monitor: { module: "monitor.mjs", db: null, scratch: false, limitMb: 1024, service: "mlq-worker-monitor", timeoutMs: 3 * 60_000 },
 };
 
 const REQUIRED_DIST = [
@@ -161,12 +163,12 @@ async function main() {
   const processes = {};
   try {
     const cached = {};
-    for (const name of names) cached[BENCHES[name].db] ??= await ensureBenchDb(BENCHES[name].db, {}, { log });
+    for (const name of names) if (BENCHES[name].db) cached[BENCHES[name].db] ??= await ensureBenchDb(BENCHES[name].db, {}, { log });
     let tradesCopy;
 
     for (const name of names) {
       const bench = BENCHES[name];
-      let dbPath = cached[bench.db];
+      let dbPath = bench.db ? cached[bench.db] : "";
       let ownCopy;
       if (bench.db === "trades-35k") {
         tradesCopy ??= await prepareTradesCopy(dbPath, scratch);

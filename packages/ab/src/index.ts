@@ -33,14 +33,7 @@ export { obrienFlemingSpent, sequentialBoundaries, type SequentialBoundary, type
 export { expectedTradesAtExpiry, informationFraction, sequentialLook, type LookInput, type LookResult } from "./sequential/sequential-look.js";
 export { ALPHA_WINDOW_MS, allocateChallengerAlpha, type AlphaAllocation, type AlphaGrant } from "@mlq/registry";
 export { cusumArl, cusumThresholdForArl, decayAllowance, decayThreshold, detectDecay, type DecayPolicy, type DecayState } from "./monitor/decay-detector.js";
-export {
-  loadChampionWindow,
-  selectChampionTrades,
-  type ChampionSelection,
-  type ChampionTrades,
-  type ChampionWindow,
-  type LoadedWindow,
-} from "./monitor/champion-trades.js";
+export { championTradeAt, loadChampionTrades, type ChampionSelection, type ChampionTrades, type ChampionWindow } from "./monitor/champion-trades.js";
 export { runMonitor, validateMonitorPolicy, type MonitorAction, type MonitorDeps, type MonitorPolicy, type MonitorSummary } from "./monitor/run-monitor.js";
 export {
   DEFAULT_SHADOW_MAX_GAP_MS,

@@ -1,9 +1,10 @@
 // The live champion's closed trades since it took the role, in close order: what the decay
 // detector watches. A trade is the champion's by `model_version`, else by `model_arm`
-// 'v1_backtest' held by the champion at entry; untagged trades count only when none is tagged.
+// 'v1_backtest' (the champion at the trade's entry); untagged trades count only when none is tagged.
+// The choice is made in SQL and only `pnl_pct` comes back: an hourly run over a long history must
+// not build an object per trade.
 import { tableColumns, tableExists, requireColumns, type Connection } from "@mlq/db";
-import { ARM_A, ARM_B, holderAt, type RoleTimeline } from "@mlq/registry";
-import type { AbTrade } from "../ab-trade.js";
+import { ARM_A, ARM_B } from "@mlq/registry";
 
 /**
  * How the window's trades were given to the champion. `untagged`: the bot writes neither
@@ -12,128 +13,135 @@ import type { AbTrade } from "../ab-trade.js";
  */
 export type ChampionSelection = "model_version" | "model_arm" | "untagged";
 
+/**
+ * The champion's current span of the role history: trades opened from `sinceMs` on and closed by
+ * `nowMs`. Inside it the holder of 'v1_backtest' at any entry time is the champion itself (per
+ * `roleTimeline`/`holderAt`), so `model_arm` 'v1_backtest' there means this version.
+ */
 export interface ChampionWindow {
   readonly champion: string;
-  /** When the champion took its role (the start of its current span). */
   readonly sinceMs: number;
-  /** Trades closed after this are not seen yet. */
   readonly nowMs: number;
 }
 
 export interface ChampionTrades {
-  /** Null when no closed trade was opened in the window. */
+  /** Null when no closed trade with a usable `pnl_pct` was opened in the window. */
   readonly method: ChampionSelection | null;
-  /** Returns (`pnl_pct`) in close order, with their trade ids and close times. */
+  /** The champion's returns (`pnl_pct`, %) in (close time, id) order. */
   readonly returns: number[];
-  readonly ids: number[];
-  readonly closeTsMs: number[];
   readonly counts: {
     /** Trades in the window tagged with another version (the challenger's, an unknown one). */
     readonly otherVersion: number;
-    /** `model_arm` 'v2_paper' (the challenger's paper trades) or 'v1_backtest' held by another version. */
+    /** Trades in the window with `model_arm` 'v2_paper' and no version: the challenger's paper trades. */
     readonly otherArm: number;
     /** Untagged trades left out because other trades in the window are tagged. */
     readonly untaggedLeftOut: number;
     /** `model_arm` values that are not an arm label. */
     readonly unknownArm: number;
+    /** Closed trades in the window left out: `pnl_pct` NULL, or not a finite number. */
+    readonly nullPnl: number;
+    readonly invalidPnl: number;
   };
 }
 
-/**
- * Pure: the champion's trades among `trades` (any order; closed trades with finite `pnl_pct`).
- * Only trades opened at or after `sinceMs` and closed by `nowMs` are in the window.
- */
-export function selectChampionTrades(trades: readonly AbTrade[], window: ChampionWindow, timeline: RoleTimeline): ChampionTrades {
-  const inWindow = trades.filter((t) => t.openedTsMs >= window.sinceMs && t.closedTsMs <= window.nowMs);
-  if (!isCloseOrdered(inWindow)) inWindow.sort((x, y) => x.closedTsMs - y.closedTsMs || x.id - y.id);
-  const byVersion = inWindow.some((t) => !!t.modelVersion);
-  const tagged = byVersion || inWindow.some((t) => t.modelArm === ARM_A || t.modelArm === ARM_B);
-  const method: ChampionSelection | null = inWindow.length === 0 ? null : byVersion ? "model_version" : tagged ? "model_arm" : "untagged";
-  const out = { returns: [] as number[], ids: [] as number[], closeTsMs: [] as number[] };
-  let otherVersion = 0;
-  let otherArm = 0;
-  let untaggedLeftOut = 0;
-  let unknownArm = 0;
-  for (const t of inWindow) {
-    let mine: boolean;
-    if (!tagged) mine = true;
-    else if (t.modelVersion) {
-      mine = t.modelVersion === window.champion;
-      if (!mine) otherVersion++;
-    } else if (t.modelArm === ARM_A || t.modelArm === ARM_B) {
-      mine = t.modelArm === ARM_A && holderAt(timeline.champion, t.openedTsMs) === window.champion;
-      if (!mine) otherArm++;
-    } else {
-      mine = false;
-      if (t.modelArm) unknownArm++;
-      else untaggedLeftOut++;
-    }
-    if (!mine) continue;
-    out.returns.push(t.pnlPct);
-    out.ids.push(t.id);
-    out.closeTsMs.push(t.closedTsMs);
-  }
-  return { method, ...out, counts: { otherVersion, otherArm, untaggedLeftOut, unknownArm } };
+interface Sql {
+  /** The window (bound as :since, :now). */
+  readonly window: string;
+  /** Usable rows: a finite number in pnl_pct and an entry time. */
+  readonly usable: string;
+  readonly version: string;
+  readonly arm: string;
 }
 
-function isCloseOrdered(trades: readonly AbTrade[]): boolean {
-  for (let i = 1; i < trades.length; i++) {
-    const p = trades[i - 1]!;
-    const t = trades[i]!;
-    if (p.closedTsMs > t.closedTsMs || (p.closedTsMs === t.closedTsMs && p.id > t.id)) return false;
-  }
-  return true;
-}
-
-export interface LoadedWindow {
-  readonly trades: AbTrade[];
-  /** Closed trades in the window left out: `pnl_pct` NULL, or not a finite number. */
-  readonly skippedNullPnl: number;
-  readonly skippedInvalidPnl: number;
-}
-
-/**
- * One SELECT of the closed trades opened since `sinceMs` (the window only, so an hourly run does
- * not read the whole history), in (close time, id) order. Reads `model_arm` / `model_version`
- * when the bot's table has them. No paper_trades table → no trades.
- */
-export function loadChampionWindow(conn: Connection, sinceMs: number, nowMs: number): LoadedWindow {
-  if (!tableExists(conn.sqlite, "paper_trades")) return { trades: [], skippedNullPnl: 0, skippedInvalidPnl: 0 };
+function sqlParts(conn: Connection): Sql | null {
+  if (!tableExists(conn.sqlite, "paper_trades")) return null;
   requireColumns(conn, "paper_trades", ["id", "status", "opened_ts_ms", "closed_ts_ms", "pnl_pct"]);
   const columns = tableColumns(conn.sqlite, "paper_trades");
-  const rows = conn.sqlite
+  return {
+    window: "status = 'closed' AND closed_ts_ms IS NOT NULL AND opened_ts_ms >= :since AND closed_ts_ms <= :now",
+    // ±Inf is a REAL in SQLite; NaN is stored as NULL. A text opened_ts_ms sorts above every number.
+    usable:
+      "typeof(pnl_pct) IN ('integer', 'real') AND abs(pnl_pct) <= 1.7976931348623157e308 AND typeof(opened_ts_ms) IN ('integer', 'real')",
+    version: columns.has("model_version") ? "NULLIF(CAST(model_version AS TEXT), '')" : "NULL",
+    arm: columns.has("model_arm") ? "(CASE WHEN typeof(model_arm) = 'text' THEN NULLIF(model_arm, '') END)" : "NULL",
+  };
+}
+
+/** The SQL condition that picks the champion's rows for `method` (bound as :champion). */
+function championCondition(sql: Sql, method: ChampionSelection): string {
+  switch (method) {
+    case "untagged":
+      return "1";
+    case "model_arm":
+      return `${sql.arm} = '${ARM_A}'`;
+    case "model_version":
+      return `(${sql.version} = :champion OR (${sql.version} IS NULL AND ${sql.arm} = '${ARM_A}'))`;
+  }
+}
+
+/** One pass sorting the window's rows into kinds, then one SELECT of the champion's `pnl_pct` in close order. */
+export function loadChampionTrades(conn: Connection, window: ChampionWindow): ChampionTrades {
+  const sql = sqlParts(conn);
+  if (!sql)
+    return {
+      method: null,
+      returns: [],
+      counts: { otherVersion: 0, otherArm: 0, untaggedLeftOut: 0, unknownArm: 0, nullPnl: 0, invalidPnl: 0 },
+    };
+  const params = { since: window.sinceMs, now: window.nowMs, champion: window.champion };
+  const kinds = conn.sqlite
     .prepare(
-      `SELECT id, opened_ts_ms, closed_ts_ms, pnl_pct, ${columns.has("model_arm") ? "model_arm" : "NULL"}, ${columns.has("model_version") ? "model_version" : "NULL"}
-       FROM paper_trades
-       WHERE status = 'closed' AND closed_ts_ms IS NOT NULL AND opened_ts_ms >= ? AND closed_ts_ms <= ?
-       ORDER BY closed_ts_ms, id`,
+      `SELECT CASE
+         WHEN pnl_pct IS NULL THEN 'nullPnl'
+         WHEN NOT (${sql.usable}) THEN 'invalidPnl'
+         WHEN ${sql.version} IS NOT NULL THEN (CASE WHEN ${sql.version} = :champion THEN 'version' ELSE 'otherVersion' END)
+         WHEN ${sql.arm} IS NULL THEN 'untagged'
+         WHEN ${sql.arm} = '${ARM_A}' THEN 'armA'
+         WHEN ${sql.arm} = '${ARM_B}' THEN 'armB'
+         ELSE 'unknownArm' END AS kind, count(*)
+       FROM paper_trades WHERE ${sql.window} GROUP BY kind`,
     )
     .raw(true)
-    .all(sinceMs, nowMs) as unknown[][];
-  const trades: AbTrade[] = [];
-  let skippedNullPnl = 0;
-  let skippedInvalidPnl = 0;
-  for (const r of rows) {
-    const pnl = r[3];
-    if (pnl === null) {
-      skippedNullPnl++;
-      continue;
-    }
-    if (typeof pnl !== "number" || !Number.isFinite(pnl)) {
-      skippedInvalidPnl++;
-      continue;
-    }
-    // A text opened_ts_ms sorts above every number in SQLite; such a row has no usable entry time.
-    if (typeof r[1] !== "number" && typeof r[1] !== "bigint") continue;
-    const version = r[5];
-    trades.push({
-      id: Number(r[0]),
-      openedTsMs: Number(r[1]),
-      closedTsMs: Number(r[2]),
-      pnlPct: pnl,
-      modelArm: typeof r[4] === "string" ? r[4] : null,
-      modelVersion: version === null || version === undefined || version === "" ? null : String(version),
-    });
-  }
-  return { trades, skippedNullPnl, skippedInvalidPnl };
+    .all(params) as [string, number][];
+  const n = Object.fromEntries(kinds) as Partial<Record<string, number>>;
+  const k = (kind: string): number => n[kind] ?? 0;
+  const usable = k("version") + k("otherVersion") + k("armA") + k("armB") + k("untagged") + k("unknownArm");
+  const method: ChampionSelection | null =
+    usable === 0 ? null : k("version") + k("otherVersion") > 0 ? "model_version" : k("armA") + k("armB") > 0 ? "model_arm" : "untagged";
+  const tagged = method === "model_version" || method === "model_arm";
+  const counts = {
+    otherVersion: k("otherVersion"),
+    otherArm: k("armB"),
+    // Without any tag every usable trade is the champion's (see ChampionSelection).
+    untaggedLeftOut: tagged ? k("untagged") : 0,
+    unknownArm: tagged ? k("unknownArm") : 0,
+    nullPnl: k("nullPnl"),
+    invalidPnl: k("invalidPnl"),
+  };
+  if (method === null) return { method, returns: [], counts };
+  const returns = conn.sqlite
+    .prepare(
+      `SELECT pnl_pct FROM paper_trades WHERE ${sql.window} AND ${sql.usable} AND ${championCondition(sql, method)} ORDER BY closed_ts_ms, id`,
+    )
+    .pluck(true)
+    .all(method === "model_version" ? params : { since: params.since, now: params.now }) as number[];
+  return { method, returns, counts };
+}
+
+/** The `index`-th (0-based) of the champion's trades as loadChampionTrades ordered them. */
+export function championTradeAt(
+  conn: Connection,
+  window: ChampionWindow,
+  method: ChampionSelection,
+  index: number,
+): { id: number; closedTsMs: number } | null {
+  const sql = sqlParts(conn);
+  if (!sql) return null;
+  const row = conn.sqlite
+    .prepare(
+      `SELECT id, closed_ts_ms AS closedTsMs FROM paper_trades WHERE ${sql.window} AND ${sql.usable} AND ${championCondition(sql, method)} ORDER BY closed_ts_ms, id LIMIT 1 OFFSET :index`,
+    )
+    .get({ since: window.sinceMs, now: window.nowMs, index, ...(method === "model_version" ? { champion: window.champion } : {}) }) as
+    { id: number; closedTsMs: number } | undefined;
+  return row ? { id: Number(row.id), closedTsMs: Number(row.closedTsMs) } : null;
 }

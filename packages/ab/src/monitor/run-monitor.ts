@@ -2,10 +2,10 @@
 // since it took the role and, on an alarm, a rollback to previous_champion through the A/B's own
 // atomic path (runAbEvaluation action "rollback"). Reads only unless it rolls back.
 import { ConfigError, errorMessage, isoUtc, MlqError, noProgress, silentLogger, throwIfAborted } from "@mlq/core";
-import { readRoleEvents, replayRoles, roleTimeline, currentRoles, verifyVersion } from "@mlq/registry";
+import { currentRoles, readRoleEvents, replayRoles, verifyVersion } from "@mlq/registry";
 import type { AbPolicy } from "../evaluate-arms.js";
 import { runAbEvaluation, type AbDeps } from "../run-ab-evaluation.js";
-import { loadChampionWindow, selectChampionTrades, type ChampionSelection } from "./champion-trades.js";
+import { championTradeAt, loadChampionTrades, type ChampionSelection } from "./champion-trades.js";
 import { decayThreshold, detectDecay } from "./decay-detector.js";
 
 export interface MonitorPolicy {
@@ -151,31 +151,30 @@ export function runMonitor(deps: MonitorDeps, policy: MonitorPolicy): MonitorSum
   }
 
   progress({ stage: "trades", pct: 10 });
-  const loaded = loadChampionWindow(conn, champion.sinceMs, nowMs);
-  const picked = selectChampionTrades(
-    loaded.trades,
-    { champion: champion.version, sinceMs: champion.sinceMs, nowMs },
-    roleTimeline(events),
-  );
+  const window = { champion: champion.version, sinceMs: champion.sinceMs, nowMs };
+  // One read snapshot (a deferred transaction that writes nothing), so the alarm's trade index
+  // names the same row the returns came from even while the bot inserts trades.
+  const { picked, state, crossed } = conn.sqlite.transaction(() => {
+    const picked = loadChampionTrades(conn, window);
+    progress({ stage: "detect", pct: 40 });
+    const state = detectDecay(picked.returns, {
+      referenceSharpe: policy.referenceSharpe,
+      decaySharpe: policy.decaySharpe,
+      threshold,
+      ...(policy.warmupTrades === undefined ? {} : { warmupTrades: policy.warmupTrades }),
+      ...(policy.clip === undefined ? {} : { clip: policy.clip }),
+    });
+    const crossed = state.alarmAt === null || picked.method === null ? null : championTradeAt(conn, window, picked.method, state.alarmAt);
+    return { picked, state, crossed };
+  })();
   throwIfAborted(deps.signal);
-
-  progress({ stage: "detect", pct: 40 });
-  const state = detectDecay(picked.returns, {
-    referenceSharpe: policy.referenceSharpe,
-    decaySharpe: policy.decaySharpe,
-    threshold,
-    ...(policy.warmupTrades === undefined ? {} : { warmupTrades: policy.warmupTrades }),
-    ...(policy.clip === undefined ? {} : { clip: policy.clip }),
-  });
   const alarmTrade =
-    state.alarmAt === null
-      ? null
-      : { index: state.alarmAt, id: picked.ids[state.alarmAt]!, closedIso: isoUtc(picked.closeTsMs[state.alarmAt]!) };
+    crossed && state.alarmAt !== null ? { index: state.alarmAt, id: crossed.id, closedIso: isoUtc(crossed.closedTsMs) } : null;
   const seen = {
     ...base,
     selection: picked.method,
     trades: state.trades,
-    leftOut: { ...picked.counts, nullPnl: loaded.skippedNullPnl, invalidPnl: loaded.skippedInvalidPnl },
+    leftOut: picked.counts,
     sigma: state.sigma,
     statistic: state.statistic,
     peak: state.peak,
@@ -183,7 +182,7 @@ export function runMonitor(deps: MonitorDeps, policy: MonitorPolicy): MonitorSum
     alarmTrade,
   };
   const numbers =
-    `champion ${champion.version} since ${base.championSinceIso}: ${state.trades} trades${picked.method ? ` (by ${picked.method})` : ""}, ` +
+    `champion ${champion.version} since ${base.championSinceIso}: ${state.trades} trades${picked.method ? ` (${selectionText(picked.method)})` : ""}, ` +
     `CUSUM ${fmt(state.statistic)} (peak ${fmt(state.peak)}) vs threshold ${fmt(threshold)} σ ` +
     `[reference SR ${policy.referenceSharpe}, decay SR ${policy.decaySharpe}, ≤ ${policy.maxFalseAlarmsPerYear} false alarms/year at ${tradesPerYear} trades/year]`;
   const done = (
@@ -204,7 +203,9 @@ export function runMonitor(deps: MonitorDeps, policy: MonitorPolicy): MonitorSum
       peak: state.peak,
       threshold,
     });
-    return done("none", `no alarm: ${numbers}`);
+    const warmup = Math.max(2, policy.warmupTrades ?? 30);
+    const warming = state.trades <= warmup ? `; the first ${warmup} trades only estimate σ, so no alarm is possible yet` : "";
+    return done("none", `no alarm: ${numbers}${warming}`);
   }
 
   const alarmText = `CUSUM alarm: ${numbers}; crossed at trade #${alarmTrade.id} (the ${ordinal(alarmTrade.index + 1)}, closed ${alarmTrade.closedIso})`;
@@ -284,6 +285,10 @@ export function runMonitor(deps: MonitorDeps, policy: MonitorPolicy): MonitorSum
     run.runId,
     run.champion,
   );
+}
+
+function selectionText(method: ChampionSelection): string {
+  return method === "untagged" ? "untagged: every trade opened since it took the role" : `by ${method}`;
 }
 
 function fmt(x: number): string {
