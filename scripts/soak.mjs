@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Soak run: producer + the three workers as child processes on a small demo DB, with the
+// Soak run: producer + the four workers as child processes on a small demo DB, with the
 // schedulers compressed to seconds, for a bounded time. Reports jobs completed and failed per
 // queue, each worker's RSS (peak of the last quarter vs the first quarter, growth > 20 % flagged)
 // and Redis memory.
@@ -28,7 +28,7 @@ const keep = process.argv.includes("--keep");
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const prefix = `{mlqsoak-${randomBytes(4).toString("hex")}}`;
 const dir = mkdtempSync(join(tmpdir(), "mlq-soak-"));
-const QUEUES = ["retrain", "ab-eval", "calibrate"];
+const QUEUES = ["retrain", "ab-eval", "calibrate", "monitor"];
 
 const env = {
   ...process.env,
@@ -45,10 +45,11 @@ const env = {
   MLQ_CRON_CALIBRATE: process.env.MLQ_CRON_CALIBRATE ?? "*/5 * * * * *",
   MLQ_CRON_AB_EVAL: process.env.MLQ_CRON_AB_EVAL ?? "*/10 * * * * *",
   MLQ_CRON_RETRAIN: process.env.MLQ_CRON_RETRAIN ?? "*/15 * * * * *",
+  MLQ_CRON_MONITOR: process.env.MLQ_CRON_MONITOR ?? "*/7 * * * * *",
   MLQ_SCHEDULE_RECHECK_MS: "5000",
 };
 
-for (const app of ["cli", "producer", "worker-retrain", "worker-ab", "worker-calibrate"]) {
+for (const app of ["cli", "producer", "worker-retrain", "worker-ab", "worker-calibrate", "worker-monitor"]) {
   if (!existsSync(join(root, "apps", app, "dist/main.js"))) throw new Error(`apps/${app}/dist/main.js missing: run pnpm build first`);
 }
 
@@ -95,7 +96,7 @@ async function redisMemory() {
 
 const redisStart = await redisMemory();
 start("producer");
-const workers = ["worker-retrain", "worker-ab", "worker-calibrate"].map(start);
+const workers = ["worker-retrain", "worker-ab", "worker-calibrate", "worker-monitor"].map(start);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const endAt = Date.now() + minutes * 60_000;
 await sleep(5000); // past start-up: the "start" RSS is that of a ready, idle worker

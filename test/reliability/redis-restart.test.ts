@@ -1,5 +1,5 @@
 // Scenario 2: Redis (AOF on) is shut down and restarted while a retrain is active and jobs
-// wait. Promise: workers reconnect on their own; waiting jobs and the three schedulers survive
+// wait. Promise: workers reconnect on their own; waiting jobs and the four schedulers survive
 // (restored from the AOF, not re-created by the producer); every job completes exactly once.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -69,7 +69,7 @@ describe("Redis restart with AOF", () => {
     await waitFor("the retrain worker", () => (retrainWorker.output().includes("worker for queue retrain started") ? true : undefined));
     producer = createProducer({ redisUrl, prefix: fx.prefix, config: loadConfig(env), logger: silentLogger });
     const schedulesBefore = await producer.schedules();
-    expect(schedulesBefore.filter((s) => s.registered)).toHaveLength(3);
+    expect(schedulesBefore.filter((s) => s.registered)).toHaveLength(4);
 
     const retrain = await producer.enqueue("retrain", { trigger: "force" });
     const calibrateIds: string[] = [];
