@@ -96,6 +96,7 @@ describe("mlq CLI", () => {
     expect(rows.map((s) => [s.queue, s.pattern]).sort()).toEqual([
       ["ab-eval", "0 1 * * *"],
       ["calibrate", "30 12 * * *"],
+      ["monitor", "5 * * * *"],
       ["retrain", "0 13 * * *"],
     ]);
 

@@ -228,6 +228,17 @@ describe("runMonitor: runs that must write nothing", () => {
     expect(logger.lines.some((l) => l.level === "error")).toBe(true);
   });
 
+  it("rewrites a stale active_model.json from the database, and nothing else", () => {
+    const { promotedAt } = championWithPrevious(fx);
+    insertTrades(fx.conn, hourly(promotedAt + HOUR_MS, healthyReturns(100)));
+    const good = snapshot();
+    writeFileSync(activeModelPath(fx.modelsDir), "{ truncated");
+    const logger = captureLogger();
+    expect(run(POLICY, NOW, logger).action).toBe("none");
+    expect(snapshot()).toEqual(good);
+    expect(logger.lines.map((l) => `${l.level} ${l.msg}`)).toContain("warn active_model.json rewritten from ab_active_model");
+  });
+
   it("has nothing to watch before the role history exists", () => {
     const before = tableCounts(fx.conn);
     const s = run();

@@ -1,8 +1,8 @@
 // One run of the hourly `monitor` queue: the CUSUM decay detector over the live champion's trades
 // since it took the role and, on an alarm, a rollback to previous_champion through the A/B's own
-// atomic path (runAbEvaluation action "rollback"). Reads only unless it rolls back.
+// atomic path (runAbEvaluation action "rollback"). Writes to the database only when it rolls back.
 import { ConfigError, errorMessage, isoUtc, MlqError, noProgress, silentLogger, throwIfAborted } from "@mlq/core";
-import { currentRoles, readRoleEvents, replayRoles, verifyVersion } from "@mlq/registry";
+import { currentRoles, readRoleEvents, replayRoles, syncRoleFiles, verifyVersion } from "@mlq/registry";
 import type { AbPolicy } from "../evaluate-arms.js";
 import { runAbEvaluation, type AbDeps } from "../run-ab-evaluation.js";
 import { championTradeAt, loadChampionTrades, type ChampionSelection } from "./champion-trades.js";
@@ -149,6 +149,11 @@ export function runMonitor(deps: MonitorDeps, policy: MonitorPolicy): MonitorSum
       championAfter: null,
     };
   }
+
+  // The bot reads active_model.json, not the database: a file left stale by a crash or a failed
+  // write after a committed swap (a rollback included) is rewritten here within the hour, instead
+  // of at the next daily A/B run. Files only, and only when they differ from the database.
+  syncRoleFiles(conn, deps.modelsDir, logger);
 
   progress({ stage: "trades", pct: 10 });
   const window = { champion: champion.version, sinceMs: champion.sinceMs, nowMs };
