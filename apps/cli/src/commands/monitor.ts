@@ -14,7 +14,10 @@ export function printMonitorSummary(s: MonitorSummary): void {
     kv([
       ["champion", s.champion === null ? "none" : `${s.champion} since ${s.championSinceIso}${s.pinned ? " (pinned)" : ""}`],
       ["previous champion", s.previousChampion ?? "none"],
-      ["trades watched", `${s.trades}${s.selection ? ` (${s.selection === "untagged" ? "untagged" : `by ${s.selection}`})` : ""}${left ? `; left out: ${left}` : ""}`],
+      [
+        "trades watched",
+        `${s.trades}${s.selection ? ` (${s.selection === "untagged" ? "untagged" : `by ${s.selection}`})` : ""}${left ? `; left out: ${left}` : ""}`,
+      ],
       ["CUSUM statistic", `${fmt(s.statistic)} (peak ${fmt(s.peak)}) vs threshold ${fmt(s.threshold)} σ`],
       ["alarm", s.alarmTrade ? `yes, at trade #${s.alarmTrade.id} (closed ${s.alarmTrade.closedIso})` : "no"],
       ["action", s.rollbackRunId === null ? s.action : `${s.action} (A/B run #${s.rollbackRunId})`],
