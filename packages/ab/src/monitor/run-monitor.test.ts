@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError, DAY_MS, silentLogger } from "@mlq/core";
+import { openMigrated, writeTx } from "@mlq/db";
 import {
   activeModelPath,
   currentRoles,
@@ -10,6 +11,7 @@ import {
   readActiveState,
   readPointer,
   readRoleEvents,
+  recordChampionChange,
   setPinned,
   syncRoleFiles,
 } from "@mlq/registry";
@@ -254,6 +256,42 @@ describe("runMonitor: runs that must write nothing", () => {
     insertTrades(fx.conn, hourly(promotedAt, healthyReturns(50)));
     const s = run();
     expect(s).toMatchObject({ trades: 50, alarm: false, action: "none" });
+  });
+});
+
+describe("runMonitor: roles that move while it looks", () => {
+  it("does not roll back a champion promoted while the detector ran: the alarm was about the one before", () => {
+    const { promotedAt } = championWithPrevious(fx);
+    register(fx, "3", promotedAt + HOUR_MS / 2);
+    insertTrades(fx.conn, hourly(promotedAt + HOUR_MS, decayingReturns(40)));
+    // Another process (the A/B worker) promotes 3 while this run holds its read snapshot.
+    const other = openMigrated(fx.dbPath);
+    const promoteMeanwhile = (p: { stage: string }) => {
+      if (p.stage !== "detect") return;
+      writeTx(other, () =>
+        recordChampionChange(other, fx.modelsDir, {
+          tsMs: NOW - DAY_MS,
+          event: "promote",
+          version: "3",
+          role: "champion",
+          previousVersion: "2",
+          trigger: "ab-eval",
+          reason: "won meanwhile",
+        }),
+      );
+    };
+    try {
+      const s = runMonitor(
+        { conn: fx.conn, modelsDir: fx.modelsDir, logger: captureLogger(), nowMs: NOW, progress: promoteMeanwhile },
+        POLICY,
+      );
+      expect(s).toMatchObject({ champion: "2", alarm: true, action: "refused", rollbackRunId: null, championAfter: "3" });
+      expect(s.reason).toContain("the champion changed while this run looked (now 3)");
+    } finally {
+      other.close();
+    }
+    expect(fx.conn.sqlite.prepare("SELECT count(*) AS n FROM ab_test_runs").get()).toEqual({ n: 0 });
+    expect(currentRoles(fx.conn)).toMatchObject({ champion: { version: "3" }, previousChampion: { version: "2" }, barred: [] });
   });
 });
 

@@ -96,8 +96,9 @@ export function validateMonitorPolicy(policy: MonitorPolicy): void {
 
 /**
  * Watches the champion and rolls it back on a CUSUM alarm. Deterministic for the same rows and
- * `nowMs`. Writes nothing unless it rolls back; a rollback is one `runAbEvaluation` with action
- * "rollback", trigger "monitor" and the detector's numbers as the reason.
+ * `nowMs`. Writes nothing to the database unless it rolls back (stale role files are rewritten from
+ * it); a rollback is one `runAbEvaluation` with action "rollback", trigger "monitor" and the
+ * detector's numbers as the reason.
  */
 export function runMonitor(deps: MonitorDeps, policy: MonitorPolicy): MonitorSummary {
   validateMonitorPolicy(policy);
