@@ -293,6 +293,27 @@ describe("runMonitor: roles that move while it looks", () => {
     expect(fx.conn.sqlite.prepare("SELECT count(*) AS n FROM ab_test_runs").get()).toEqual({ n: 0 });
     expect(currentRoles(fx.conn)).toMatchObject({ champion: { version: "3" }, previousChampion: { version: "2" }, barred: [] });
   });
+
+  it("does not roll back a champion pinned while it looked: the A/B's transaction says no, and the run is recorded", () => {
+    const { promotedAt } = championWithPrevious(fx);
+    insertTrades(fx.conn, hourly(promotedAt + HOUR_MS, decayingReturns(40)));
+    const other = openMigrated(fx.dbPath);
+    // The operator pins between the monitor's look and the rollback's transaction.
+    const pinMeanwhile = (p: { stage: string }) => {
+      if (p.stage === "rollback: evaluate") setPinned(other, { version: "2", pinned: true, nowMs: NOW - 1, reason: "operator holds it" });
+    };
+    try {
+      const s = runMonitor({ conn: fx.conn, modelsDir: fx.modelsDir, logger: captureLogger(), nowMs: NOW, progress: pinMeanwhile }, POLICY);
+      expect(s).toMatchObject({ champion: "2", alarm: true, action: "pinned", championAfter: "2" });
+      expect(s.reason).toContain("pinned");
+      expect(fx.conn.sqlite.prepare("SELECT action, outcome, swap_executed FROM ab_test_runs").all()).toEqual([
+        { action: "rollback", outcome: "refused", swap_executed: 0 },
+      ]);
+    } finally {
+      other.close();
+    }
+    expect(currentRoles(fx.conn)).toMatchObject({ champion: { version: "2" }, pinned: true, barred: [] });
+  });
 });
 
 describe("runMonitor: policy", () => {

@@ -282,7 +282,8 @@ export function runMonitor(deps: MonitorDeps, policy: MonitorPolicy): MonitorSum
       outcome: run.outcome,
       decision: run.decisionReason,
     });
-    return done("refused", `${alarmText}; NOT rolled back: ${run.decisionReason}`, run.runId, run.champion);
+    // The A/B re-checks inside its transaction: an operator may have pinned the champion meanwhile.
+    return done(run.pinned ? "pinned" : "refused", `${alarmText}; NOT rolled back: ${run.decisionReason}`, run.runId, run.champion);
   }
   logger.warn("monitor: decaying champion rolled back", { ...alarmFields, to: target, runId: run.runId });
   return done(
