@@ -66,6 +66,11 @@ export interface AbDeps {
   readonly trigger?: string;
   /** Why (recorded with a rollback's role event). */
   readonly reason?: string;
+  /**
+   * A rollback decided about this champion (the monitor's alarm): refused inside the transaction
+   * when another version has become champion meanwhile, so an alarm never rolls back its successor.
+   */
+  readonly expectedChampion?: { readonly version: string; readonly sinceMs: number };
 }
 
 export interface AbRequest {
@@ -270,6 +275,12 @@ function evaluateAndRecord(deps: AbDeps, request: AbRequest, progressState: { co
     let effective: Plan = plan;
     if (plan.kind !== "none" && plan.kind !== "expire" && roles.champion?.version === plan.version)
       effective = { kind: "none", why: `${plan.version} is already the champion` };
+    else if (
+      plan.kind === "rollback" &&
+      deps.expectedChampion &&
+      (roles.champion?.version !== deps.expectedChampion.version || roles.champion.sinceMs !== deps.expectedChampion.sinceMs)
+    )
+      effective = { kind: "none", why: `the champion changed (now ${roles.champion?.version ?? "none"}) since the alarm about ${deps.expectedChampion.version}` };
     else if (plan.kind === "rollback" && deps.trigger === "monitor" && roles.pinned)
       effective = { kind: "none", why: `the champion ${roles.champion?.version ?? ""} is pinned: no automatic rollback` };
     else if ((plan.kind === "promote" || plan.kind === "expire") && roles.challenger?.version !== evaluation.challenger)
@@ -355,7 +366,13 @@ function evaluateAndRecord(deps: AbDeps, request: AbRequest, progressState: { co
 
   if (recorded.changes.length || roleChanges.length) {
     try {
-      syncRoleFiles(conn, modelsDir, logger);
+      // The files are expected to differ from the new roles here: their rewrite is news, not a repair.
+      syncRoleFiles(conn, modelsDir, {
+        debug: (m, f) => logger.debug(m, f),
+        info: (m, f) => logger.info(m, f),
+        warn: (m, f) => logger.info(m, f),
+        error: (m, f) => logger.error(m, f),
+      });
     } catch (err) {
       logger.error("role change committed but the pointer files were not written", { runId: recorded.runId, error: errorMessage(err) });
       throw new OutputError(

@@ -44,6 +44,7 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ MLQ_AB_MIN_CONFIDENCE: "" })).not.toThrow();
     expect(() => loadConfig({ MLQ_AB_ALPHA: "0.5" })).toThrow(/MLQ_AB_ALPHA="0.5": expected 0 < α < 0.5/);
     expect(() => loadConfig({ MLQ_AB_ALPHA_BUDGET: "0" })).toThrow(/MLQ_AB_ALPHA_BUDGET="0"/);
+    expect(() => loadConfig({ MLQ_ROLLBACK_REFERENCE_SR: "-0.2" })).toThrow(/MLQ_ROLLBACK_REFERENCE_SR must exceed MLQ_ROLLBACK_DECAY_SR/);
     expect(loadConfig({ MLQ_AB_ALPHA: "0.025", MLQ_CHALLENGER_MAX_DAYS: "30" }).ab).toMatchObject({ alpha: 0.025, challengerMaxDays: 30 });
   });
 

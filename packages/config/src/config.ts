@@ -240,6 +240,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (problems.length === 0) {
     if (cfg.gates.volPercentileLo >= cfg.gates.volPercentileHi)
       problems.push("MLQ_GATE_VOL_PCT_LO must be below MLQ_GATE_VOL_PCT_HI");
+    if (cfg.monitor.referenceSharpe <= cfg.monitor.decaySharpe)
+      problems.push("MLQ_ROLLBACK_REFERENCE_SR must exceed MLQ_ROLLBACK_DECAY_SR (the healthy Sharpe above the decayed one the detector looks for)");
     if (cfg.costs.slippageMultMin > cfg.costs.slippageMultMax)
       problems.push("MLQ_SLIPPAGE_MULT_MIN must not exceed MLQ_SLIPPAGE_MULT_MAX");
     if (!/^redis(s)?:\/\//.test(cfg.redisUrl)) problems.push(`REDIS_URL=${JSON.stringify(cfg.redisUrl)}: expected a redis:// or rediss:// URL`);

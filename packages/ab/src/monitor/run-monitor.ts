@@ -272,7 +272,7 @@ export function runMonitor(deps: MonitorDeps, policy: MonitorPolicy): MonitorSum
   const rollbackProgress = (p: { stage: string; pct: number; detail?: string }) =>
     progress({ ...p, stage: `rollback: ${p.stage}`, pct: 70 + Math.floor(p.pct * 0.29) });
   const run = runAbEvaluation(
-    { ...deps, progress: rollbackProgress, trigger: "monitor", reason },
+    { ...deps, progress: rollbackProgress, trigger: "monitor", reason, expectedChampion: { version: champion.version, sinceMs: champion.sinceMs } },
     { action: "rollback", policy: policy.ab },
   );
   if (run.outcome !== "rolled-back") {
