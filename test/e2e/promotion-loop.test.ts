@@ -2,7 +2,7 @@
 // retrain (first champion) → retrain (candidate takes the free slot as challenger) → retrain while
 // the challenger is evaluated (waits as candidate) → A/B promotes the challenger and the waiting
 // candidate takes the slot → A/B lets a worse challenger expire and the next candidate takes the
-// slot. At every step active_model.json, the pointers, ab_active_model and the role history agree,
+// slot → the champion decays and the hourly monitor rolls it back to the previous champion. At every step active_model.json, the pointers, ab_active_model and the role history agree,
 // and each arm holds exactly the trades the test wrote for it.
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -76,7 +76,7 @@ describe("promotion loop through real queues", () => {
 
   it("registers, evaluates, promotes, lets a worse challenger expire, and hands the slot on — every step audited", async () => {
     await demoDb(fx.dbPath); // history from 2025: every one of its trades is outside today's evaluations
-    await fx.startWorkers(["worker-retrain", "worker-ab"], { MLQ_CHALLENGER_MAX_DAYS: String(MAX_DAYS) });
+    await fx.startWorkers(["worker-retrain", "worker-ab", "worker-monitor"], { MLQ_CHALLENGER_MAX_DAYS: String(MAX_DAYS) });
     const producer = fx.producer();
     const wait = { timeoutMs: 120_000, pollMs: 100 };
     const retrain = async () => (await producer.waitForJob("retrain", (await producer.enqueue("retrain", { trigger: "force" }, { requestedBy: "e2e" })).jobId, wait)) as { version: string; registered: { role: string } };
@@ -158,6 +158,23 @@ describe("promotion loop through real queues", () => {
     expect(ab2.roleChanges).toEqual([`expire ${r3.version}`, `take_slot ${r4.version}`]);
     expectAgreement(r2.version, r4.version, []);
 
+    // 7. The champion decays: its live trades since it took the role lose steadily; the monitor's CUSUM
+    // alarms and it rolls back to the previous champion through the A/B's atomic path.
+    writeTrades(fx.dbPath, trades(150, promoted + 1, Date.now() - 10, -1.5, "decay", { modelVersion: r2.version }));
+    const mon = (await producer.waitForJob("monitor", (await producer.enqueue("monitor", {}, { requestedBy: "e2e" })).jobId, wait)) as unknown as {
+      action: string;
+      champion: string | null;
+      trades: number;
+    };
+    // The watched champion r2 had 120 model_arm trades (arm A of the last evaluation) and the 150 decaying ones.
+    expect(mon).toMatchObject({ action: "rolled-back", champion: r2.version, trades: 270 });
+    expectAgreement(r1.version, r4.version, []);
+    const rollbackRow = sqlRows<{ action: string; swap_executed: number; outcome: string }>(fx.dbPath, "SELECT action, swap_executed, outcome FROM ab_test_runs ORDER BY id DESC LIMIT 1")[0]!;
+    expect(rollbackRow).toEqual({ action: "rollback", swap_executed: 1, outcome: "rolled-back" });
+    // The evaluation of r4 restarts against the restored champion.
+    const status = (await producer.waitForJob("ab-eval", (await producer.enqueue("ab-eval", { action: "dry-run" }, { requestedBy: "e2e" })).jobId, wait)) as unknown as AbSummary;
+    expect(status.evaluation.startIso).toBe(new Date(eventOf("rollback", r1.version).ts_ms).toISOString());
+
     // The history tells the whole story, each change with its trigger.
     expect(events().map((e) => [e.event, e.version, e.role, e.trigger])).toEqual([
       ["register", r1.version, "champion", "force"],
@@ -169,6 +186,7 @@ describe("promotion loop through real queues", () => {
       ["register", r4.version, "candidate", "force"],
       ["expire", r3.version, "none", "ab-eval"],
       ["take_slot", r4.version, "challenger", null],
+      ["rollback", r1.version, "champion", "monitor"],
     ]);
   });
 });
