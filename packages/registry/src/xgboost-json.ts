@@ -487,10 +487,11 @@ export function predictXgboostJson(
       let node = 0;
       while (tree.left_children[node]! !== -1) {
         const x = Math.fround(X[row * cols + tree.split_indices[node]!]!);
-        const goLeft = Number.isNaN(x) || x === missing ? tree.default_left[node] === 1 : x < tree.split_conditions[node]!;
+        const goLeft = Number.isNaN(x) || x === missing ? tree.default_left[node] === 1 : x < Math.fround(tree.split_conditions[node]!);
         node = goLeft ? tree.left_children[node]! : tree.right_children[node]!;
       }
-      sum = Math.fround(sum + tree.split_conditions[node]!);
+      // Parsed JSON holds the decimal's double: XGBoost reads every value as float32.
+      sum = Math.fround(sum + Math.fround(tree.split_conditions[node]!));
     }
     const margin = Math.fround(baseMargin + sum);
     out[row] = logistic ? Math.fround(1 / (1 + Math.exp(-margin))) : margin;
