@@ -105,6 +105,7 @@ export function legacyXgboostToJson(bytes: Uint8Array, options: LegacyConversion
   // Reserved (zero) before 1.0; 1.x keeps its version, num_target and boost_from_average here.
   const majorVersion = p.getUint32(20, true);
   const numTarget = p.getUint32(28, true);
+  const boostFromAverage = p.getInt32(32, true);
 
   const objectiveName = r.legacyString("objective name", 256);
   const boosterName = r.string("booster name", 64);
@@ -129,7 +130,7 @@ export function legacyXgboostToJson(bytes: Uint8Array, options: LegacyConversion
   if (numOutputGroup > 1)
     throw new InputDataError(`XGBoost model has ${numOutputGroup} output groups; only single-output models are supported`);
   if (gbLeafVector !== 0) throw new InputDataError("XGBoost model uses leaf vectors; only scalar leaves are supported");
-  const numParallelTree = majorVersion >= 1 ? numRootsOrParallel : 1;
+  const numParallelTree = majorVersion >= 1 ? Math.max(numRootsOrParallel, 1) : 1;
   if (majorVersion < 1 && numRootsOrParallel !== 1 && numTrees > 0) {
     throw new InputDataError(`XGBoost model has num_roots ${numRootsOrParallel}; only single-root trees are supported`);
   }
@@ -185,7 +186,7 @@ export function legacyXgboostToJson(bytes: Uint8Array, options: LegacyConversion
       },
       learner_model_param: {
         base_score: float32Text(baseScore),
-        boost_from_average: "0",
+        boost_from_average: String(boostFromAverage),
         num_class: String(Math.max(numClass, 0)),
         num_feature: String(numFeature),
         num_target: "1",
