@@ -105,6 +105,14 @@ describe("saveModelSet with XGBoost models", () => {
     );
   });
 
+  it("writes the caller's xgboostJson as given (converted off the event loop) instead of converting", () => {
+    const models = fakeModels(4).map((m) => ({ ...m, xgboostJson: `{"mlq-test":"${m.name}"}` }));
+    const saved = saveModelSet(dir, 14, { models, manifest: manifestInput });
+    expect(readFileSync(join(saved.versionDir, "risk.json"), "utf8")).toBe('{"mlq-test":"risk"}');
+    expect(saved.manifest.models.risk?.json).toEqual({ file: "risk.json", sha256: sha256('{"mlq-test":"risk"}'), bytes: 19 });
+    expect(verifyVersion(dir, "14").manifest.models.volatility?.json?.file).toBe("volatility.json");
+  });
+
   it("refuses a model named 'manifest', whose JSON would overwrite manifest.json", () => {
     const models = legacyModels().map((m, k) => (k === 0 ? { ...m, name: "manifest" } : m));
     expect(() => saveModelSet(dir, 13, { models, manifest: manifestInput })).toThrow(InputDataError);

@@ -38,6 +38,11 @@ export interface ModelFile {
   name: string;
   bytes: Uint8Array;
   objective?: string;
+  /**
+   * `bytes` already in XGBoost's JSON model format (`xgboostJsonFromLegacy`, which yields to the
+   * event loop); without it `saveModelSet` converts legacy XGBoost bytes itself.
+   */
+  xgboostJson?: string;
 }
 
 /** The package whose code trained a set: manifest `code_version.package` / `package_version`. */
@@ -179,16 +184,21 @@ function xgboostJsonFile(modelName: string): string {
 }
 
 /**
- * XGBoost JSON text of every model whose bytes are a legacy XGBoost binary (what ml-xgboost writes),
- * converted before anything touches the disk. Bytes of another shape get no JSON file; a file that
- * has the shape but does not convert stops the save with the converter's one-line reason.
+ * XGBoost JSON text of every model: the caller's `xgboostJson`, or else, when the bytes are a legacy
+ * XGBoost binary (what ml-xgboost writes), converted here before anything touches the disk. Bytes of
+ * another shape get no JSON file; a file that has the shape but does not convert stops the save with
+ * the converter's one-line reason.
  */
 function xgboostJsonModels(version: string, models: ModelFile[], featureNames: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const model of models) {
-    if (!isLegacyXgboostBinary(model.bytes)) continue;
+    if (model.xgboostJson === undefined && !isLegacyXgboostBinary(model.bytes)) continue;
     if (xgboostJsonFile(model.name) === MANIFEST_FILE) {
       throw new InputDataError(`model name ${JSON.stringify(model.name)} would write its XGBoost JSON over ${MANIFEST_FILE}`);
+    }
+    if (model.xgboostJson !== undefined) {
+      out.set(model.name, model.xgboostJson);
+      continue;
     }
     try {
       out.set(model.name, formatXgboostJson(legacyXgboostToJson(model.bytes, { featureNames })));

@@ -1,12 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { InputDataError, ModelIntegrityError } from "@mlq/core";
+import { AbortedError, InputDataError, ModelIntegrityError } from "@mlq/core";
 import {
   float32Text,
   formatXgboostJson,
   isLegacyXgboostBinary,
   legacyXgboostToJson,
   predictXgboostJson,
+  xgboostJsonFromLegacy,
   type XgboostJsonModel,
 } from "./xgboost-json.js";
 import { buildLegacyModel, type LegacyModelSpec, type LegacyNode } from "./xgboost-legacy.test-util.js";
@@ -75,7 +76,7 @@ describe("legacyXgboostToJson", () => {
     // [stored base_score, objective, JSON base_score]: logistic margins become probabilities, squared error stays.
     [-0, "binary:logistic", "0.5"],
     [Math.log(3), "binary:logistic", "0.75"],
-    [Math.log(1 / 4), "reg:logistic", "0.2"],
+    [Math.log(1 / 4), "reg:logistic", "0.20000000298023224"], // float32(0.2), exactly
     [0.5, "reg:linear", "0.5"],
     [-2.25, "reg:squarederror", "-2.25"],
   ] as const)("base_score stored as %d under %s is written as %s", (stored, objective, expected) => {
@@ -86,7 +87,7 @@ describe("legacyXgboostToJson", () => {
 
   it("keeps base_score of an XGBoost 1.x binary (binf header, version set) as it is: already a probability", () => {
     const model = legacyXgboostToJson(tiny({ baseScore: 0.3, binf: true, majorVersion: 1 }));
-    expect(model.learner.learner_model_param.base_score).toBe("0.3");
+    expect(model.learner.learner_model_param.base_score).toBe("0.30000001192092896"); // float32(0.3)
   });
 
   it("copies nodes the pruner deleted as XGBoost writes them: split index 2^31-1, default left, counted in num_deleted", () => {
@@ -272,11 +273,11 @@ describe("predictXgboostJson", () => {
 });
 
 describe("formatXgboostJson", () => {
-  it("writes keys sorted, floats with a point or an exponent, integers as integers", () => {
+  it("writes keys sorted, floats as exact float32 values with a point or an exponent, integers as integers", () => {
     const text = formatXgboostJson(legacyXgboostToJson(tiny()));
     expect(text.startsWith('{"learner":{"attributes":{},"feature_names":[],"feature_types":[],"gradient_booster":{"model":')).toBe(true);
     expect(text.endsWith('},"version":[1,7,4]}')).toBe(true);
-    expect(text).toContain('"split_conditions":[0.5,-0.4,-1.25,0.3,0.1]');
+    expect(text).toContain('"split_conditions":[0.5,-0.4000000059604645,-1.25,0.30000001192092896,0.10000000149011612]');
     expect(text).toContain('"sum_hessian":[10.0,20.0,30.0,40.0,50.0]');
     expect(text).toContain('"base_weights":[-0.0,-0.25,-0.5,-0.75,-1.0]');
     expect(text).toContain('"parents":[2147483647,0,0,2,2]');
@@ -297,62 +298,70 @@ describe("formatXgboostJson", () => {
 
 describe("float32Text", () => {
   it.each([
-    [0.1, "0.1"],
     [0.5, "0.5"],
-    [-0.4, "-0.4"],
-    [0.15384616, "0.15384616"],
-    [1e-7, "1e-7"],
-    [3.4028234663852886e38, "3.4028235e+38"],
-    [1.401298464324817e-45, "1e-45"],
+    [0.1, "0.10000000149011612"],
+    [-0.4, "-0.4000000059604645"],
+    [1e-7, "1.0000000116860974e-7"],
+    [3.4028234663852886e38, "3.4028234663852886e+38"],
+    [1.401298464324817e-45, "1.401298464324817e-45"],
     [16777216, "16777216"],
     [-0, "-0"],
-  ])("writes float32(%d) as %s", (x, text) => {
+  ])("writes float32(%d) as its exact value %s", (x, text) => {
     expect(float32Text(x)).toBe(text);
   });
 
-  /** The float32 values either side of f (finite, non-zero). */
-  const neighbours = (f: number): [number, number] => {
-    const v = new DataView(new ArrayBuffer(4));
-    v.setFloat32(0, f);
-    const bits = v.getUint32(0);
-    v.setUint32(0, bits - 1);
-    const a = v.getFloat32(0);
-    v.setUint32(0, bits + 1);
-    return [a, v.getFloat32(0)];
-  };
-  /** A decimal that reads back as f through a double and is no tie between f and a neighbour reads back as f directly too. */
-  const readsBackExactly = (text: string, f: number): boolean => {
-    const d = Number(text);
-    if (!Object.is(Math.fround(d), f)) return false;
-    return d === f || neighbours(f).every((n) => (f + n) / 2 !== d);
-  };
-
-  it("writes the shortest text that reads back as the same float32, directly or via a double", () => {
+  it("writes text that parses to the float32's exact value, so a float32 or a double reader gets it back", () => {
     fc.assert(
       fc.property(fc.float({ noNaN: true, noDefaultInfinity: true }), (x) => {
         const f = Math.fround(x);
-        const text = float32Text(x);
-        expect(readsBackExactly(text, f)).toBe(true);
-        const digits = text
-          .replace(/^-/, "")
-          .replace(/e.*$/, "")
-          .replace(".", "")
-          .replace(/^0+|0+$/g, "").length;
-        if (digits > 1) expect(readsBackExactly(f.toPrecision(digits - 1), f)).toBe(false);
+        const d = Number(float32Text(x));
+        expect(Object.is(d, f)).toBe(true); // exact in a double, hence no rounding at all into a float32
       }),
       { numRuns: 3000 },
     );
   });
 
-  it("steps past a decimal that is a tie between two float32 values", () => {
-    // 3.355477e7 = 33554770 lies halfway between the float32 values 33554768 and 33554772: a double
-    // rounds it to 33554768 (ties to even), but a parser rounding the text straight to float32 may not.
-    expect(Math.fround(33554770)).toBe(33554768);
-    expect(float32Text(33554768)).toBe("33554768");
-  });
-
   it("refuses NaN and infinities", () => {
     expect(() => float32Text(Number.NaN)).toThrow(InputDataError);
     expect(() => float32Text(Number.POSITIVE_INFINITY)).toThrow(InputDataError);
+  });
+});
+
+describe("xgboostJsonFromLegacy", () => {
+  // 120 trees of three nodes each, with an attribute whose value holds the text the splice looks for.
+  const many = buildLegacyModel({
+    baseScore: 0.5,
+    numFeature: 2,
+    objective: "reg:linear",
+    trees: Array.from({ length: 120 }, (_, t): LegacyNode[] => [
+      { feature: t % 2, threshold: t / 100, left: 1, right: 2 },
+      { leaf: -t / 1000 },
+      { leaf: t / 999 },
+    ]),
+    attributes: [["note", '"trees":[] is just text here']],
+  });
+
+  it("writes the same text as formatXgboostJson, a slice of trees per turn of the event loop", async () => {
+    const expected = formatXgboostJson(legacyXgboostToJson(many, { featureNames: ["a", "b"] }));
+    let turns = 0;
+    let counting = true;
+    const count = (): void => {
+      turns++;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    const text = await xgboostJsonFromLegacy(many, { featureNames: ["a", "b"], treesPerSlice: 25 });
+    counting = false;
+    expect(text).toBe(expected);
+    expect(turns).toBeGreaterThanOrEqual(5); // 120 trees in slices of 25
+    expect(await xgboostJsonFromLegacy(tiny())).toBe(formatXgboostJson(legacyXgboostToJson(tiny())));
+    expect(await xgboostJsonFromLegacy(tiny({ trees: [] }))).toBe(formatXgboostJson(legacyXgboostToJson(tiny({ trees: [] }))));
+  });
+
+  it("stops between slices when its signal is aborted, and rejects corrupt bytes like the converter", async () => {
+    const controller = new AbortController();
+    controller.abort(new Error("job cancelled"));
+    await expect(xgboostJsonFromLegacy(many, { signal: controller.signal })).rejects.toThrow(AbortedError);
+    await expect(xgboostJsonFromLegacy(many.subarray(0, 500))).rejects.toThrow(ModelIntegrityError);
   });
 });

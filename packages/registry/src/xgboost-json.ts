@@ -4,7 +4,7 @@
 // XGBoost's sources: v0.72 src/learner.cc, src/gbm/gbtree_model.h, include/xgboost/tree_model.h
 // (binary in), v1.7.4 RegTree::SaveModel and LearnerImpl::SaveModel (JSON out). Pure: bytes in,
 // object out; `formatXgboostJson` writes every float32 so that it parses back to the same bits.
-import { InputDataError, ModelIntegrityError } from "@mlq/core";
+import { InputDataError, ModelIntegrityError, throwIfAborted } from "@mlq/core";
 
 /** The XGBoost release whose JSON writer the output matches (1.7.4 is Debian 12's python3-xgboost). */
 export const XGBOOST_JSON_VERSION: readonly [number, number, number] = [1, 7, 4];
@@ -383,17 +383,54 @@ class Reader {
 }
 
 /**
- * XGBoost JSON text: floats as the shortest decimal that reads back as the same float32 both
- * directly and through a double (no float32 midpoints), always with a "." or exponent; integers
- * as integers. Keys in the order XGBoost writes them (sorted).
+ * XGBoost JSON text: each float as the exact value of its float32, always with a "." or exponent
+ * (XGBoost refuses an integer where it reads a float); integers as integers; keys sorted, the order
+ * XGBoost writes them in.
  */
 export function formatXgboostJson(model: XgboostJsonModel): string {
   return writeValue(model);
 }
 
+export interface XgboostJsonAsyncOptions extends LegacyConversionOptions {
+  /** Trees written between two turns of the event loop (default 50: a few ms each). */
+  treesPerSlice?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * `formatXgboostJson(legacyXgboostToJson(bytes, options))`, the same text, written a slice of trees
+ * at a time with a turn of the event loop between slices: a large model then never holds a worker's
+ * event loop (and its BullMQ lock renewal) for long. The retrain converts its boosters this way
+ * before saving; `saveModelSet` takes the text as `ModelFile.xgboostJson`.
+ */
+export async function xgboostJsonFromLegacy(bytes: Uint8Array, options: XgboostJsonAsyncOptions = {}): Promise<string> {
+  const { treesPerSlice = 50, signal, ...conversion } = options;
+  const model = legacyXgboostToJson(bytes, conversion);
+  const gbtree = model.learner.gradient_booster;
+  const { trees } = gbtree.model;
+  // The learner without its trees, then the trees spliced in where the empty list stands. Inside
+  // JSON strings every quote is escaped, so the marker can only be the key itself.
+  const marker = '"trees":[]';
+  const head = formatXgboostJson({
+    ...model,
+    learner: { ...model.learner, gradient_booster: { ...gbtree, model: { ...gbtree.model, trees: [] } } },
+  });
+  const at = head.indexOf(marker);
+  const parts: string[] = [];
+  for (let start = 0; start < trees.length; start += treesPerSlice) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    throwIfAborted(signal);
+    for (const tree of trees.slice(start, start + treesPerSlice)) parts.push(writeValue(tree));
+  }
+  return `${head.slice(0, at)}"trees":[${parts.join(",")}]${head.slice(at + marker.length)}`;
+}
+
 function writeValue(value: unknown): string {
-  if (value instanceof Float32Array) return `[${Array.from(value, float32Number).join(",")}]`;
-  if (Array.isArray(value)) return `[${value.map(writeValue).join(",")}]`;
+  if (value instanceof Float32Array) return writeFloats(value);
+  if (Array.isArray(value)) {
+    if (value.every((v) => Number.isSafeInteger(v))) return `[${value.join(",")}]`; // node arrays: most of a model
+    return `[${value.map(writeValue).join(",")}]`;
+  }
   if (typeof value === "number") {
     if (!Number.isSafeInteger(value)) throw new InputDataError(`XGBoost JSON integer field holds ${value}`);
     return String(value);
@@ -406,36 +443,26 @@ function writeValue(value: unknown): string {
   throw new InputDataError(`XGBoost JSON cannot hold ${String(value)}`);
 }
 
-function float32Number(x: number): string {
-  const text = float32Text(x);
-  return /[.e]/.test(text) ? text : `${text}.0`;
+function writeFloats(values: Float32Array): string {
+  const parts = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const text = float32Text(values[i]!);
+    parts[i] = text.includes(".") || text.includes("e") ? text : `${text}.0`;
+  }
+  return `[${parts.join(",")}]`;
 }
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** Shortest decimal text of a float32 value that parses back to it exactly, directly or via a double. */
+/**
+ * Decimal text of a float32 value's exact value: JavaScript's shortest text of that double
+ * ("0.5", "-0.4000000059604645", "1e-45"). A reader parsing it straight to float32 or through a
+ * double gets the same float32; a reader working in doubles sees XGBoost's thresholds exactly.
+ * (The shortest text that reads back as the float32, e.g. "-0.4", is 3-8 times slower to find
+ * here, and the save runs on the worker's event loop.)
+ */
 export function float32Text(x: number): string {
   const f = Math.fround(x);
   if (!Number.isFinite(f)) throw new InputDataError(`XGBoost JSON cannot hold the float ${x}`);
-  if (f === 0) return Object.is(f, -0) ? "-0" : "0";
-  for (let digits = 1; digits <= 9; digits++) {
-    const text = f.toPrecision(digits);
-    const d = Number(text);
-    if (Math.fround(d) === f && !isFloat32Midpoint(d)) return String(d); // JS's own shortest form of d: "10", "1e-7"
-  }
-  return String(f); // the float32 value's exact double, which every reader rounds back to f
-}
-
-/** True when d lies exactly halfway between two adjacent float32 values (rounding ties). */
-function isFloat32Midpoint(d: number): boolean {
-  const f = Math.fround(d);
-  if (f === d) return false;
-  f32[0] = f;
-  // Step one float32 toward d: the bit pattern's magnitude grows when d is farther from zero.
-  u32[0] = Math.abs(d) > Math.abs(f) ? u32[0]! + 1 : u32[0]! - 1;
-  const neighbour = f32[0]!;
-  return (f + neighbour) / 2 === d;
+  return Object.is(f, -0) ? "-0" : String(f);
 }
 
 /** The part of an XGBoost JSON model `predictXgboostJson` reads: a converted model or a parsed file. */
