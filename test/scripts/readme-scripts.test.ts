@@ -67,28 +67,39 @@ describe("README scripts", () => {
 
   it("test.sh ends with a warning when the browser test was skipped for want of Chromium, keeping vitest's exit code", () => {
     const missing = join(dir, "no-chromium");
-    const ok = run("test.sh", { MLQ_CHROMIUM: missing });
+    const ok = run("test.sh", { MLQ_CHROMIUM: missing, MLQ_PYTHON: "true" });
     expect(ok.calls.filter((c) => c !== "--version")).toEqual(["install --frozen-lockfile --reporter=append-only", "run test"]);
     expect(ok.status).toBe(0);
     expect(ok.stderr.trim().split("\n").at(-1)).toBe(
       `mlq: WARNING: the dashboard browser test was SKIPPED: no Chromium at ${missing} (apt-get install -y chromium, or set MLQ_CHROMIUM)`,
     );
-    const failing = run("test.sh", { MLQ_CHROMIUM: missing, STUB_RUN_EXIT: "3" });
+    const failing = run("test.sh", { MLQ_CHROMIUM: missing, MLQ_PYTHON: "true", STUB_RUN_EXIT: "3" });
     expect(failing.status).toBe(3);
     expect(failing.stderr.trim().split("\n").at(-1)).toMatch(/browser test was SKIPPED/);
   });
 
-  it("test.sh prints no warning when Chromium is there", () => {
-    const r = run("test.sh", { MLQ_CHROMIUM: process.execPath }); // any executable stands in
+  it("test.sh prints no warning when Chromium and python3-xgboost are there", () => {
+    // Any executable stands in for Chromium; `true -c "import xgboost"` succeeds like a Python that has it.
+    const r = run("test.sh", { MLQ_CHROMIUM: process.execPath, MLQ_PYTHON: "true" });
     expect(r.status).toBe(0);
     expect(r.stderr).not.toMatch(/SKIPPED/);
+  });
+
+  it("test.sh ends with a warning when the XGBoost interop test was skipped for want of python3-xgboost", () => {
+    const r = run("test.sh", { MLQ_CHROMIUM: process.execPath, MLQ_PYTHON: "false" });
+    expect(r.status).toBe(0);
+    expect(r.stderr.trim().split("\n").at(-1)).toBe(
+      "mlq: WARNING: the XGBoost interop test was SKIPPED: false cannot import xgboost (apt-get install -y python3-xgboost, or set MLQ_PYTHON)",
+    );
   });
 });
 
 describe("CI", () => {
-  it(".ci/run installs Chromium for the browser test, then runs the README's test command", () => {
+  it(".ci/run installs Chromium and python3-xgboost for the tests that need them, then runs the README's test command", () => {
     const ci = readFileSync(join(REPO_ROOT, ".ci", "run"), "utf8");
     expect(ci).toMatch(/apt-get install -y[^\n]* chromium/);
+    expect(ci).toContain('/usr/bin/python3 -c "import xgboost"');
+    expect(ci).toMatch(/apt-get install -y[^\n]* python3-xgboost/);
     expect(ci.trim().split("\n").at(-1)).toBe("exec bash scripts/test.sh");
   });
 });

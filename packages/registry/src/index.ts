@@ -35,6 +35,21 @@ export {
   type VersionSummary,
 } from "./version-store.js";
 export {
+  XGBOOST_JSON_VERSION,
+  float32Text,
+  formatXgboostJson,
+  isLegacyXgboostBinary,
+  legacyXgboostToJson,
+  predictXgboostJson,
+  xgboostJsonFromLegacy,
+  type LegacyConversionOptions,
+  type XgboostJsonAsyncOptions,
+  type PredictXgboostJsonOptions,
+  type XgboostJsonModel,
+  type XgboostJsonScorable,
+  type XgboostJsonTree,
+} from "./xgboost-json.js";
+export {
   ARM_A,
   ARM_B,
   POINTER_NAMES,

@@ -10,6 +10,8 @@ export interface ManifestModelEntry {
   sha256: string;
   bytes: number;
   objective?: string;
+  /** The same booster in XGBoost's JSON model format (versions written before it have none). */
+  json?: { file: string; sha256: string; bytes: number };
 }
 
 /** `entry_threshold`: the shadow policy enters long when the direction probability is ≥ `threshold`. */
@@ -160,6 +162,11 @@ export function parseManifest(text: string, path: string): ModelSetManifest {
     if (typeof entry?.file !== "string" || !SAFE_FILE.test(entry.file)) bad(`model ${name} has an unsafe file name`);
     if (typeof entry.sha256 !== "string" || !SHA256_HEX.test(entry.sha256)) bad(`model ${name} has no sha256`);
     if (!Number.isInteger(entry.bytes) || entry.bytes < 0) bad(`model ${name} has no byte size`);
+    const json = entry.json;
+    if (json === undefined) continue;
+    if (typeof json?.file !== "string" || !SAFE_FILE.test(json.file)) bad(`model ${name} has an unsafe json file name`);
+    if (typeof json.sha256 !== "string" || !SHA256_HEX.test(json.sha256)) bad(`model ${name} has no json sha256`);
+    if (!Number.isInteger(json.bytes) || json.bytes < 0) bad(`model ${name} has no json byte size`);
   }
   checkBaselines(manifest as Record<string, unknown>, bad);
   return manifest as ModelSetManifest;

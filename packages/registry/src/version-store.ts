@@ -17,7 +17,7 @@ import {
 } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
-import { InputDataError, ModelIntegrityError, OutputError, ensureDir, fsyncDir, sha256 } from "@mlq/core";
+import { InputDataError, MlqError, ModelIntegrityError, OutputError, ensureDir, errorMessage, fsyncDir, sha256 } from "@mlq/core";
 import {
   MANIFEST_FILE,
   MANIFEST_FORMAT,
@@ -27,6 +27,7 @@ import {
   type ManifestInput,
   type ModelSetManifest,
 } from "./manifest.js";
+import { formatXgboostJson, isLegacyXgboostBinary, legacyXgboostToJson } from "./xgboost-json.js";
 
 export const POINTERS_DIR = "pointers";
 const TEMP_PREFIX = ".tmp-";
@@ -37,6 +38,11 @@ export interface ModelFile {
   name: string;
   bytes: Uint8Array;
   objective?: string;
+  /**
+   * `bytes` already in XGBoost's JSON model format (`xgboostJsonFromLegacy`, which yields to the
+   * event loop); without it `saveModelSet` converts legacy XGBoost bytes itself.
+   */
+  xgboostJson?: string;
 }
 
 /** The package whose code trained a set: manifest `code_version.package` / `package_version`. */
@@ -100,6 +106,7 @@ export function saveModelSet(
     if (names.has(model.name)) throw new InputDataError(`model ${model.name} appears twice in set ${version}`);
     names.add(model.name);
   }
+  const jsonModels = xgboostJsonModels(version, set.models, set.manifest.featureNames);
   const root = resolve(modelsDir);
   ensureDir(root);
   const versionDir = join(root, version);
@@ -115,11 +122,19 @@ export function saveModelSet(
     for (const model of set.models) {
       const file = `${model.name}.xgb`;
       writeFileDurable(join(tempDir, file), model.bytes);
+      const jsonText = jsonModels.get(model.name);
+      let json: ModelSetManifest["models"][string]["json"];
+      if (jsonText !== undefined) {
+        const jsonBytes = Buffer.from(jsonText, "utf8");
+        writeFileDurable(join(tempDir, xgboostJsonFile(model.name)), jsonBytes);
+        json = { file: xgboostJsonFile(model.name), sha256: sha256(jsonBytes), bytes: jsonBytes.length };
+      }
       entries[model.name] = {
         file,
         sha256: sha256(model.bytes),
         bytes: model.bytes.length,
         ...(model.objective ? { objective: model.objective } : {}),
+        ...(json ? { json } : {}),
       };
     }
     const { featureNames, params, dataWindow, rowCounts, metrics, slippageMult, embargoHours, codeVersion, ...rest } = set.manifest;
@@ -163,7 +178,39 @@ export function saveModelSet(
   }
 }
 
-/** Proves a version complete: manifest parses and every file matches its size and sha256. */
+/** `direction` -> `direction.json`: the booster in XGBoost's JSON model format, beside `direction.xgb`. */
+function xgboostJsonFile(modelName: string): string {
+  return `${modelName}.json`;
+}
+
+/**
+ * XGBoost JSON text of every model: the caller's `xgboostJson`, or else, when the bytes are a legacy
+ * XGBoost binary (what ml-xgboost writes), converted here before anything touches the disk. Bytes of
+ * another shape get no JSON file; a file that has the shape but does not convert stops the save with
+ * the converter's one-line reason.
+ */
+function xgboostJsonModels(version: string, models: ModelFile[], featureNames: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const model of models) {
+    if (model.xgboostJson === undefined && !isLegacyXgboostBinary(model.bytes)) continue;
+    if (xgboostJsonFile(model.name) === MANIFEST_FILE) {
+      throw new InputDataError(`model name ${JSON.stringify(model.name)} would write its XGBoost JSON over ${MANIFEST_FILE}`);
+    }
+    if (model.xgboostJson !== undefined) {
+      out.set(model.name, model.xgboostJson);
+      continue;
+    }
+    try {
+      out.set(model.name, formatXgboostJson(legacyXgboostToJson(model.bytes, { featureNames })));
+    } catch (err) {
+      const Err = err instanceof MlqError && !(err instanceof ModelIntegrityError) ? InputDataError : ModelIntegrityError;
+      throw new Err(`model ${model.name} of set ${version} cannot be converted to XGBoost JSON: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+  return out;
+}
+
+/** Proves a version complete: manifest parses and every file (XGBoost JSON ones too) matches its size and sha256. */
 export function verifyVersion(modelsDir: string, version: string, expectedManifestSha256?: string): VerifiedVersion {
   return readVersion(modelsDir, version, expectedManifestSha256, false);
 }
@@ -205,20 +252,26 @@ function readVersion(
   }
   const models: ModelFile[] = [];
   for (const [name, entry] of Object.entries(manifest.models)) {
-    const path = join(versionDir, entry.file);
-    const bytes = readIntegrityFile(path, `model ${name}`);
-    if (bytes.length !== entry.bytes) {
-      throw new ModelIntegrityError(`model file ${path} has ${bytes.length} bytes, manifest says ${entry.bytes} (truncated?)`, {
-        context: { path },
-      });
-    }
-    if (sha256(bytes) !== entry.sha256) {
-      throw new ModelIntegrityError(`model file ${path} fails its sha256 check`, { context: { path } });
-    }
+    const bytes = readVerifiedFile(versionDir, entry, `model ${name}`);
+    if (entry.json) readVerifiedFile(versionDir, entry.json, `model ${name} (XGBoost JSON)`);
     if (keepBytes) models.push({ name, bytes, ...(entry.objective ? { objective: entry.objective } : {}) });
   }
   const verified: VerifiedVersion = { version, versionDir, manifest, manifestSha256 };
   return keepBytes ? { ...verified, models } : verified;
+}
+
+function readVerifiedFile(versionDir: string, entry: { file: string; sha256: string; bytes: number }, what: string): Uint8Array {
+  const path = join(versionDir, entry.file);
+  const bytes = readIntegrityFile(path, what);
+  if (bytes.length !== entry.bytes) {
+    throw new ModelIntegrityError(`model file ${path} has ${bytes.length} bytes, manifest says ${entry.bytes} (truncated?)`, {
+      context: { path },
+    });
+  }
+  if (sha256(bytes) !== entry.sha256) {
+    throw new ModelIntegrityError(`model file ${path} fails its sha256 check`, { context: { path } });
+  }
+  return bytes;
 }
 
 function readIntegrityFile(path: string, what: string): Uint8Array {

@@ -28,6 +28,7 @@ describe("RETRAIN_STAGES", () => {
       "features",
       "split",
       "train",
+      "xgboost-json",
       "save",
       "register",
     ]);

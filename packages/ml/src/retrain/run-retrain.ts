@@ -12,6 +12,7 @@ import { registerStage, saveStage } from "./registry-stages.js";
 import { closeRetrainRun, failRetrainRun, openRetrainRun } from "./retrain-runs-store.js";
 import type { CandleSummary, RetrainEnd, RetrainOutcome, RetrainStage, RetrainState, RetrainTrigger, StageContext } from "./stage.js";
 import { trainStage } from "./train-stage.js";
+import { xgboostJsonStage } from "./xgboost-json-stage.js";
 
 export interface RetrainDeps {
   conn: Connection;
@@ -61,6 +62,7 @@ export const RETRAIN_STAGES: readonly RetrainStage[] = [
   featuresStage,
   splitStage,
   trainStage,
+  xgboostJsonStage,
   saveStage,
   registerStage,
 ];
