@@ -3,7 +3,7 @@
 import type { Config } from "@mlq/config";
 import { withMigrated } from "@mlq/db";
 import { runMonitor, type MonitorPolicy, type MonitorSummary } from "@mlq/ab";
-import { abPolicyFromConfig } from "./ab-eval-task.js";
+import { abEvalDeps, abPolicyFromConfig } from "./ab-eval-task.js";
 import type { TaskIo } from "./task-io.js";
 
 export interface MonitorTaskPayload {
@@ -24,18 +24,5 @@ export function monitorPolicyFromConfig(config: Pick<Config, "ab" | "monitor">):
 
 /** Watches the configured champion once; rolls it back on a decay alarm (see @mlq/ab runMonitor). */
 export async function runMonitorTask(config: Config, _payload: MonitorTaskPayload, io: TaskIo): Promise<MonitorSummary> {
-  return withMigrated(config.dbPath, (conn) =>
-    runMonitor(
-      {
-        conn,
-        modelsDir: config.modelsDir,
-        logger: io.logger,
-        progress: io.progress,
-        signal: io.signal,
-        jobId: io.jobId ?? null,
-        finalAttempt: io.finalAttempt,
-      },
-      monitorPolicyFromConfig(config),
-    ),
-  );
+  return withMigrated(config.dbPath, (conn) => runMonitor(abEvalDeps(config, conn, io), monitorPolicyFromConfig(config)));
 }

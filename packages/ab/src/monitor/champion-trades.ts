@@ -29,19 +29,22 @@ export interface ChampionTrades {
   readonly method: ChampionSelection | null;
   /** The champion's returns (`pnl_pct`, %) in (close time, id) order. */
   readonly returns: number[];
-  readonly counts: {
-    /** Trades in the window tagged with another version (the challenger's, an unknown one). */
-    readonly otherVersion: number;
-    /** Trades in the window with `model_arm` 'v2_paper' and no version: the challenger's paper trades. */
-    readonly otherArm: number;
-    /** Untagged trades left out because other trades in the window are tagged. */
-    readonly untaggedLeftOut: number;
-    /** `model_arm` values that are not an arm label. */
-    readonly unknownArm: number;
-    /** Closed trades in the window left out: `pnl_pct` NULL, or not a finite number. */
-    readonly nullPnl: number;
-    readonly invalidPnl: number;
-  };
+  readonly counts: ChampionTradeCounts;
+}
+
+/** What the selection left out of the champion's window, by reason. */
+export interface ChampionTradeCounts {
+  /** Trades in the window tagged with another version (the challenger's, an unknown one). */
+  readonly otherVersion: number;
+  /** Trades in the window with `model_arm` 'v2_paper' and no version: the challenger's paper trades. */
+  readonly otherArm: number;
+  /** Untagged trades left out because other trades in the window are tagged. */
+  readonly untaggedLeftOut: number;
+  /** `model_arm` values that are not an arm label. */
+  readonly unknownArm: number;
+  /** Closed trades in the window left out: `pnl_pct` NULL, or not a finite number. */
+  readonly nullPnl: number;
+  readonly invalidPnl: number;
 }
 
 interface Sql {

@@ -5,7 +5,7 @@ import { ConfigError, errorMessage, isoUtc, MlqError, noProgress, silentLogger, 
 import { currentRoles, readRoleEvents, replayRoles, syncRoleFiles, verifyVersion } from "@mlq/registry";
 import type { AbPolicy } from "../evaluate-arms.js";
 import { runAbEvaluation, type AbDeps } from "../run-ab-evaluation.js";
-import { championTradeAt, loadChampionTrades, type ChampionSelection } from "./champion-trades.js";
+import { championTradeAt, loadChampionTrades, type ChampionSelection, type ChampionTradeCounts } from "./champion-trades.js";
 import { decayThreshold, detectDecay } from "./decay-detector.js";
 
 export interface MonitorPolicy {
@@ -49,14 +49,7 @@ export interface MonitorSummary {
   readonly selection: ChampionSelection | null;
   /** The champion's closed trades the detector saw (warm-up included). */
   readonly trades: number;
-  readonly leftOut: {
-    readonly otherVersion: number;
-    readonly otherArm: number;
-    readonly untaggedLeftOut: number;
-    readonly unknownArm: number;
-    readonly nullPnl: number;
-    readonly invalidPnl: number;
-  };
+  readonly leftOut: ChampionTradeCounts;
   /** Running σ of the returns after the last trade (null before two trades). */
   readonly sigma: number | null;
   /** CUSUM statistic after the last trade and the largest it reached, σ units. */
