@@ -3,15 +3,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openMigrated } from "@mlq/db";
 import { fillEvaluationSlot, readPointer, registerVersion, saveModelSet, syncRoleFiles } from "@mlq/registry";
-import { E2eFixture } from "./support.js";
+import { E2eFixture, STAND_IN_MANIFEST, standInModels } from "./support.js";
 
-const models = (seed: number) =>
-  ["direction", "risk", "price", "momentum", "volatility"].map((name, k) => ({
-    name,
-    objective: "reg:squarederror",
-    bytes: Uint8Array.from({ length: 64 }, (_, i) => (seed + k + i) & 0xff),
-  }));
-const manifest = { featureNames: ["ret_1"], params: {}, dataWindow: {}, rowCounts: {}, metrics: {} };
+const models = standInModels;
+const manifest = STAND_IN_MANIFEST;
 
 describe("mlq models", () => {
   let fx: E2eFixture;

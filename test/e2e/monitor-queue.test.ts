@@ -13,16 +13,11 @@ import {
   saveModelSet,
   syncRoleFiles,
 } from "@mlq/registry";
-import { E2eFixture, sqlRows } from "./support.js";
+import { E2eFixture, sqlRows, STAND_IN_MANIFEST, standInModels } from "./support.js";
 
 const HOUR_MS = 3_600_000;
-const models = (seed: number) =>
-  ["direction", "risk", "price", "momentum", "volatility"].map((name, k) => ({
-    name,
-    objective: "reg:squarederror",
-    bytes: Uint8Array.from({ length: 64 }, (_, i) => (seed + k + i) & 0xff),
-  }));
-const manifest = { featureNames: ["ret_1"], params: {}, dataWindow: {}, rowCounts: {}, metrics: {} };
+const models = standInModels;
+const manifest = STAND_IN_MANIFEST;
 
 describe("the monitor queue", () => {
   let fx: E2eFixture;

@@ -28,6 +28,15 @@ export function demoDb(out: string, options: Partial<DemoOptions> = {}): Promise
   return generateDemoDatabase({ out, ticks: 200_000, days: 21, trades: 400, seed: 11, endMs: DEMO_END_MS, overwrite: true, ...options });
 }
 
+/** Five stand-in model files (the registry stores bytes; it never parses them) and a minimal manifest. */
+export const standInModels = (seed: number) =>
+  ["direction", "risk", "price", "momentum", "volatility"].map((name, k) => ({
+    name,
+    objective: "reg:squarederror",
+    bytes: Uint8Array.from({ length: 64 }, (_, i) => (seed + k + i) & 0xff),
+  }));
+export const STAND_IN_MANIFEST = { featureNames: ["ret_1"], params: {}, dataWindow: {}, rowCounts: {}, metrics: {} };
+
 /** Read-only query on a SQLite file (opened and closed per call, so no handle outlives a test). */
 export function sqlRows<T = Record<string, unknown>>(path: string, sql: string, ...params: unknown[]): T[] {
   const db = new Database(path, { readonly: true, fileMustExist: true });
