@@ -45,7 +45,7 @@ export {
   type ShadowSeries,
   type ShadowSymbolBars,
   type ShadowTrade,
-} from "./shadow/shadow-policy.js";
+} from "@mlq/ml";
 export { kernelWeight, longRunVariance, type HacKernel } from "./shadow/long-run-variance.js";
 export {
   DEFAULT_BANDWIDTH_PER_HORIZON,

@@ -5,3 +5,4 @@ export * from "./retrain/index.js";
 export * from "./drift/index.js";
 export * from "./importance/index.js";
 export * from "./baselines/index.js";
+export * from "./shadow/index.js";

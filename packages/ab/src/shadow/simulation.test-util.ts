@@ -1,7 +1,7 @@
 // Seeded synthetic shadow evaluations: one price path with a persistent, partly predictable drift, two
 // direction "models" that see the drift through correlated noise, both run through the real policy.
 import { normalCdf, type Rng } from "@mlq/core";
-import { longOnlyHoldPolicy, type ShadowBar } from "./shadow-policy.js";
+import { longOnlyHoldPolicy, type ShadowBar } from "@mlq/ml";
 
 export interface PairedShadowSim {
   readonly bars: number;
