@@ -6,3 +6,4 @@ export * from "./drift/index.js";
 export * from "./importance/index.js";
 export * from "./baselines/index.js";
 export * from "./shadow/index.js";
+export * from "./scoring/index.js";

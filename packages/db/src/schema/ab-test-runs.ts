@@ -42,6 +42,8 @@ export const abTestRuns = sqliteTable(
     zStat: real("z_stat"),
     conditions: text("conditions"),
     outcome: text("outcome"),
+    /** What the look tested: "paper" (independent arms of paper trades) or "shadow" (MLQ_AB_EVIDENCE=shadow); NULL = paper. */
+    evidence: text("evidence"),
   },
   (t) => [index("ab_test_runs_ts_idx").on(t.tsMs)],
 );

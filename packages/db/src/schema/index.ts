@@ -7,3 +7,4 @@ export * from "./ab-active-model.js";
 export * from "./calibration-runs.js";
 export * from "./candles.js";
 export * from "./model-roles.js";
+export * from "./shadow-eval-runs.js";
