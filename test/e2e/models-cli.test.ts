@@ -57,6 +57,45 @@ describe("mlq models", () => {
     expect(readPointer(fx.modelsDir, "candidate")?.version).toBe("3");
   });
 
+  it("shows a version's card and compares two versions; a version trained before importance says none recorded", async () => {
+    saveModelSet(fx.modelsDir, 4, {
+      models: models(4),
+      manifest: {
+        ...manifest,
+        metrics: { direction: { auc: 0.6 } },
+        extra: { runId: 4, trigger: "force", rowsBySymbol: { "BTC-USDT": { candles: 90, rows: 80, dropped: 10, train: 50, test: 20 } } },
+        featureImportance: {
+          method: "permutation",
+          split: "test",
+          sample_rows: 20,
+          repeats: 1,
+          seed: 1,
+          stream: "importance",
+          models: { direction: { loss: "log_loss", baseline_loss: 0.69, importance: { ret_1: 0.004 } } },
+        },
+      },
+    });
+    const show = await fx.cli(["models", "show", "4"]);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toContain("version 4  (retrain run 4, trigger force)");
+    expect(show.stdout).toMatch(/BTC-USDT\s+90\s+80\s+50\s+20/);
+    expect(show.stdout).toMatch(/1\s+ret_1\s+0\.004\s+—\s+█+/);
+    const old = await fx.cli(["models", "show", "1"]);
+    expect(old.code, old.stderr).toBe(0);
+    expect(old.stdout).toContain("feature importance: none recorded");
+    expect(old.stdout).toMatch(/champion\s+1970-01-01T00:00:01\.000Z\s+now/);
+
+    const diff = await fx.cli(["models", "diff", "1", "4", "--json"]);
+    expect(diff.code, diff.stderr).toBe(0);
+    const d = JSON.parse(diff.stdout) as { importanceMissing: string[]; importance: { feature: string; a: number | null; b: number }[] };
+    expect(d.importanceMissing).toEqual(["1"]);
+    expect(d.importance).toEqual([{ model: "direction", feature: "ret_1", a: null, b: 0.004, delta: null, rankA: null, rankB: 1 }]);
+
+    const missing = await fx.cli(["models", "show", "99"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^mlq: model version 99 not found in /m);
+  });
+
   it("says so when the history is empty", async () => {
     const empty = new E2eFixture();
     openMigrated(empty.dbPath, { create: true }).close();

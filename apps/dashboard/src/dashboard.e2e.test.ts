@@ -7,6 +7,7 @@ import { chromium, type Browser } from "playwright-core";
 import { loadConfig } from "@mlq/config";
 import { hashPassword } from "./auth.js";
 import { createDashboard, type Dashboard, type RunningDashboard } from "./dashboard.js";
+import { addModelVersions } from "./card-fixture.test-util.js";
 import { createFixture, deleteRedisPrefix, testPrefix, type Fixture } from "./fixtures.test-util.js";
 
 // End to end: the dashboard against the real Redis and a small SQLite file, driven by headless
@@ -23,6 +24,9 @@ let dash: Dashboard;
 let running: RunningDashboard;
 let browser: Browser | undefined;
 let failedJobId: string;
+// A second dashboard over a database with model versions (1 older, champion; 3 current, challenger).
+let cards: Fixture;
+let cardsDash: RunningDashboard;
 
 describe.skipIf(!HAVE_CHROMIUM)(`dashboard in a browser${HAVE_CHROMIUM ? "" : ` (skipped: no Chromium at ${CHROMIUM})`}`, () => {
   beforeAll(async () => {
@@ -33,6 +37,9 @@ describe.skipIf(!HAVE_CHROMIUM)(`dashboard in a browser${HAVE_CHROMIUM ? "" : ` 
     );
     dash = await createDashboard({ config, dbPath: fixture.dbPath, modelsDir: fixture.modelsDir, port: 0 });
     running = await dash.listen();
+    cards = createFixture({ tradesPerArm: 5 });
+    addModelVersions(cards);
+    cardsDash = await (await createDashboard({ config, dbPath: cards.dbPath, modelsDir: cards.modelsDir, port: 0 })).listen();
 
     // A failed job to retry from the browser: a tiny worker that always throws.
     const workerConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
@@ -59,10 +66,13 @@ describe.skipIf(!HAVE_CHROMIUM)(`dashboard in a browser${HAVE_CHROMIUM ? "" : ` 
   afterAll(async () => {
     await browser?.close();
     await running?.close();
+    await cardsDash?.close();
     await deleteRedisPrefix(REDIS_URL, prefix);
     // Screenshots stay in the fixture dir when E2E_KEEP=1, for a human look.
-    if (!process.env.E2E_KEEP) fixture?.cleanup();
-    else console.log(`dashboard.e2e: screenshots in ${fixture.dir}`);
+    if (!process.env.E2E_KEEP) {
+      fixture?.cleanup();
+      cards?.cleanup();
+    } else console.log(`dashboard.e2e: screenshots in ${fixture.dir} and ${cards.dir}`);
   });
 
   it("logs in, shows the status page with the active arm and charts, and retries a failed job in Bull Board", async () => {
@@ -103,6 +113,57 @@ describe.skipIf(!HAVE_CHROMIUM)(`dashboard in a browser${HAVE_CHROMIUM ? "" : ` 
       const queue = dash.queues.get("retrain")!;
       await expect.poll(() => queue.getJobState(failedJobId), { timeout: 10_000 }).toBe("waiting");
       await page.screenshot({ path: join(fixture.dir, "bull-board-retried.png") });
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
+  it("links a retrain run and an A/B run to the version cards, shows importance bars per model, and says none recorded for an older version", async () => {
+    const context = await browser!.newContext({ httpCredentials: { username: "ops", password: "s3cret" }, viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    try {
+      await page.goto(`${cardsDash.url}/`);
+      // Retrain run #3 trained version 3; run #2 failed and has no version to link.
+      const runLinks = page.locator("section:has(h2:text('Retrain runs')) a.version");
+      expect(await runLinks.allTextContents()).toEqual(["3", "1"]);
+      // Every A/B run links both arms' versions.
+      const abLinks = page.locator("section:has(h2:text('A/B evaluations')) a.version");
+      expect(await abLinks.allTextContents()).toEqual(["1", "3", "1", "3"]);
+
+      await runLinks.first().click();
+      await page.waitForURL(/\/models\/3$/);
+      expect(await page.locator("#card-version").textContent()).toBe("3");
+      expect(await page.locator("#card-roles").textContent()).toBe("challenger");
+      expect(await page.locator("#card-integrity").textContent()).toBe("verified");
+      // One bar chart per model, a bar per feature; the negative one drawn left of zero.
+      expect(await page.locator("svg.importance").count()).toBe(5);
+      const bars = page.locator("svg.importance[data-model='direction'] rect.bar");
+      expect(await bars.count()).toBe(11);
+      const width = async (feature: string) => Number(await page.locator(`svg.importance[data-model='direction'] rect[data-feature='${feature}']`).getAttribute("width"));
+      expect(await width("ret_1")).toBeGreaterThan(await width("ret_5"));
+      expect(await page.locator("#rows-by-symbol tbody tr").count()).toBe(2);
+      expect(await page.locator("#card-gates tbody tr").count()).toBe(2);
+      expect(await page.locator("#card-files td.sha").count()).toBe(6);
+      expect(await page.locator("#card-spans tbody tr").allTextContents()).toEqual([expect.stringMatching(/^\s*candidate\s/), expect.stringMatching(/^\s*challenger\s[\s\S]*now/)]);
+      await page.screenshot({ path: join(cards.dir, "card-3.png"), fullPage: true });
+
+      await page.goto(`${cardsDash.url}/`);
+      await abLinks.first().click();
+      await page.waitForURL(/\/models\/1$/);
+      expect(await page.locator("#card-roles").textContent()).toBe("champion, v1_backtest");
+      expect(await page.locator("#importance-none").innerText()).toMatch(/^None recorded/);
+      expect(await page.locator("svg.importance").count()).toBe(0);
+      expect(await page.locator(".not-recorded").count()).toBeGreaterThanOrEqual(3);
+
+      // The list page's form compares two versions.
+      await page.goto(`${cardsDash.url}/models`);
+      await page.getByLabel("version A").fill("1");
+      await page.getByLabel("version B").fill("3");
+      await page.getByRole("button", { name: "diff" }).click();
+      await page.waitForURL(/\/models\/1\/diff\/3$/);
+      expect(await page.locator("#diff-metrics").getByText("direction.auc").count()).toBe(1);
+      expect(await page.getByText("Version 1: none recorded.").count()).toBe(1);
+      await page.screenshot({ path: join(cards.dir, "diff-1-3.png"), fullPage: true });
     } finally {
       await context.close();
     }

@@ -14,6 +14,7 @@ import { createMetrics } from "./metrics.js";
 import { redactPaths } from "./redact-paths.js";
 import { readStatus } from "./status-data.js";
 import { renderStatusPage } from "./status-page.js";
+import { mountModelPages, versionsWithCards } from "./model-routes.js";
 
 export interface DashboardOptions {
   config: Config;
@@ -108,6 +109,7 @@ export async function createDashboard(opts: DashboardOptions): Promise<Dashboard
     readOnly,
     role: roleOf(res),
     assumedSlippagePerSidePct: config.costs.baseSlippagePerSidePct * config.costs.slippageMultMax,
+    versions: versionsWithCards(modelsDir),
   });
 
   const app = express();
@@ -158,6 +160,8 @@ export async function createDashboard(opts: DashboardOptions): Promise<Dashboard
   app.get("/api/status", (_req, res) => {
     res.json({ ...statusFor(res), insecureLocal: !auth.enabled, readOnly, role: roleOf(res) });
   });
+
+  mountModelPages(app, { dbPath, modelsDir, knownPaths, pageContext });
 
   app.get("/metrics", (_req, res, next) => {
     metrics.scrape().then((text) => res.type(metrics.contentType).send(text), next);

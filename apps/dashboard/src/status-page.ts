@@ -13,6 +13,14 @@ export interface PageContext {
   role: "admin" | "viewer";
   /** Used for the slippage chart's assumed line when the payload does not state it. */
   assumedSlippagePerSidePct?: number;
+  /** Versions that have a card (a version directory); run and A/B rows link to them. */
+  versions?: ReadonlySet<string>;
+}
+
+/** A version's name, linked to its card when it has one. */
+export function versionLink(version: string | null | undefined, ctx: Pick<PageContext, "versions">): SafeHtml {
+  if (version === null || version === undefined) return html`–`;
+  return ctx.versions?.has(version) ? html`<a class="version" href="/models/${encodeURIComponent(version)}">${version}</a>` : html`${version}`;
 }
 
 const fmt = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? "–" : Number(v.toFixed(digits)).toString());
@@ -38,13 +46,13 @@ svg.chart{display:block;max-width:100%;height:auto;color:#111827}code{font-size:
 details summary{cursor:pointer}
 `;
 
-function layout(title: string, ctx: PageContext, body: SafeHtml): string {
+export function layout(title: string, ctx: PageContext, body: SafeHtml, extraCss = ""): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>${title}</title><style>${raw(CSS + PROMOTION_CSS)}</style></head>
+<meta name="robots" content="noindex"><title>${title}</title><style>${raw(CSS + PROMOTION_CSS + extraCss)}</style></head>
 <body>
 ${ctx.insecureLocal ? html`<div class="banner" role="alert">INSECURE LOCAL MODE: no authentication is configured; anyone who can reach this port controls the queues.</div>` : ""}
-<header><h1>mlq status</h1><nav><a href="/">Status</a><a href="/queues/">Queues (Bull Board)</a><a href="/api/status">JSON</a><a href="/metrics">Metrics</a></nav>
+<header><h1>mlq status</h1><nav><a href="/">Status</a><a href="/models">Models</a><a href="/queues/">Queues (Bull Board)</a><a href="/api/status">JSON</a><a href="/metrics">Metrics</a></nav>
 <span class="muted">${ctx.role}${ctx.readOnly ? " · read-only" : ""}</span></header>
 ${body}
 </body></html>`.value;
@@ -102,12 +110,12 @@ function gateCell(g: GateResultView): SafeHtml {
   return html`<div>${yesNo(g.passed)} ${g.name} <span class="muted">${fmt(g.value)} vs ${fmt(g.threshold)}</span>${details}</div>`;
 }
 
-function retrainSection(runs: RetrainRunView[]): SafeHtml {
+function retrainSection(runs: RetrainRunView[], ctx: PageContext): SafeHtml {
   if (runs.length === 0) return html`<section class="wide"><h2>Retrain runs</h2><p class="muted">No retrain runs yet.</p></section>`;
   return html`<section class="wide"><h2>Retrain runs</h2><div class="scroll"><table>
-<thead><tr><th>#</th><th>when</th><th>trigger</th><th>result</th><th>gates</th><th>rows</th><th>models</th><th>slip. mult</th><th>duration</th><th>metrics</th></tr></thead><tbody>
+<thead><tr><th>#</th><th>when</th><th>trigger</th><th>version</th><th>result</th><th>gates</th><th>rows</th><th>models</th><th>slip. mult</th><th>duration</th><th>metrics</th></tr></thead><tbody>
 ${runs.map(
-  (r) => html`<tr><td class="num">${r.id}</td><td>${r.tsIso}<br><span class="muted">${r.jobId ?? ""}</span></td><td>${r.triggerReason}</td>
+  (r) => html`<tr><td class="num">${r.id}</td><td>${r.tsIso}<br><span class="muted">${r.jobId ?? ""}</span></td><td>${r.triggerReason}</td><td>${ctx.versions?.has(String(r.id)) ? versionLink(String(r.id), ctx) : "–"}</td>
 <td>${yesNo(r.success, r.status === "running" ? "running" : "ok", "failed")}${r.errorMsg ? html`<br><span class="muted">${r.errorMsg}</span>` : ""}</td>
 <td>${r.gates.map(gateCell)}</td>
 <td class="num">${r.trainingRows ?? "–"}</td><td class="num">${r.modelsTrained ?? "–"}</td><td class="num">${fmt(r.slippageMult, 2)}</td>
@@ -126,13 +134,13 @@ function lookCell(r: AbRunRecord): SafeHtml {
   return html`<td class="num">${fmt(l.z)} / ${l.boundary === null ? "∞" : fmt(l.boundary)}<br><span class="muted">look ${l.index}, ${l.informationFraction === null ? "–" : `${(l.informationFraction * 100).toFixed(0)} %`}</span></td>`;
 }
 
-function abSection(runs: AbRunRecord[]): SafeHtml {
+function abSection(runs: AbRunRecord[], ctx: PageContext): SafeHtml {
   if (runs.length === 0) return html`<section class="wide"><h2>A/B evaluations</h2><p class="muted">No A/B evaluations yet.</p></section>`;
   return html`<section class="wide"><h2>A/B evaluations</h2><div class="scroll"><table>
 <thead><tr><th rowspan="2">#</th><th rowspan="2">when</th><th rowspan="2">split</th><th colspan="5">arm A (champion)</th><th colspan="5">arm B (challenger)</th><th rowspan="2">z / boundary</th><th rowspan="2">decision</th></tr>
 <tr><th>trades</th><th>Sharpe</th><th>expect.</th><th>win</th><th>PF</th><th>trades</th><th>Sharpe</th><th>expect.</th><th>win</th><th>PF</th></tr></thead><tbody>
 ${runs.map(
-  (r) => html`<tr><td class="num">${r.id}</td><td>${r.tsIso}${r.armAVersion || r.armBVersion ? html`<br><span class="muted">${r.armAVersion ?? "–"} vs ${r.armBVersion ?? "–"}</span>` : ""}</td><td>${r.splitMethod ?? "–"}</td>${armCells(r.a)}${armCells(r.b)}${lookCell(r)}
+  (r) => html`<tr><td class="num">${r.id}</td><td>${r.tsIso}${r.armAVersion || r.armBVersion ? html`<br><span class="muted">${versionLink(r.armAVersion, ctx)} vs ${versionLink(r.armBVersion, ctx)}</span>` : ""}</td><td>${r.splitMethod ?? "–"}</td>${armCells(r.a)}${armCells(r.b)}${lookCell(r)}
 <td>${!r.success ? html`<span class="badge bad">failed</span>` : r.swapExecuted ? html`<span class="badge ok">${r.outcome ?? "swapped"}</span>` : r.swapRecommended ? html`<span class="badge">recommended</span>` : html`<span class="badge">${r.outcome ?? "kept"}</span>`}${r.dryRun ? " (dry run)" : ""}${r.action !== "evaluate" ? html` <b>${r.action}</b>` : ""}<br><span class="muted">${r.decisionReason ?? ""}</span></td></tr>`,
 )}</tbody></table></div></section>`;
 }
@@ -210,7 +218,7 @@ export function renderStatusPage(report: StatusReport, ctx: PageContext): string
   return layout(
     "mlq status",
     ctx,
-    html`<main>${problems}${activeSection(report)}${equitySection(report)}${promotionSection(report.promotion)}${calibrationSection(report, ctx)}${retrainSection(report.retrainRuns)}${gatesSection(report)}${abSection(report.abRuns)}
+    html`<main>${problems}${activeSection(report)}${equitySection(report)}${promotionSection(report.promotion)}${calibrationSection(report, ctx)}${retrainSection(report.retrainRuns, ctx)}${gatesSection(report)}${abSection(report.abRuns, ctx)}
 <p class="muted" style="grid-column:1/-1">Generated ${report.generatedAt} from <code>${report.dbPath}</code>.</p></main>`,
   );
 }

@@ -125,3 +125,19 @@ export {
   type VersionRoleView,
 } from "./role-store.js";
 export { ALPHA_WINDOW_MS, allocateChallengerAlpha, type AlphaAllocation, type AlphaGrant } from "./challenger-alpha.js";
+export {
+  readVersionCard,
+  roleSpansOf,
+  rolesHeldIn,
+  versionCard,
+  type CardFeatureImportance,
+  type CardFile,
+  type CardGate,
+  type CardImportance,
+  type CardModelImportance,
+  type CardRoleEvent,
+  type CardSymbolRows,
+  type RoleSpanView,
+  type VersionCard,
+} from "./version-card.js";
+export { diffVersionCards, type DiffRow, type ImportanceDiffRow, type VersionDiff } from "./version-diff.js";

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { currentRoles, listVersionRoles, readRoleEvents, rejectVersion, setPinned, syncRoleFiles } from "@mlq/registry";
+import { currentRoles, diffVersionCards, listVersionRoles, readRoleEvents, rejectVersion, setPinned, syncRoleFiles } from "@mlq/registry";
+import { printVersionCard, printVersionDiff, readCardsCli } from "./model-card.js";
 import { cliConfig, stderrLogger, withDb } from "../context.js";
 import { UsageError } from "../errors.js";
 import { printJson, printTable } from "../output.js";
@@ -50,6 +51,25 @@ export function registerModels(program: Command): void {
       );
     });
   });
+
+  opts(models.command("show <version>").description("the version's card: data, gates, settings, test metrics, importances, sha256s, roles")).action(
+    async (version: string, o: { db?: string; json?: boolean }) => {
+      const config = cliConfig({ MLQ_DB_PATH: o.db });
+      const [card] = await readCardsCli(config, [version]);
+      if (o.json) printJson(card);
+      else printVersionCard(card!);
+    },
+  );
+
+  opts(models.command("diff <a> <b>").description("two versions side by side: test metrics, importances, data windows, settings")).action(
+    async (a: string, b: string, o: { db?: string; json?: boolean }) => {
+      const config = cliConfig({ MLQ_DB_PATH: o.db });
+      const [ca, cb] = await readCardsCli(config, [a, b]);
+      const diff = diffVersionCards(ca!, cb!);
+      if (o.json) printJson(diff);
+      else printVersionDiff(diff);
+    },
+  );
 
   const change = (
     name: string,

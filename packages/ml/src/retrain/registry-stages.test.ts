@@ -43,6 +43,14 @@ describe("saveStage and registerStage", () => {
       data_window: { train_end_ms: first.state.split!.trainEndTs, test_start_ms: first.state.split!.testStartTs, symbols: ["BTC", "ETH"] },
       extra: { runId: first.runId, trigger: "scheduled", codeVersion: "test" },
     });
+    // Rows per symbol: each split's rows counted by symbol add up to the split.
+    const bySymbol = (saved.manifest["extra"] as { rowsBySymbol: Record<string, { train: number; test: number; rows: number; candles: number }> }).rowsBySymbol;
+    expect(Object.keys(bySymbol)).toEqual(["BTC", "ETH"]);
+    expect(bySymbol["BTC"]!.train + bySymbol["ETH"]!.train).toBe(first.state.train!.length);
+    expect(bySymbol["BTC"]!.test + bySymbol["ETH"]!.test).toBe(first.state.split!.test.length);
+    expect(bySymbol["BTC"]!.train).toBeGreaterThan(0);
+    expect(bySymbol["ETH"]!.test).toBeGreaterThan(0);
+    expect(bySymbol["BTC"]!.candles).toBe(1_500);
     expect(readPointer(fx.config.modelsDir, "v2_paper")).toBeNull();
 
     // The first version has nothing to be compared with: champion and v1_backtest baseline at once.

@@ -6,6 +6,7 @@ import { registerAndOffer, saveModelSet, syncRoleFiles } from "@mlq/registry";
 import { trainedThroughMs } from "../baselines/entry-threshold.js";
 import { manifestBaselines } from "../baselines/train-baselines.js";
 import { ML_CODE_PACKAGE } from "../code-package.js";
+import type { Dataset } from "../dataset/build-dataset.js";
 import { needState, type RetrainStage } from "./stage.js";
 
 export const saveStage: RetrainStage = {
@@ -58,6 +59,7 @@ export const saveStage: RetrainStage = {
             labelNames: [...dataset.labelNames],
             gates: state.gates ?? [],
             codeVersion: ctx.codeVersion,
+            rowsBySymbol: rowsBySymbol(dataset, train, split.test),
           },
           trainedThroughMs: through,
           trainedThroughIso: isoUtc(through),
@@ -69,6 +71,27 @@ export const saveStage: RetrainStage = {
     return undefined;
   },
 };
+
+/** Per symbol: candles read, feature rows kept and dropped, and the rows of each split (the version card shows them). */
+export function rowsBySymbol(
+  dataset: Pick<Dataset, "symbols" | "symbolIndex" | "perSymbol">,
+  train: Int32Array,
+  test: Int32Array,
+): Record<string, { candles: number; rows: number; dropped: number; train: number; test: number }> {
+  const count = (rows: Int32Array) => {
+    const n = new Array<number>(dataset.symbols.length).fill(0);
+    for (const r of rows) n[dataset.symbolIndex[r]!]!++;
+    return n;
+  };
+  const inTrain = count(train);
+  const inTest = count(test);
+  return Object.fromEntries(
+    dataset.symbols.map((symbol, i) => {
+      const stats = dataset.perSymbol.find((s) => s.symbol === symbol);
+      return [symbol, { candles: stats?.candles ?? 0, rows: stats?.rows ?? 0, dropped: stats?.dropped ?? 0, train: inTrain[i]!, test: inTest[i]! }];
+    }),
+  );
+}
 
 export const registerStage: RetrainStage = {
   name: "register",
