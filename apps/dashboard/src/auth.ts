@@ -1,8 +1,11 @@
 // Authentication for every dashboard route but /healthz: HTTP basic (user + scrypt hash)
 // or a bearer token (admin or read-only viewer). All comparisons are constant-time.
-import { createHash, createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
+import { createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
-import { ConfigError } from "@mlq/core";
+import { ConfigError, safeEqual } from "@mlq/core";
+
+// Shared with the prediction service (apps/serve) through @mlq/core.
+export { safeEqual };
 
 export type Role = "admin" | "viewer";
 
@@ -67,13 +70,6 @@ export async function verifyPassword(plain: string, stored: string | ParsedHash)
   const parsed = typeof stored === "string" ? parsePasswordHash(stored) : stored;
   const key = await scrypt(plain, parsed.salt, parsed.hash.length, scryptOptions(parsed));
   return timingSafeEqual(key, parsed.hash);
-}
-
-const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
-
-/** Constant-time string equality on equal-length SHA-256 digests. */
-export function safeEqual(a: string, b: string): boolean {
-  return timingSafeEqual(digest(a), digest(b));
 }
 
 export interface Authenticator {

@@ -148,6 +148,12 @@ const SPEC = {
   MLQ_DASHBOARD_TRUST_PROXY: ["dashboard.trustProxy", int(0), "reverse-proxy hops whose X-Forwarded-For names the client (0 = none; the login limiter keys on the client)"],
   MLQ_DASHBOARD_ALLOWED_HOSTS: ["dashboard.allowedHosts", hostList(), "comma list of Host headers answered (host or host:port; empty = any with credentials)"],
 
+  MLQ_SERVE_HOST: ["serve.host", str("127.0.0.1"), "prediction service bind address"],
+  MLQ_SERVE_PORT: ["serve.port", int(3100, 0), "prediction service port"],
+  MLQ_SERVE_TOKEN: ["serve.token", z.string().min(16, "expected at least 16 characters").optional(), "bearer token the bot sends to the prediction service"],
+  MLQ_SERVE_REFRESH_MS: ["serve.refreshMs", int(1000, 50), "how often the prediction service materializes new ticks into candles and re-reads the roles"],
+  MLQ_SERVE_MATERIALIZE: ["serve.materialize", bool(true), "the prediction service materializes candles itself (false: another process keeps candles_1m current)"],
+
   // issue 16/17: train-time baselines
   MLQ_SHADOW_ENTRY_QUANTILE: [
     "shadow.entryQuantile",

@@ -4,3 +4,4 @@ export * from "./atomic-file.js";
 export * from "./stats.js";
 export * from "./time.js";
 export * from "./random.js";
+export * from "./secrets.js";

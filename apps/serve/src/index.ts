@@ -1,0 +1,1 @@
+export { createServe, isLoopbackHost, type RunningServe, type Serve, type ServeOptions } from "./server.js";
