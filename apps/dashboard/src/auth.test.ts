@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "@mlq/core";
-import { createAuthenticator, createLoginLimiter, createPasswordCheckGate, DEFAULT_SCRYPT, hashPassword, parsePasswordHash, safeEqual, verifyPassword } from "./auth.js";
+import { createAuthenticator, createLoginLimiter, createPasswordCheckGate, DEFAULT_SCRYPT, hashPassword, parsePasswordHash, verifyPassword } from "./auth.js";
 
 const FAST = { N: 1024, r: 8, p: 1 };
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
@@ -41,15 +41,6 @@ describe("hashPassword / verifyPassword", () => {
     expect(() => parsePasswordHash(stored)).toThrow(ConfigError);
     expect(() => parsePasswordHash(stored)).toThrow(why);
   });
-});
-
-describe("safeEqual", () => {
-  it.each([
-    ["a", "a", true],
-    ["a", "b", false],
-    ["short", "a much longer string", false],
-    ["", "", true],
-  ])("%j vs %j -> %s", (a, b, eq) => expect(safeEqual(a, b)).toBe(eq));
 });
 
 describe("createAuthenticator", () => {

@@ -4,9 +4,6 @@ import { createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual, type Scry
 import type { NextFunction, Request, Response } from "express";
 import { ConfigError, safeEqual } from "@mlq/core";
 
-// Shared with the prediction service (apps/serve) through @mlq/core.
-export { safeEqual };
-
 export type Role = "admin" | "viewer";
 
 export interface AuthSettings {

@@ -6,6 +6,7 @@ describe("safeEqual", () => {
     ["a", "a", true],
     ["a", "b", false],
     ["token", "token ", false],
+    ["short", "a much longer string", false],
     ["", "", true],
   ])("%j vs %j -> %s", (a, b, eq) => expect(safeEqual(a, b)).toBe(eq));
 });
