@@ -6,7 +6,7 @@ import { registerMarketData } from "./market-data.js";
 import { registerMigrate } from "./migrate.js";
 import { registerRetrain } from "./retrain.js";
 import { registerOps } from "./ops.js";
-import { registerUp } from "./up.js";
+import { registerServe, registerUp } from "./up.js";
 import { registerDemo } from "./demo.js";
 import { registerSmoke } from "./smoke.js";
 import { registerModels } from "./models.js";
@@ -22,6 +22,7 @@ export function registerCommands(program: Command): void {
   registerMonitor(program);
   registerOps(program);
   registerUp(program);
+  registerServe(program);
   registerDemo(program);
   registerSmoke(program);
   registerModels(program);

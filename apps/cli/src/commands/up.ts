@@ -6,14 +6,28 @@ import { supervise, type AppName } from "../supervisor.js";
 export function registerUp(program: Command): void {
   program
     .command("up")
-    .description("start producer, all workers and the dashboard in one supervised process group (Ctrl-C stops all)")
+    .description("start producer, all workers, the dashboard and the prediction service in one supervised process group (Ctrl-C stops all)")
     .option("--no-dashboard", "do not start the dashboard")
-    .option("--insecure-local", "start the dashboard without credentials (loopback only)")
-    .action(async (opts: { dashboard: boolean; insecureLocal?: boolean }) => {
+    .option("--no-serve", "do not start the prediction service")
+    .option("--insecure-local", "start the dashboard and the prediction service without credentials (loopback only)")
+    .action(async (opts: { dashboard: boolean; serve: boolean; insecureLocal?: boolean }) => {
       const config = cliConfig();
       await checkRedis(config.redisUrl, 3000);
-      const apps: AppName[] = ["producer", "worker-retrain", "worker-ab", "worker-calibrate", "worker-monitor", ...(opts.dashboard ? (["dashboard"] as const) : [])];
-      const group = supervise(apps, { env: process.env, args: { dashboard: opts.insecureLocal ? ["--insecure-local"] : [] } });
+      // The prediction service refuses to start without its token; say so once instead of restarting it in a loop.
+      const serve = opts.serve && (Boolean(config.serve.token) || opts.insecureLocal === true);
+      if (opts.serve && !serve)
+        process.stderr.write("mlq up: prediction service not started: set MLQ_SERVE_TOKEN (or use --insecure-local, or --no-serve)\n");
+      const apps: AppName[] = [
+        "producer",
+        "worker-retrain",
+        "worker-ab",
+        "worker-calibrate",
+        "worker-monitor",
+        ...(opts.dashboard ? (["dashboard"] as const) : []),
+        ...(serve ? (["serve"] as const) : []),
+      ];
+      const insecure = opts.insecureLocal ? ["--insecure-local"] : [];
+      const group = supervise(apps, { env: process.env, args: { dashboard: insecure, serve: insecure } });
       process.stderr.write(`mlq up: started ${apps.join(", ")} (Ctrl-C to stop)\n`);
       await new Promise<void>((resolve) => {
         const stop = () => {
@@ -29,16 +43,27 @@ export function registerUp(program: Command): void {
     .command("dashboard")
     .description("start the dashboard (Bull Board, status page, /metrics)")
     .option("--insecure-local", "start without credentials (loopback only; every page says so)")
-    .action(async (opts: { insecureLocal?: boolean }) => {
-      cliConfig();
-      const group = supervise(["dashboard"], { env: process.env, restart: false, args: { dashboard: opts.insecureLocal ? ["--insecure-local"] : [] } });
-      await new Promise<void>((resolve) => {
-        group.children.get("dashboard")?.once("exit", (code) => {
-          process.exitCode = code ?? 1;
-          resolve();
-        });
-        process.once("SIGINT", () => void group.stop());
-        process.once("SIGTERM", () => void group.stop());
-      });
+    .action((opts: { insecureLocal?: boolean }) => runOne("dashboard", opts.insecureLocal));
+}
+
+/** Runs one app in the foreground until it exits (its exit code becomes ours); Ctrl-C stops it. */
+async function runOne(app: AppName, insecureLocal: boolean | undefined): Promise<void> {
+  cliConfig();
+  const group = supervise([app], { env: process.env, restart: false, args: { [app]: insecureLocal ? ["--insecure-local"] : [] } });
+  await new Promise<void>((resolve) => {
+    group.children.get(app)?.once("exit", (code) => {
+      process.exitCode = code ?? 1;
+      resolve();
     });
+    process.once("SIGINT", () => void group.stop());
+    process.once("SIGTERM", () => void group.stop());
+  });
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description("start the prediction service (GET|POST /v1/predict for the bot; MLQ_SERVE_HOST:MLQ_SERVE_PORT, bearer MLQ_SERVE_TOKEN)")
+    .option("--insecure-local", "start without a token (loopback only)")
+    .action((opts: { insecureLocal?: boolean }) => runOne("serve", opts.insecureLocal));
 }
