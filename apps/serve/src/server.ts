@@ -80,6 +80,12 @@ export function createServe(opts: ServeOptions): Serve {
     labelNames: ["role"] as const,
     registers: [registry],
   });
+  const refreshSeconds = new Histogram({
+    name: "mlq_serve_refresh_duration_seconds",
+    help: "One refresh: materialize new ticks, read new closed bars, recompute changed symbols' features, follow the roles",
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [registry],
+  });
   const refreshFailures = new Counter({
     name: "mlq_serve_refresh_failures_total",
     help: "Refreshes of candles and roles that failed",
@@ -112,6 +118,7 @@ export function createServe(opts: ServeOptions): Serve {
   let lastRefreshError: string | null = null;
 
   async function refresh(): Promise<void> {
+    const stopTimer = refreshSeconds.startTimer();
     try {
       const r = await refreshServing(conn, book, roles, {
         materialize: config.serve.materialize,
@@ -135,6 +142,8 @@ export function createServe(opts: ServeOptions): Serve {
       const why = errorMessage(err);
       if (why !== lastRefreshError) logger.error("serve: refresh failed", { error: why });
       lastRefreshError = why;
+    } finally {
+      stopTimer();
     }
   }
 
