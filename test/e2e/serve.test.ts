@@ -2,6 +2,7 @@
 // a new tick batch becomes the next prediction's bar with training's features, a role swap during a
 // burst of requests gives each answer the old or the new version (never an error or a mix), and bad
 // input: missing token, unknown symbol, a symbol still warming up, a corrupt model at reload.
+import { spawnSync } from "node:child_process";
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,7 +11,14 @@ import { openMigrated, writeTx, type Connection } from "@mlq/db";
 import { loadCandles, materializeCandles } from "@mlq/market-data";
 import { buildFeatureRows, FEATURE_NAMES, MODEL_NAMES, predict, runRetrain } from "@mlq/ml";
 import { currentRoles, loadModelSet, recordChampionChange, syncRoleFiles } from "@mlq/registry";
-import { DEMO_END_MS, E2eFixture, appEntry, demoDb, waitFor, type Spawned } from "./support.js";
+import { DEMO_END_MS, E2eFixture, REPO_ROOT, appEntry, demoDb, waitFor, type Spawned } from "./support.js";
+
+const PYTHON = process.env.MLQ_PYTHON || "/usr/bin/python3";
+const HAVE_XGBOOST = spawnSync(PYTHON, ["-c", "import xgboost"], { stdio: "ignore" }).status === 0;
+if (!HAVE_XGBOOST)
+  console.warn(
+    `mlq: WARNING: the bot client parity test was SKIPPED: ${PYTHON} cannot import xgboost (apt-get install -y python3-xgboost, or set MLQ_PYTHON)`,
+  );
 
 const TOKEN = "serve-test-token-0123456789";
 const SYMBOLS = ["BTC-USDT", "ETH-USDT"];
@@ -196,6 +204,42 @@ describe("mlq serve", () => {
     }
   }, 60_000);
 
+  it.skipIf(!HAVE_XGBOOST)("the Python reference client reads the role files, calls the service and matches it scoring locally", () => {
+    const client = join(REPO_ROOT, "examples", "bot", "client.py");
+    const args = [
+      client,
+      "--url",
+      url,
+      "--token",
+      TOKEN,
+      "--models",
+      fx.modelsDir,
+      "--symbols",
+      [...SYMBOLS, "DOGE-USDT"].join(","),
+      "--parity",
+    ];
+    const r = spawnSync(PYTHON, args, { encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      version: string;
+      role_files: Record<string, string | null>;
+      results: { symbol: string; version?: string; status?: number; tags?: Record<string, string> }[];
+      parity: { ok: boolean; rows: number; max_abs_diff: Record<string, number> };
+    };
+    expect(out.version).toBe("2");
+    expect(out.role_files.champion).toBe("2");
+    expect(out.results.map((x) => x.status ?? x.version)).toEqual(["2", "2", 404]);
+    expect(out.results[0]!.tags).toEqual({ model_arm: "v1_backtest", model_version: "2" });
+    expect(out.parity).toMatchObject({ ok: true, rows: 2 });
+    for (const name of MODEL_NAMES) expect(out.parity.max_abs_diff[name], name).toBeLessThanOrEqual(1e-6);
+    console.log("bot client parity: python xgboost vs the service, max |diff|", out.parity.max_abs_diff);
+    const refused = spawnSync(PYTHON, [client, "--url", url, "--token", "wrong-token-wrong-token", "--symbols", "BTC-USDT"], {
+      encoding: "utf8",
+    });
+    expect(refused.status).toBe(4);
+    expect(refused.stderr).toMatch(/HTTP 401: authentication required/);
+  });
+
   it("rejects an unknown symbol (404) and a symbol still warming up (422 with the bars missing)", async () => {
     const unknown = await get(predictPath("DOGE-USDT"));
     expect(unknown.status).toBe(404);
@@ -223,7 +267,7 @@ describe("mlq serve", () => {
     const status = await waitFor("the failed load reported", async () => {
       const s = await get("/v1/status");
       const champion = (s.body.roles as Record<string, { version: string; wanted: string; problem: string | null }>).champion;
-      return champion.problem ? champion : undefined;
+      return champion?.problem ? champion : undefined;
     });
     expect(status).toMatchObject({ version: "2", wanted: "1" });
     expect(status.problem).toMatch(/champion version 1 failed to load: .*risk\.xgb.*; still serving 2/);
