@@ -120,11 +120,7 @@ export function createServe(opts: ServeOptions): Serve {
   async function refresh(): Promise<void> {
     const stopTimer = refreshSeconds.startTimer();
     try {
-      const r = await refreshServing(conn, book, roles, {
-        materialize: config.serve.materialize,
-        logger,
-        candleThreads: config.candles.threads || undefined,
-      });
+      const r = await refreshServing(conn, book, roles, { materialize: config.serve.materialize, logger });
       for (const symbol of r.bars.changed) {
         const s = book.features(symbol);
         if (s?.barTsMs != null) lastBar.set({ symbol }, s.barTsMs / 1000);

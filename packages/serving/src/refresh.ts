@@ -1,17 +1,20 @@
 // One refresh of the service's state: materialize new ticks into candles_1m (incremental, from the
-// watermark), read the new closed bars and recompute the changed symbols' features, then follow the
-// role history. The HTTP app runs it on a timer; tests call it directly.
+// watermark, a bounded slice per refresh), read the new closed bars and recompute the changed
+// symbols' features, then follow the role history. The HTTP app runs it on a timer; tests call it.
 import { isTransientSqliteError, TransientDbError, type Logger } from "@mlq/core";
 import type { Connection } from "@mlq/db";
-import { materializeCandlesAsync, type MaterializeCandlesResult } from "@mlq/market-data";
+import { materializeCandles, type MaterializeCandlesResult } from "@mlq/market-data";
 import type { LiveCandleBook, RefreshResult } from "./live-candles.js";
 import type { RoleModels, ServedRole } from "./role-models.js";
 
 export interface RefreshServingOptions {
   /** Materialize candles from new ticks first (default true; false when another process does it). */
   materialize?: boolean;
-  /** Worker threads for a large candle backlog (see materializeCandlesAsync; default one per core). */
-  candleThreads?: number;
+  /**
+   * Tick rowids materialized per refresh at most (default 50,000, a few tens of ms): a backlog (a first
+   * start on a large table) is worked off over several refreshes instead of blocking requests for seconds.
+   */
+  maxTicksPerRefresh?: number;
   logger: Logger;
 }
 
@@ -30,19 +33,28 @@ export async function refreshServing(
   let candles: MaterializeCandlesResult | null = null;
   if (options.materialize !== false) {
     try {
-      candles = await materializeCandlesAsync(conn, {
-        ...(options.candleThreads !== undefined ? { threads: options.candleThreads } : {}),
-        logger: quietInfo(options.logger),
-      });
+      const from = resumeRowid(conn);
+      if (from !== null)
+        candles = materializeCandles(conn, { maxRowid: from + (options.maxTicksPerRefresh ?? 50_000), logger: quietInfo(options.logger) });
     } catch (err) {
       // Another process (a retrain's candle stage) is materializing: read what is there, try again next time.
       if (!(err instanceof TransientDbError) && !isTransientSqliteError(err)) throw err;
       options.logger.debug("serve: candles busy, skipped this round", { error: (err as Error).message });
     }
   }
+  // Let a request in between materializing and reading (both are synchronous).
+  await new Promise<void>((resolve) => setImmediate(resolve));
   const bars = conn.sqlite.transaction(() => book.refresh(conn.sqlite))();
   const swapped = roles.refresh(conn);
   return { candles, bars, swapped };
+}
+
+/** Where the next materialization starts reading: the smallest watermark, or before the first tick. */
+function resumeRowid(conn: Connection): number | null {
+  const wm = conn.sqlite.prepare("SELECT min(last_rowid) FROM candles_1m_watermark").pluck().get() as number | null;
+  if (wm !== null) return wm;
+  const first = conn.sqlite.prepare("SELECT min(rowid) FROM ticks").pluck().get() as number | null;
+  return first === null ? null : first - 1;
 }
 
 /** The materializer logs every run at info; once a second that is noise, so it goes to debug. */
