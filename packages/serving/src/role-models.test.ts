@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Logger } from "@mlq/core";
-import { FEATURE_NAMES, predict } from "@mlq/ml";
+import { FEATURE_NAMES, loadScoringVersion, predict } from "@mlq/ml";
 import { loadModelSet } from "@mlq/registry";
 import { LiveCandleBook } from "./live-candles.js";
 import { answerBatch, answerPrediction } from "./predict-answer.js";
-import { RoleModels } from "./role-models.js";
+import { RoleModels, servedModelSet } from "./role-models.js";
 import { dbFixture, forceSwap, insertBars, randomBars, register, saveTrainedVersion, type DbFixture } from "./serving.test-util.js";
 
 const T0 = Date.UTC(2026, 1, 1);
@@ -99,12 +99,11 @@ describe("RoleModels", () => {
     expect(failures).toEqual(["champion/2", "champion/2"]);
   });
 
-  it("refuses a version whose manifest lists other features", async () => {
-    const { servedModelSet } = await import("./role-models.js");
-    const loaded = loadModelSet(modelsDir, "1");
-    expect(() => servedModelSet({ ...loaded, manifest: { ...loaded.manifest, feature_names: [...FEATURE_NAMES].reverse() } })).toThrow(
-      /trained on features/,
-    );
+  it("refuses a version without one of the five models", () => {
+    const loaded = loadScoringVersion(modelsDir, "1");
+    const models = new Map(loaded.models);
+    models.delete("momentum");
+    expect(() => servedModelSet({ ...loaded, models })).toThrow(/model version 1 has no momentum model/);
   });
 });
 

@@ -6,8 +6,8 @@
 import { basename } from "node:path";
 import { errorMessage, ModelIntegrityError, type Logger } from "@mlq/core";
 import { requireTables, type Connection } from "@mlq/db";
-import { FEATURE_NAMES, MODEL_NAMES, type ModelName } from "@mlq/ml";
-import { currentRoles, loadModelSet, manifestEntryThreshold, readActiveState, readPointer, type LoadedModelSet } from "@mlq/registry";
+import { loadScoringVersion, MODEL_NAMES, type ModelName, type ScoringVersion } from "@mlq/ml";
+import { currentRoles, readActiveState, readPointer } from "@mlq/registry";
 
 export const SERVED_ROLES = ["champion", "challenger"] as const;
 export type ServedRole = (typeof SERVED_ROLES)[number];
@@ -47,30 +47,21 @@ export interface RoleModelsOptions {
 
 const EMPTY_SLOT: RoleSlot = { set: null, wanted: null, problem: null };
 
-/** Checks that a loaded version is one the service can score and wraps it. */
-export function servedModelSet(loaded: LoadedModelSet): ServedModelSet {
-  const names = loaded.manifest.feature_names;
-  if (names.length !== FEATURE_NAMES.length || names.some((n, i) => n !== FEATURE_NAMES[i]))
-    throw new ModelIntegrityError(
-      `model version ${loaded.version} was trained on features [${names.join(", ")}], the service computes [${FEATURE_NAMES.join(", ")}]`,
-      { context: { version: loaded.version } },
-    );
+/** Wraps a version loaded for scoring (sha256-verified, the service's 11 features) once it has all five models. */
+export function servedModelSet(loaded: ScoringVersion): ServedModelSet {
   const models = new Map<ModelName, Uint8Array>();
   for (const name of MODEL_NAMES) {
-    const file = loaded.models.find((m) => m.name === name);
-    if (!file)
-      throw new ModelIntegrityError(`model version ${loaded.version} has no ${name} model (${loaded.versionDir})`, {
-        context: { version: loaded.version },
-      });
-    models.set(name, file.bytes);
+    const bytes = loaded.models.get(name);
+    if (!bytes)
+      throw new ModelIntegrityError(`model version ${loaded.version} has no ${name} model`, { context: { version: loaded.version } });
+    models.set(name, bytes);
   }
-  const trained = loaded.manifest.trained_through_ms;
   return {
     version: loaded.version,
     manifestSha256: loaded.manifestSha256,
     models,
-    entryThreshold: manifestEntryThreshold(loaded.manifest)?.threshold ?? null,
-    trainedThroughMs: typeof trained === "number" ? trained : null,
+    entryThreshold: loaded.entryThreshold,
+    trainedThroughMs: loaded.trainedThroughMs,
     cache: new Map(),
   };
 }
@@ -135,7 +126,7 @@ export class RoleModels {
       }
       try {
         const sha = role === "champion" ? championSha(active, wanted) : pointerSha(this.options.modelsDir, wanted);
-        const set = servedModelSet(loadModelSet(this.options.modelsDir, sha ? { version: wanted, manifestSha256: sha } : wanted));
+        const set = servedModelSet(loadScoringVersion(this.options.modelsDir, sha ? { version: wanted, manifestSha256: sha } : wanted));
         this.failedAt.delete(key);
         next[role] = { set, wanted, problem: null };
         swapped.push(role);

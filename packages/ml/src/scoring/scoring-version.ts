@@ -7,6 +7,8 @@ import { FEATURE_NAMES } from "../features/compute-features.js";
 
 export interface ScoringVersion {
   readonly version: string;
+  /** sha256 of manifest.json (checked against the caller's when loaded by `{ version, manifestSha256 }`). */
+  readonly manifestSha256: string;
   readonly manifest: ModelSetManifest;
   /** The direction model's serialized booster. */
   readonly directionBytes: Uint8Array;
@@ -27,20 +29,28 @@ export interface ScoringVersion {
  * model, or features other than the 11 this code computes is a ModelIntegrityError naming the file
  * or the version.
  */
-export function loadScoringVersion(modelsDir: string, version: string): ScoringVersion {
-  const set = loadModelSet(modelsDir, version);
+export function loadScoringVersion(modelsDir: string, ref: string | { version: string; manifestSha256: string }): ScoringVersion {
+  const set = loadModelSet(modelsDir, ref);
+  const version = set.version;
   const manifest = set.manifest;
   const models = new Map(set.models.map((m) => [m.name, m.bytes] as const));
   const direction = models.get("direction");
-  if (!direction) throw new ModelIntegrityError(`model version ${version} in ${set.versionDir} has no direction model`, { context: { path: set.versionDir } });
-  const names = manifest.feature_names;
-  if (names.length !== FEATURE_NAMES.length || names.some((n, i) => n !== FEATURE_NAMES[i]))
-    throw new ModelIntegrityError(`model version ${version} was trained on features [${names.join(", ")}], this code computes [${FEATURE_NAMES.join(", ")}]`, {
+  if (!direction)
+    throw new ModelIntegrityError(`model version ${version} in ${set.versionDir} has no direction model`, {
       context: { path: set.versionDir },
     });
+  const names = manifest.feature_names;
+  if (names.length !== FEATURE_NAMES.length || names.some((n, i) => n !== FEATURE_NAMES[i]))
+    throw new ModelIntegrityError(
+      `model version ${version} was trained on features [${names.join(", ")}], this code computes [${FEATURE_NAMES.join(", ")}]`,
+      {
+        context: { path: set.versionDir },
+      },
+    );
   const horizon = manifest.params["horizon_bars"] ?? manifest.params["horizonBars"];
   return {
     version,
+    manifestSha256: set.manifestSha256,
     manifest,
     directionBytes: direction,
     models,
