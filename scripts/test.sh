@@ -13,7 +13,7 @@ PYTHON=${MLQ_PYTHON:-/usr/bin/python3}
 status=0
 pnpm run test || status=$?
 if ! "$PYTHON" -c "import xgboost" >/dev/null 2>&1; then
-  echo "mlq: WARNING: the XGBoost interop and bot client parity tests were SKIPPED: $PYTHON cannot import xgboost (apt-get install -y python3-xgboost, or set MLQ_PYTHON)" >&2
+  echo "mlq: WARNING: the XGBoost interop test was SKIPPED: $PYTHON cannot import xgboost (apt-get install -y python3-xgboost, or set MLQ_PYTHON)" >&2
 fi
 if [ ! -x "$CHROMIUM" ]; then
   echo "mlq: WARNING: the dashboard browser test was SKIPPED: no Chromium at $CHROMIUM (apt-get install -y chromium, or set MLQ_CHROMIUM)" >&2
