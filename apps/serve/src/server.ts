@@ -161,6 +161,19 @@ export function createServe(opts: ServeOptions): Serve {
     next();
   });
 
+  // Without a token, a page on another site whose name was re-pointed at 127.0.0.1 (DNS rebinding)
+  // must not read predictions: answer only requests addressed to a loopback name.
+  if (!token)
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      const host = (req.headers.host ?? "").replace(/:\d+$/, "");
+      if (isLoopbackHost(host)) return next();
+      res
+        .status(421)
+        .json({
+          error: `Host ${JSON.stringify(req.headers.host ?? "")} refused: without MLQ_SERVE_TOKEN the service answers only localhost, 127.0.0.1 or [::1]`,
+        });
+    });
+
   app.get("/healthz", (_req, res) => {
     res.status(ready ? 200 : 503).json({ ok: ready, ready, refresh_error: lastRefreshError !== null });
   });
