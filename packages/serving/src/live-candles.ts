@@ -152,7 +152,7 @@ export class LiveCandleBook {
   private readonly maxGapMs: number;
   private readonly overlapMs: number;
   private readonly buffers = new Map<string, SegmentBuffer>();
-  private states = new Map<string, SymbolFeatures>();
+  private readonly states = new Map<string, SymbolFeatures>();
 
   constructor(options: LiveCandleOptions = {}) {
     this.maxGapMinutes = options.maxGapMinutes ?? DEFAULT_MAX_GAP_MINUTES;
@@ -169,13 +169,23 @@ export class LiveCandleBook {
     return this.states.get(symbol);
   }
 
-  /** Reads new closed bars of every symbol (one short range query each) and recomputes changed symbols. */
+  /** Reads new closed bars of every symbol and recomputes the changed symbols' features. */
   refresh(sqlite: Sqlite): RefreshResult {
+    const r = this.readBars(sqlite);
+    for (const symbol of r.changed) this.recompute(symbol);
+    return r;
+  }
+
+  /**
+   * Reads new closed bars of every symbol (one short range query each; call it inside one read
+   * transaction) and returns the symbols whose features must be recomputed. Until `recompute`, a
+   * symbol keeps answering with its previous bar.
+   */
+  readBars(sqlite: Sqlite): RefreshResult {
     const closedBefore = closedBeforeMs(sqlite);
     const toMs = closedBefore ?? Number.MAX_SAFE_INTEGER;
     const changed: string[] = [];
     const reloaded: string[] = [];
-    const next = new Map(this.states);
     for (const symbol of listCandleSymbols(sqlite)) {
       let buf = this.buffers.get(symbol);
       let dirty = false;
@@ -192,13 +202,18 @@ export class LiveCandleBook {
         }
         dirty = outcome !== "unchanged";
       }
-      if (dirty || !next.has(symbol)) {
-        next.set(symbol, lastBarFeatures(buf.view(), this.maxGapMinutes));
-        changed.push(symbol);
-      }
+      if (dirty || !this.states.has(symbol)) changed.push(symbol);
     }
-    this.states = next;
     return { changed, reloaded, closedBeforeMs: closedBefore };
+  }
+
+  /**
+   * The features of a symbol's last held bar, by training's code over its whole segment: about 0.3 µs
+   * per bar of segment (10 ms for 30,000 bars, 70 ms for 100,000 on the 2-core dev box), once per new bar.
+   */
+  recompute(symbol: string): void {
+    const buf = this.buffers.get(symbol);
+    if (buf) this.states.set(symbol, lastBarFeatures(buf.view(), this.maxGapMinutes));
   }
 
   /** Loads a symbol's closed bars and keeps the last segment. */

@@ -42,12 +42,19 @@ export async function refreshServing(
       options.logger.debug("serve: candles busy, skipped this round", { error: (err as Error).message });
     }
   }
-  // Let a request in between materializing and reading (both are synchronous).
-  await new Promise<void>((resolve) => setImmediate(resolve));
-  const bars = conn.sqlite.transaction(() => book.refresh(conn.sqlite))();
+  // Synchronous steps with a turn of the event loop between them, so requests wait for one step at most:
+  // materializing, reading the new bars, and each changed symbol's features.
+  await turn();
+  const bars = conn.sqlite.transaction(() => book.readBars(conn.sqlite))();
+  for (const symbol of bars.changed) {
+    await turn();
+    book.recompute(symbol);
+  }
   const swapped = roles.refresh(conn);
   return { candles, bars, swapped };
 }
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Where the next materialization starts reading: the smallest watermark, or before the first tick. */
 function resumeRowid(conn: Connection): number | null {
