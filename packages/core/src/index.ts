@@ -5,3 +5,5 @@ export * from "./stats.js";
 export * from "./time.js";
 export * from "./random.js";
 export * from "./secrets.js";
+export * from "./sharpe-stats.js";
+export * from "./deflated-sharpe.js";

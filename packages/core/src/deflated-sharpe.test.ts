@@ -1,4 +1,4 @@
-import { createRng } from "@mlq/core";
+import { createRng } from "./random.js";
 import { describe, expect, it } from "vitest";
 import {
   averagePairwiseCorrelation,
