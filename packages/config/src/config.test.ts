@@ -85,4 +85,27 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ MLQ_DASHBOARD_TRUST_PROXY: "yes" })).toThrow(/MLQ_DASHBOARD_TRUST_PROXY="yes": expected an integer/);
     expect(() => loadConfig({ MLQ_DASHBOARD_ALLOWED_HOSTS: "https://dash.example.com/" })).toThrow(/MLQ_DASHBOARD_ALLOWED_HOSTS=.*expected a comma list of host or host:port entries/);
   });
+  it("reads the search space: a one-candidate default, comma lists validated, a grid within the candidate budget", () => {
+    expect(loadConfig({}).search).toEqual({ mode: "grid", candidates: 20, seed: 42, innerTrainFraction: 0.7, minDsr: 0.5 });
+    const c = loadConfig({ MLQ_SEARCH_MAX_DEPTH: "3, 4,6,4", MLQ_SEARCH_ETA: "0.05,0.1", MLQ_SEARCH_MODE: "random", MLQ_SEARCH_CANDIDATES: "8" });
+    expect(c.search).toMatchObject({ mode: "random", candidates: 8, maxDepth: [3, 4, 6], eta: [0.05, 0.1] });
+    const err = (() => {
+      try {
+        loadConfig({ MLQ_SEARCH_MAX_DEPTH: "3,x", MLQ_SEARCH_ETA: "0,0.1", MLQ_SEARCH_SUBSAMPLE: "1.5", MLQ_SEARCH_MIN_DSR: "2", MLQ_SEARCH_MODE: "bayes" });
+      } catch (e) {
+        return e as ConfigValidationError;
+      }
+      return undefined;
+    })();
+    expect(err?.problems).toEqual([
+      'MLQ_SEARCH_MODE="bayes": expected grid or random',
+      'MLQ_SEARCH_MAX_DEPTH="3,x": expected a comma list of integers 1..16',
+      'MLQ_SEARCH_ETA="0,0.1": expected a comma list of numbers in (0, 1]',
+      'MLQ_SEARCH_SUBSAMPLE="1.5": expected a comma list of numbers in (0, 1]',
+      'MLQ_SEARCH_MIN_DSR="2": expected 0..1',
+    ]);
+    expect(() => loadConfig({ MLQ_SEARCH_CANDIDATES: "4", MLQ_SEARCH_MAX_DEPTH: "3,4,5", MLQ_SEARCH_ETA: "0.05,0.1" })).toThrow(
+      /MLQ_SEARCH_CANDIDATES=4: the MLQ_SEARCH_\* grid has 6 combinations/,
+    );
+  });
 });

@@ -44,6 +44,21 @@ const hostList = () =>
     .refine((hosts) => hosts.every((h) => HOST_ENTRY.test(h)), { error: "expected a comma list of host or host:port entries" })
     .default([]);
 
+/** A comma list of numbers, each passing `ok`; unset = undefined (the search uses the fixed MLQ_XGB_* value). */
+const numList = (ok: (v: number) => boolean, what: string) =>
+  z
+    .string()
+    .transform((s, ctx) => {
+      const parts = s.split(",").map((p) => p.trim());
+      const values = parts.map(Number);
+      if (parts.some((p) => p === "") || values.some((v) => !Number.isFinite(v) || !ok(v))) {
+        ctx.addIssue({ code: "custom", message: `expected a comma list of ${what}` });
+        return z.NEVER;
+      }
+      return [...new Set(values)];
+    })
+    .optional();
+
 /**
  * Settings that no longer exist, with what replaced them. Setting one stops start-up: an operator
  * who tightened the old rule must not believe it still applies.
@@ -89,6 +104,17 @@ const SPEC = {
   MLQ_XGB_ETA: ["retrain.xgb.eta", num(0.1, (s) => s.gt(0).max(1)), "learning rate"],
   MLQ_XGB_SUBSAMPLE: ["retrain.xgb.subsample", num(1, (s) => s.gt(0).max(1)), "row subsample"],
   MLQ_TRAIN_THREADS: ["retrain.threads", int(0), "worker threads for training (0 = one per core, at most 5)"],
+  // issue 18: hyperparameter search on an inner split of the outer training part
+  MLQ_SEARCH_MODE: ["search.mode", z.enum(["grid", "random"], { error: "expected grid or random" }).default("grid"), "grid: every combination of the MLQ_SEARCH_* lists; random: MLQ_SEARCH_CANDIDATES seeded draws within their [min, max]"],
+  MLQ_SEARCH_CANDIDATES: ["search.candidates", int(20, 1), "random: candidates drawn; grid: the most grid points allowed (a larger grid stops start-up)"],
+  MLQ_SEARCH_SEED: ["search.seed", int(42), "seed of the random search's draws"],
+  MLQ_SEARCH_ROUNDS: ["search.rounds", numList((v) => Number.isInteger(v) && v >= 1, "integers >= 1"), "boosting rounds to try (comma list; unset = MLQ_XGB_ROUNDS)"],
+  MLQ_SEARCH_MAX_DEPTH: ["search.maxDepth", numList((v) => Number.isInteger(v) && v >= 1 && v <= 16, "integers 1..16"), "tree depths to try (comma list; unset = MLQ_XGB_MAX_DEPTH)"],
+  MLQ_SEARCH_ETA: ["search.eta", numList((v) => v > 0 && v <= 1, "numbers in (0, 1]"), "learning rates to try (comma list; unset = MLQ_XGB_ETA; random draws log-uniformly)"],
+  MLQ_SEARCH_MIN_CHILD_WEIGHT: ["search.minChildWeight", numList((v) => v >= 0, "numbers >= 0"), "min_child_weight values to try (comma list; unset = 1, XGBoost's default)"],
+  MLQ_SEARCH_SUBSAMPLE: ["search.subsample", numList((v) => v > 0 && v <= 1, "numbers in (0, 1]"), "row subsample values to try (comma list; unset = MLQ_XGB_SUBSAMPLE)"],
+  MLQ_SEARCH_INNER_TRAIN_FRACTION: ["search.innerTrainFraction", num(0.7, (s) => s.gt(0, "expected 0 < f < 1").lt(1, "expected 0 < f < 1")), "inner split of the outer training part: this share fits candidates, the rest (after purge and embargo) scores them"],
+  MLQ_SEARCH_MIN_DSR: ["search.minDsr", num(0.5, (s) => s.min(0, "expected 0..1").max(1, "expected 0..1")), "a direction winner whose Deflated Sharpe Ratio is below this is saved but not registered (0 = never blocks)"],
   MLQ_CANDLE_THREADS: ["candles.threads", int(0), "worker threads reading ticks for a large candle build (0 = one per core)"],
   MLQ_FEE_PCT_ROUND_TRIP: ["costs.feePctRoundTrip", num(0.12, (s) => s.min(0)), "round-trip fees (%)"],
   MLQ_BASE_SLIPPAGE_PCT: ["costs.baseSlippagePerSidePct", num(0.03, (s) => s.gt(0)), "assumed slippage per side (%)"],
@@ -250,6 +276,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push("MLQ_ROLLBACK_REFERENCE_SR must exceed MLQ_ROLLBACK_DECAY_SR (the healthy Sharpe above the decayed one the detector looks for)");
     if (cfg.costs.slippageMultMin > cfg.costs.slippageMultMax)
       problems.push("MLQ_SLIPPAGE_MULT_MIN must not exceed MLQ_SLIPPAGE_MULT_MAX");
+    const gridSize = [cfg.search.rounds, cfg.search.maxDepth, cfg.search.eta, cfg.search.minChildWeight, cfg.search.subsample].reduce(
+      (n, list) => n * (list?.length ?? 1),
+      1,
+    );
+    if (cfg.search.mode === "grid" && gridSize > cfg.search.candidates)
+      problems.push(`MLQ_SEARCH_CANDIDATES=${cfg.search.candidates}: the MLQ_SEARCH_* grid has ${gridSize} combinations; raise it or shorten the lists`);
     if (!/^redis(s)?:\/\//.test(cfg.redisUrl)) problems.push(`REDIS_URL=${JSON.stringify(cfg.redisUrl)}: expected a redis:// or rediss:// URL`);
     if (cfg.queuePrefix.includes(":")) problems.push(`MLQ_QUEUE_PREFIX=${JSON.stringify(cfg.queuePrefix)}: must not contain ':'`);
     try {

@@ -8,3 +8,4 @@ export * from "./calibration-runs.js";
 export * from "./candles.js";
 export * from "./model-roles.js";
 export * from "./shadow-eval-runs.js";
+export * from "./retrain-trials.js";
