@@ -7,3 +7,4 @@ export * from "./importance/index.js";
 export * from "./baselines/index.js";
 export * from "./shadow/index.js";
 export * from "./scoring/index.js";
+export * from "./search/index.js";

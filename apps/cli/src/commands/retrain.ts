@@ -49,6 +49,28 @@ export function metricsRows(metrics: Record<string, unknown>): unknown[][] {
   });
 }
 
+/** The search: each model's winner on the inner validation bars, and the direction winner's DSR. */
+function printSearch(search: NonNullable<RetrainSummary["search"]>): void {
+  const d = search.deflated;
+  printTable(
+    `Search (${search.candidates.length} candidates, ${search.trainer}; inner train ${search.inner.trainRows} / validation ${search.inner.validationRows} rows)`,
+    ["model", "winner", "rounds", "depth", "eta", "min_child_weight", "subsample", "validation score"],
+    Object.entries(search.winners).map(([model, w]) => [
+      model,
+      `#${w.candidate}`,
+      w.params.rounds,
+      w.params.maxDepth,
+      w.params.eta,
+      w.params.minChildWeight ?? "default",
+      w.params.subsample,
+      `${model === "direction" ? "Sharpe/bar" : "RMSE"} ${fmt(w.score)}`,
+    ]),
+  );
+  process.stdout.write(
+    `Deflated Sharpe Ratio of the direction winner: ${fmt(d.dsr)} (Sharpe/bar ${fmt(d.sharpe)} vs SR0 ${fmt(d.expectedMaxSharpe)}; N ${d.trials}, effective ${fmt(d.effectiveTrials)}, ρ̄ ${fmt(d.averageCorrelation)}; ${search.passed ? "passes" : "below"} MLQ_SEARCH_MIN_DSR ${search.minDsr}${search.candidates.length === 1 ? ", not enforced for one candidate" : ""})\n`,
+  );
+}
+
 export function printRetrainSummary(s: RetrainSummary): void {
   process.stdout.write(`retrain run #${s.runId} (${s.trigger}): ${s.outcome}\n${s.message}\n`);
   printTable("Gates", ["gate", "result", "value", "threshold", "details"], gateRows(s.gates));
@@ -62,6 +84,7 @@ export function printRetrainSummary(s: RetrainSummary): void {
       s.candles.coverage.map((c) => [c.symbol, c.rows, c.firstTsMs ? new Date(c.firstTsMs).toISOString() : null, c.lastTsMs ? new Date(c.lastTsMs).toISOString() : null]),
     );
   }
+  if (s.search) printSearch(s.search);
   if (s.metrics) printTable("Test metrics", ["model", "", "", "", ""], metricsRows(s.metrics));
   const facts: [string, unknown][] = [];
   if (s.slippageMult !== undefined) facts.push(["slippage_mult", `${fmt(s.slippageMult)} (${s.slippageMultReason ?? ""})`]);

@@ -12,6 +12,7 @@ export const featuresStage: RetrainStage = {
   run(ctx) {
     const { conn, config } = ctx;
     const series = listCandleSymbols(conn.sqlite).map((symbol) => loadCandles(conn.sqlite, { symbol }));
+    ctx.state.candleSeries = series;
     ctx.state.dataset = buildDataset(series, {
       horizonBars: config.retrain.horizonBars,
       costFraction: needState(ctx, "costFraction", "features"),

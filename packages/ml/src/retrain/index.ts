@@ -15,6 +15,8 @@ export { candlesStage } from "./candles-stage.js";
 export { costStage, gatesStage } from "./gate-stages.js";
 export { featuresStage, splitStage } from "./dataset-stages.js";
 export { trainStage, TRAIN_SEED } from "./train-stage.js";
+export { searchStage, searchText, defaultCandidateTrainer, type SearchOutcome } from "./search-stage.js";
+export { insertRetrainTrials, listRetrainTrials, type RetrainTrial, type RetrainTrialRecord } from "./trials-store.js";
 export { saveStage, registerStage } from "./registry-stages.js";
 export {
   openRetrainRun,

@@ -8,6 +8,21 @@ import { manifestBaselines } from "../baselines/train-baselines.js";
 import { ML_CODE_PACKAGE } from "../code-package.js";
 import type { Dataset } from "../dataset/build-dataset.js";
 import { needState, type RetrainStage } from "./stage.js";
+import type { SearchOutcome } from "./search-stage.js";
+
+/** The search as the manifest records it (the version card shows the DSR). */
+function manifestSearch(s: SearchOutcome): Record<string, unknown> {
+  return {
+    trainer: s.trainer,
+    candidates: s.candidates.length,
+    space: s.candidates,
+    inner: s.inner,
+    winners: s.winners,
+    deflated: s.deflated,
+    minDsr: s.minDsr,
+    passed: s.passed,
+  };
+}
 
 export const saveStage: RetrainStage = {
   name: "save",
@@ -63,6 +78,7 @@ export const saveStage: RetrainStage = {
           },
           trainedThroughMs: through,
           trainedThroughIso: isoUtc(through),
+          ...(state.search && { search: manifestSearch(state.search) }),
           ...baselines,
         },
       },
@@ -100,6 +116,18 @@ export const registerStage: RetrainStage = {
   skip: (ctx) => ctx.trigger === "smoke",
   run(ctx) {
     const { version } = needState(ctx, "saved", "register");
+    const search = ctx.state.search;
+    if (search && !search.passed) {
+      // Saved for inspection, never offered: the best of the candidates may look good by luck alone.
+      ctx.logger.warn("not registered: the search winner's Deflated Sharpe Ratio is below MLQ_SEARCH_MIN_DSR", {
+        version,
+        dsr: search.deflated.dsr,
+        minDsr: search.minDsr,
+        trials: search.deflated.trials,
+        effectiveTrials: search.deflated.effectiveTrials,
+      });
+      return undefined;
+    }
     const { alpha, alphaBudget } = ctx.config.ab;
     const outcome = registerAndOffer(ctx.conn, ctx.modelsDir, {
       version,

@@ -27,6 +27,7 @@ describe("RETRAIN_STAGES", () => {
       "gates",
       "features",
       "split",
+      "search",
       "train",
       "xgboost-json",
       "save",

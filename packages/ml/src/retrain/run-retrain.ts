@@ -12,6 +12,8 @@ import { registerStage, saveStage } from "./registry-stages.js";
 import { closeRetrainRun, failRetrainRun, openRetrainRun } from "./retrain-runs-store.js";
 import type { CandleSummary, RetrainEnd, RetrainOutcome, RetrainStage, RetrainState, RetrainTrigger, StageContext } from "./stage.js";
 import { trainStage } from "./train-stage.js";
+import { searchStage, searchText, type SearchOutcome } from "./search-stage.js";
+import type { CandidateTrainer } from "../search/candidate-trainer.js";
 import { xgboostJsonStage } from "./xgboost-json-stage.js";
 
 export interface RetrainDeps {
@@ -24,6 +26,8 @@ export interface RetrainDeps {
   jobId?: string | null;
   nowMs?: number;
   codeVersion?: string;
+  /** Trains the search's candidates (the retrain worker's BullMQ flow); default: worker threads here. */
+  candidateTrainer?: CandidateTrainer;
 }
 
 export interface RetrainSummary {
@@ -45,6 +49,8 @@ export interface RetrainSummary {
   modelDir?: string;
   metrics?: Record<string, Record<string, number | null>>;
   v1BacktestEstablished?: boolean;
+  /** The hyperparameter search: candidates, winners, the direction winner's DSR and whether it allowed registering. */
+  search?: SearchOutcome;
   /** The role the new version took (absent for a smoke run, which never registers). */
   registered?: { role: "champion" | "challenger" | "candidate"; alpha: number | null; skipped: string[] };
   durationSec: number;
@@ -61,6 +67,7 @@ export const RETRAIN_STAGES: readonly RetrainStage[] = [
   gatesStage,
   featuresStage,
   splitStage,
+  searchStage,
   trainStage,
   xgboostJsonStage,
   saveStage,
@@ -99,6 +106,7 @@ export async function runRetrain(
     jobId: deps.jobId ?? null,
     codeVersion: deps.codeVersion ?? null,
     trigger,
+    ...(deps.candidateTrainer && { candidateTrainer: deps.candidateTrainer }),
     runId,
     state,
   };
@@ -178,7 +186,7 @@ function summarize(
     ...common,
     outcome: "trained",
     success: true,
-    message: `trained ${trained.models.length} models on ${train.length} rows (test ${split.test.length}); ${registeredText(trigger, saved.version, state.registered)}`,
+    message: `trained ${trained.models.length} models on ${train.length} rows (test ${split.test.length}); ${state.search ? `${searchText(state.search)}; ` : ""}${registeredText(trigger, saved.version, state.registered, state.search)}`,
     trainingRows: train.length,
     testRows: split.test.length,
     embargoHours: split.embargoHours,
@@ -186,11 +194,14 @@ function summarize(
     modelDir: saved.versionDir,
     metrics: trained.metrics as unknown as RetrainSummary["metrics"],
     v1BacktestEstablished: state.v1BacktestEstablished ?? false,
+    ...(state.search && { search: state.search }),
     ...(state.registered && { registered: state.registered }),
   };
 }
 
-function registeredText(trigger: RetrainTrigger, version: string, registered: RetrainState["registered"]): string {
+function registeredText(trigger: RetrainTrigger, version: string, registered: RetrainState["registered"], search?: SearchOutcome): string {
+  if (!registered && search && !search.passed && trigger !== "smoke")
+    return `version ${version} saved, not registered: the direction winner's DSR ${search.deflated.dsr === null ? "is undefined" : search.deflated.dsr.toFixed(3)}${search.deflated.dsr === null ? "" : ` is below MLQ_SEARCH_MIN_DSR ${search.minDsr}`} (${trigger} run)`;
   if (!registered) return `version ${version} saved, not registered (${trigger} run)`;
   switch (registered.role) {
     case "champion":

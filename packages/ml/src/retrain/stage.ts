@@ -11,6 +11,9 @@ import type { SavedVersion } from "@mlq/registry";
 import type { ModelSetResult } from "../train/index.js";
 import type { TrainBaselines } from "../baselines/train-baselines.js";
 import type { RetrainTrigger } from "./retrain-runs-store.js";
+import type { CandleSeries } from "@mlq/market-data";
+import type { CandidateTrainer } from "../search/candidate-trainer.js";
+import type { SearchOutcome } from "./search-stage.js";
 
 export type { RetrainTrigger } from "./retrain-runs-store.js";
 
@@ -32,9 +35,13 @@ export interface RetrainState {
   gates?: GateResult[];
   gatePass?: boolean;
   dataset?: Dataset;
+  /** The candles the dataset was built from (the search scores its validation bars on their closes). */
+  candleSeries?: readonly CandleSeries[];
   split?: WalkForwardSplit;
   /** Train row indices after the row cap (newest first kept, still oldest first). */
   train?: Int32Array;
+  /** The hyperparameter search's winners and the direction winner's Deflated Sharpe Ratio. */
+  search?: SearchOutcome;
   trained?: ModelSetResult;
   /** Entry threshold, drift baseline, importance: computed by the train stage, written by save. */
   baselines?: TrainBaselines;
@@ -55,6 +62,8 @@ export interface StageContext {
   readonly jobId: string | null;
   readonly codeVersion: string | null;
   readonly trigger: RetrainTrigger;
+  /** Trains the search's candidates; absent = worker threads in this process. */
+  readonly candidateTrainer?: CandidateTrainer;
   /** The phase2_retrain_runs row of this run. */
   readonly runId: number;
   readonly state: RetrainState;

@@ -28,8 +28,8 @@ describe("trainStage", () => {
     expect(trained.testRows).toBe(ctx.state.split!.test.length);
     expect(Object.keys(trained.metrics)).toEqual([...MODEL_NAMES]);
     // Progress starts at "model 0/5" and stays inside the stage's share of the run.
-    expect(ctx.reports[0]).toEqual({ stage: "train", pct: 30, detail: "model 0/5" });
-    expect(ctx.reports.every((r) => r.pct >= 30 && r.pct <= 90)).toBe(true);
+    expect(ctx.reports[0]).toEqual({ stage: "train", pct: 55, detail: "model 0/5" });
+    expect(ctx.reports.every((r) => r.pct >= 55 && r.pct <= 90)).toBe(true);
     expect(ctx.reports.at(-1)?.pct).toBe(90);
   });
 

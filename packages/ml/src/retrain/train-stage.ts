@@ -1,10 +1,12 @@
-// The five XGBoost boosters, in worker threads, on the capped train rows; metrics on the test rows;
+// The five XGBoost boosters (each model's search winner, refit on the whole outer training part), in
+// worker threads, on the capped train rows; metrics on the test rows;
 // then the train-time baselines of the manifest (entry threshold, drift baseline, permutation
 // importance — whose permuted test sample each worker predicts with the booster it just trained).
 import { throwIfAborted } from "@mlq/core";
 import { planImportance, trainBaselines, trainingDriftBaseline } from "../baselines/train-baselines.js";
 import type { FeatureDriftBaseline } from "../drift/baseline.js";
-import { trainModelSet } from "../train/index.js";
+import { MODEL_NAMES, trainModelSet, type BoosterParams, type ModelName } from "../train/index.js";
+import { boosterParams } from "../search/search-space.js";
 import { needState, type RetrainStage } from "./stage.js";
 
 /** Fixed so the same data and config train the same bytes (and draw the same importance sample). */
@@ -12,7 +14,7 @@ export const TRAIN_SEED = 42;
 
 export const trainStage: RetrainStage = {
   name: "train",
-  progress: [30, 90],
+  progress: [55, 90],
   async run(ctx) {
     const { retrain, shadow, drift, importance } = ctx.config;
     const dataset = needState(ctx, "dataset", "train");
@@ -42,6 +44,12 @@ export const trainStage: RetrainStage = {
           treeMethod: "hist",
           seed: TRAIN_SEED,
         },
+        // The search's winner of each model, refit on the whole outer training part.
+        ...(ctx.state.search && {
+          paramsByModel: Object.fromEntries(
+            MODEL_NAMES.map((m) => [m, boosterParams(ctx.state.search!.winners[m].params, TRAIN_SEED)]),
+          ) as Record<ModelName, BoosterParams>,
+        }),
         maxRows: retrain.maxTrainingRows,
         threads: retrain.threads || undefined,
         signal: controller.signal,

@@ -115,6 +115,9 @@ export function checkBoosterParams(params: BoosterParams): void {
   }
   if (!(eta > 0 && eta <= 1)) throw new ConfigError(`xgb eta must be in (0, 1], got ${eta}`);
   if (!(subsample > 0 && subsample <= 1)) throw new ConfigError(`xgb subsample must be in (0, 1], got ${subsample}`);
+  if (params.minChildWeight !== undefined && !(params.minChildWeight >= 0)) {
+    throw new ConfigError(`xgb minChildWeight must be >= 0, got ${params.minChildWeight}`);
+  }
   if (treeMethod !== "hist") throw new ConfigError(`xgb treeMethod must be 'hist', got ${String(treeMethod)}`);
 }
 

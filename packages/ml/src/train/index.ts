@@ -28,6 +28,7 @@ export {
   SIGNED_TARGET_MODELS,
   defaultTrainThreads,
   modelTestMetrics,
+  runTrainTasks,
   trainModelSet,
   type ModelName,
   type ModelSetMetrics,

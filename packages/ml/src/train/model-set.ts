@@ -56,6 +56,8 @@ export interface TrainModelSetInput {
   train: Int32Array;
   test: Int32Array;
   params: BoosterParams;
+  /** Per-model parameters that replace `params` (the search's winners). */
+  paramsByModel?: Partial<Record<ModelName, BoosterParams>>;
   /** Worker threads; 0 trains in-process, one model after another. Default min(5, cores). */
   threads?: number;
   /** Training-row cap, checked before any wasm work. Default 500,000. */
@@ -115,6 +117,7 @@ export async function trainModelSet(input: TrainModelSetInput): Promise<ModelSet
   }
   if (test.length < 1) throw new InputDataError("test set is empty; the walk-forward split left no rows after the embargo");
   checkBoosterParams(input.params);
+  for (const params of Object.values(input.paramsByModel ?? {})) checkBoosterParams(params);
   checkIndices(train, rows, "train");
   checkIndices(test, rows, "test");
 
@@ -140,7 +143,7 @@ export async function trainModelSet(input: TrainModelSetInput): Promise<ModelSet
     return {
       name,
       objective: MODEL_OBJECTIVES[name],
-      params: input.params,
+      params: input.paramsByModel?.[name] ?? input.params,
       X: Xtrain,
       y,
       rows: train.length,
@@ -160,10 +163,7 @@ export async function trainModelSet(input: TrainModelSetInput): Promise<ModelSet
     progress({ stage: "train", pct: Math.round((done / total) * 100), detail: `model ${done}/${total} (${result.name})` });
   };
   progress({ stage: "train", pct: 0, detail: `model 0/${tasks.length}` });
-  const results =
-    threads === 0
-      ? await trainInProcess(tasks, input.signal, onResult)
-      : await runTrainTasksInWorkers(tasks, { threads, gluePath: XGBOOST_GLUE_PATH, signal: input.signal, onResult });
+  const results = await runTrainTasks(tasks, { threads, signal: input.signal, onResult });
   const trained = performance.now();
 
   const metricsByName: Record<string, DirectionMetrics | RegressionMetrics> = {};
@@ -201,6 +201,17 @@ export async function trainModelSet(input: TrainModelSetInput): Promise<ModelSet
   };
 }
 
+/** Runs train tasks on `threads` worker threads, or one after another in-process when 0; results in task order. */
+export async function runTrainTasks(
+  tasks: TrainTask[],
+  options: { threads: number; signal?: AbortSignal; onResult?: (result: TrainTaskResult, done: number, total: number) => void },
+): Promise<TrainTaskResult[]> {
+  const onResult = options.onResult ?? (() => undefined);
+  return options.threads === 0
+    ? trainInProcess(tasks, options.signal, onResult)
+    : runTrainTasksInWorkers(tasks, { threads: options.threads, gluePath: XGBOOST_GLUE_PATH, signal: options.signal, onResult });
+}
+
 async function trainInProcess(
   tasks: TrainTask[],
   signal: AbortSignal | undefined,
@@ -229,7 +240,7 @@ function checkIndices(indices: Int32Array, rows: number, what: string): void {
 }
 
 /** Copies the chosen rows into a float32 matrix on shared memory, so workers read it without copies. */
-function gatherRows(X: FloatArray, cols: number, indices: Int32Array, what: string): Float32Array {
+export function gatherRows(X: FloatArray, cols: number, indices: Int32Array, what: string): Float32Array {
   const out = new Float32Array(
     new SharedArrayBuffer(Math.max(1, indices.length * cols) * Float32Array.BYTES_PER_ELEMENT),
     0,

@@ -36,6 +36,8 @@ export interface BoosterParams {
   maxDepth: number;
   eta: number;
   subsample?: number;
+  /** XGBoost's min_child_weight; unset leaves XGBoost's default (1) and the parameter list as before. */
+  minChildWeight?: number;
   treeMethod: "hist";
   seed?: number;
 }
@@ -193,6 +195,7 @@ export function createXgbBinding(M: XgbModule): XgbBinding {
             ["seed", String(params.seed ?? 0)],
             ["silent", "1"],
           ];
+          if (params.minChildWeight !== undefined) settings.push(["min_child_weight", String(params.minChildWeight)]);
           for (const [key, value] of settings) setParam(handle, key, value);
           M._train_full_model(handle, params.rounds);
           const size = M._save_model(handle);
