@@ -1,7 +1,6 @@
 // Per-arm performance on per-trade returns (`pnl_pct`, in percent). Every field is a finite
 // number or null, so the result can go straight into the audit row and the job's JSON.
-import { DAY_MS, finiteOrNull, InputDataError } from "@mlq/core";
-import { kurtosis, minTrackRecordLength, psr, skewness, type SharpeEstimate } from "./sharpe-stats.js";
+import { DAY_MS, finiteOrNull, InputDataError, kurtosis, minTrackRecordLength, psr, skewness, type SharpeEstimate } from "@mlq/core";
 
 export const YEAR_MS = 365.25 * DAY_MS;
 

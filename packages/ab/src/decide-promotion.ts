@@ -4,8 +4,7 @@
 // it ran) does not find B worse. Every condition is {name, value, threshold, passed}.
 import type { ArmMetrics } from "./arm-metrics.js";
 import { sequentialLook, type LookResult } from "./sequential/sequential-look.js";
-import { sharpeVariance } from "./sharpe-stats.js";
-import { normalCdf } from "@mlq/core";
+import { normalCdf, sharpeVariance } from "@mlq/core";
 
 export type DecisionArm = Pick<ArmMetrics, "trades" | "sharpe" | "skewness" | "kurtosis" | "expectancy" | "psr" | "minTrackRecord">;
 

@@ -9,7 +9,7 @@ export {
   sharpeVarianceFactor,
   skewness,
   type SharpeEstimate,
-} from "./sharpe-stats.js";
+} from "@mlq/core";
 export { armMetrics, cumulativeReturns, YEAR_MS, type ArmMetrics } from "./arm-metrics.js";
 export { DEFAULT_AB_POLICY, evaluateArms, loadAbTrades, type AbEvaluation, type AbPolicy, type LoadedTrades } from "./evaluate-arms.js";
 export { armEquityCurves, equityCurves, type ArmEquityCurves } from "./arm-equity.js";
@@ -73,4 +73,4 @@ export {
   type DeflatedSharpe,
   type DeflatedSharpeInput,
   type TrialsDeflation,
-} from "./deflated-sharpe.js";
+} from "@mlq/core";
