@@ -97,6 +97,9 @@ describe("hyperparameter search in the retrain", () => {
       unknown
     >;
     expect(manifest.search).toMatchObject({ candidates: 3, passed: true, deflated: { trials: 3 } });
+    // The card's hyperparameters: the direction winner's on top, the search's DSR beside them.
+    const params = manifest.params as Record<string, unknown>;
+    expect(params).toMatchObject({ ...s.search!.winners.direction.params, search: { candidates: 3, directionDsr: s.search!.deflated.dsr, passed: true } });
     for (const depth of new Set(MODEL_NAMES.map((m) => s.search!.winners[m].params.maxDepth))) {
       const alone = setup(`alone-${depth}`, { MLQ_XGB_MAX_DEPTH: String(depth) });
       const r = await runRetrain({ ...alone, nowMs: END }, { trigger: "force" });

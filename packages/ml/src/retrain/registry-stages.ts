@@ -10,7 +10,23 @@ import type { Dataset } from "../dataset/build-dataset.js";
 import { needState, type RetrainStage } from "./stage.js";
 import type { SearchOutcome } from "./search-stage.js";
 
-/** The search as the manifest records it (the version card shows the DSR). */
+/** What the card's hyperparameter table shows of the search: per-model winners when they differ, and the DSR. */
+function searchParams(s: SearchOutcome): Record<string, unknown> {
+  const byModel = Object.fromEntries(Object.entries(s.winners).map(([m, w]) => [m, w.params]));
+  const differ = new Set(Object.values(byModel).map((p) => JSON.stringify(p))).size > 1;
+  return {
+    ...(differ && { byModel }),
+    search: {
+      candidates: s.candidates.length,
+      directionDsr: s.deflated.dsr,
+      effectiveTrials: s.deflated.effectiveTrials,
+      minDsr: s.minDsr,
+      passed: s.passed,
+    },
+  };
+}
+
+/** The search as the manifest records it in full. */
 function manifestSearch(s: SearchOutcome): Record<string, unknown> {
   return {
     trainer: s.trainer,
@@ -45,10 +61,12 @@ export const saveStage: RetrainStage = {
         manifest: {
           featureNames: [...dataset.featureNames],
           params: {
-            ...config.retrain.xgb,
+            // The direction model's parameters on top (the model that trades), every model's when the search chose differently.
+            ...(state.search ? state.search.winners.direction.params : config.retrain.xgb),
             treeMethod: "hist",
             horizonBars: config.retrain.horizonBars,
             costFraction: needState(ctx, "costFraction", "save"),
+            ...(state.search && searchParams(state.search)),
           },
           dataWindow: {
             train_end_ms: split.trainEndTs,
