@@ -129,13 +129,16 @@ export interface PriorLook {
  * The looks already taken in one evaluation (same champion, challenger and start), in order: the
  * sequential test's history. Dry runs and failed runs took no look.
  */
-export function priorLooks(conn: Connection, ev: { champion: string; challenger: string; startMs: number }): PriorLook[] {
+export function priorLooks(conn: Connection, ev: { champion: string; challenger: string; startMs: number; evidence?: "paper" | "shadow" }): PriorLook[] {
   requireTables(conn, ["ab_test_runs"]);
+  // Paper looks (evidence NULL or 'paper') and shadow looks spend α on different statistics: each
+  // sequence has its own fractions, so switching MLQ_AB_EVIDENCE mid-evaluation starts the other's at look 1.
+  const evidence = ev.evidence === "shadow" ? "evidence = 'shadow'" : "(evidence IS NULL OR evidence = 'paper')";
   const rows = conn.sqlite
     .prepare(
       `SELECT look_index, info_fraction, n_max_per_arm FROM ab_test_runs
        WHERE arm_a_version = ? AND arm_b_version = ? AND evaluation_start_ms = ? AND look_index IS NOT NULL
-         AND dry_run = 0 AND success = 1 AND info_fraction IS NOT NULL
+         AND dry_run = 0 AND success = 1 AND info_fraction IS NOT NULL AND ${evidence}
        ORDER BY id`,
     )
     .raw(true)

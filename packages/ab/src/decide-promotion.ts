@@ -3,7 +3,7 @@
 // crossed the α-spending boundary at the challenger's α_k, and the paired shadow evaluation (when
 // it ran) does not find B worse. Every condition is {name, value, threshold, passed}.
 import type { ArmMetrics } from "./arm-metrics.js";
-import { sequentialLook, type LookResult } from "./sequential/sequential-look.js";
+import { sequentialLook, sequentialLookAt, type LookResult } from "./sequential/sequential-look.js";
 import { normalCdf, sharpeVariance } from "@mlq/core";
 
 export type DecisionArm = Pick<ArmMetrics, "trades" | "sharpe" | "skewness" | "kurtosis" | "expectancy" | "psr" | "minTrackRecord">;
@@ -26,10 +26,18 @@ export interface EvaluationContext {
   readonly nMaxPerArm: number;
   /** The challenger's time is up: this look spends what is left of α_k. */
   readonly expired: boolean;
-  /** One-sided p-value that the challenger is worse in the paired shadow evaluation; null when it did not run. */
-  readonly shadowWorseP?: number | null;
+  /** The paired shadow evaluation of this champion/challenger pair; absent when it did not run. */
+  readonly shadow?: ShadowEvidence | null;
   /** An operator pinned the champion: nothing replaces it until unpinned. */
   readonly pinned?: boolean;
+}
+
+/** What the decision needs of a shadow evaluation (`ShadowEvaluation` carries more). */
+export interface ShadowEvidence {
+  readonly status: "ok" | "insufficient" | "failed";
+  readonly reason: string | null;
+  /** One-sided p that the challenger is no worse (small: worse). */
+  readonly pWorse: number | null;
 }
 
 export interface DecisionCondition {
@@ -119,19 +127,7 @@ export function decidePromotion(a: DecisionArm, b: DecisionArm, policy: Promotio
       : `z ${fmt(z)} ${crossed ? "≥" : "<"} boundary ${boundary === null ? "∞" : fmt(boundary)} (look ${look.look}, information ${(look.informationFraction * 100).toFixed(0)} %, α_k ${ctx.alpha.toPrecision(2)}, spent ${look.alphaSpent.toPrecision(2)})`,
   );
 
-  const shadowP = ctx.shadowWorseP ?? null;
-  if (ctx.shadowWorseP !== undefined) {
-    const shadowOk = shadowP === null || shadowP >= policy.shadowWorseP;
-    add(
-      "shadow_not_worse",
-      shadowP,
-      policy.shadowWorseP,
-      shadowOk,
-      shadowP === null
-        ? "shadow evaluation: no result"
-        : `shadow p(B worse) ${fmt(shadowP)} ${shadowOk ? "≥" : "<"} ${policy.shadowWorseP}`,
-    );
-  }
+  if (ctx.shadow !== undefined) addShadowCondition(add, ctx.shadow, policy.shadowWorseP);
 
   if (ctx.pinned !== undefined)
     add(
@@ -142,6 +138,106 @@ export function decidePromotion(a: DecisionArm, b: DecisionArm, policy: Promotio
       ctx.pinned ? "the champion is pinned by an operator" : "the champion is not pinned",
     );
 
+  const swapRecommended = ready && conditions.every((c) => c.passed);
+  const text = `${conditions.map((c) => `${c.text} ${c.passed ? "✓" : "✗"}`).join("; ")} → ${swapRecommended ? "swap" : "no swap"}`;
+  return { ready, swapRecommended, z, pBBetter: z === null ? null : normalCdf(z), look, conditions, text };
+}
+
+type AddCondition = (name: string, value: number | null, threshold: number | null, passed: boolean, text: string) => void;
+
+/**
+ * `shadow_not_worse`: blocks the swap when the paired shadow test finds the challenger worse
+ * (p < threshold) or when the shadow step failed on bad input (a corrupt model, NaN prices) — the
+ * swap waits until that is fixed. "insufficient" (too few bars yet, a version trained before
+ * trained_through_ms was recorded) is no evidence either way: the paper A/B decides alone.
+ */
+function addShadowCondition(add: AddCondition, shadow: ShadowEvidence | null, threshold: number): void {
+  if (shadow === null) {
+    add("shadow_not_worse", null, threshold, true, "shadow evaluation: not run");
+    return;
+  }
+  if (shadow.status === "failed") {
+    add("shadow_not_worse", null, threshold, false, `shadow evaluation failed: ${shadow.reason ?? "unknown"}`);
+    return;
+  }
+  if (shadow.status === "insufficient" || shadow.pWorse === null) {
+    add("shadow_not_worse", null, threshold, true, `no shadow evidence yet (${shadow.reason ?? "no p-value"})`);
+    return;
+  }
+  const ok = shadow.pWorse >= threshold;
+  add("shadow_not_worse", shadow.pWorse, threshold, ok, `shadow p(B worse) ${fmt(shadow.pWorse)} ${ok ? "≥" : "<"} ${threshold}`);
+}
+
+/** The shadow evaluation's numbers the shadow-only decision reads. */
+export interface ShadowDecisionInput extends ShadowEvidence {
+  readonly bars: number;
+  readonly minBars: number | null;
+  readonly sharpeA: number | null;
+  readonly sharpeB: number | null;
+  /** Mean per-bar return of the challenger's shadow series. */
+  readonly meanB: number | null;
+  /** HAC-studentized Jobson–Korkie–Memmel z (n = bars). */
+  readonly hacZ: number | null;
+}
+
+export interface ShadowLookContext {
+  readonly alpha: number;
+  readonly previousFractions: readonly number[];
+  /** Paired bars expected by the challenger's expiry (fixed at the first look). */
+  readonly nMaxBars: number;
+  readonly expired: boolean;
+  readonly pinned?: boolean;
+}
+
+/**
+ * MLQ_AB_EVIDENCE=shadow: the shadow series decide alone, with the paper A/B's α-spending rule on
+ * the HAC-studentized paired z and information fraction bars / bars expected by expiry. Swap when
+ * the window has its minimum bars, Sharpe_B ≥ Sharpe_A, B's mean per-bar return > 0, and z crosses
+ * the boundary at α_k; a pinned champion blocks.
+ */
+export function decideOnShadow(shadow: ShadowDecisionInput | null, ctx: ShadowLookContext): PromotionDecision {
+  const conditions: DecisionCondition[] = [];
+  const add: AddCondition = (name, value, threshold, passed, text) => conditions.push({ name, value, threshold, passed, text });
+  const bars = shadow?.bars ?? 0;
+  const minBars = shadow?.minBars ?? null;
+  const ready = shadow !== null && shadow.status === "ok" && minBars !== null && bars >= minBars;
+  add(
+    "shadow_bars",
+    bars,
+    minBars,
+    ready,
+    shadow === null
+      ? "shadow evaluation: not run"
+      : shadow.status === "ok"
+        ? `shadow window has ${bars} of ${minBars ?? "?"} bars`
+        : `shadow evaluation ${shadow.status}: ${shadow.reason ?? ""}`,
+  );
+  const sa = shadow?.sharpeA ?? null;
+  const sb = shadow?.sharpeB ?? null;
+  const sharpeOk = sa !== null && sb !== null && sb >= sa;
+  add("shadow_sharpe_b_ge_a", sb, sa, sharpeOk, sa === null || sb === null ? "shadow Sharpe undefined" : `shadow Sharpe B ${fmt(sb)} ${sharpeOk ? "≥" : "<"} A ${fmt(sa)} per bar`);
+  const meanB = shadow?.meanB ?? null;
+  const meanOk = meanB !== null && meanB > 0;
+  add("shadow_mean_b_positive", meanB, 0, meanOk, meanB === null ? "shadow mean return B undefined" : `shadow mean return B ${fmt(meanB)} ${meanOk ? ">" : "≤"} 0 per bar`);
+  const z = ready ? (shadow.hacZ ?? null) : null;
+  const look = !ready
+    ? null
+    : !(ctx.alpha > 0)
+      ? { informationFraction: 0, boundary: Infinity, alphaSpent: 0, look: ctx.previousFractions.length + 1 }
+      : sequentialLookAt(ctx.expired ? 1 : ctx.nMaxBars > 0 ? bars / ctx.nMaxBars : 0, ctx.previousFractions, ctx.alpha);
+  const boundary = look ? (Number.isFinite(look.boundary) ? look.boundary : null) : null;
+  const crossed = z !== null && look !== null && z >= look.boundary;
+  add(
+    "sequential_boundary",
+    z,
+    boundary,
+    crossed,
+    look === null
+      ? "sequential test (paired shadow z): no look before the shadow window is ready"
+      : `paired shadow z ${fmt(z)} ${crossed ? "≥" : "<"} boundary ${boundary === null ? "∞" : fmt(boundary)} (look ${look.look}, information ${(look.informationFraction * 100).toFixed(0)} %, α_k ${ctx.alpha.toPrecision(2)}, spent ${look.alphaSpent.toPrecision(2)})`,
+  );
+  if (ctx.pinned !== undefined)
+    add("champion_not_pinned", ctx.pinned ? 1 : 0, 0, !ctx.pinned, ctx.pinned ? "the champion is pinned by an operator" : "the champion is not pinned");
   const swapRecommended = ready && conditions.every((c) => c.passed);
   const text = `${conditions.map((c) => `${c.text} ${c.passed ? "✓" : "✗"}`).join("; ")} → ${swapRecommended ? "swap" : "no swap"}`;
   return { ready, swapRecommended, z, pBBetter: z === null ? null : normalCdf(z), look, conditions, text };

@@ -5,7 +5,8 @@ import { requireColumns, tableColumns, tableExists, type Connection } from "@mlq
 import { evaluationStartMs, readRoleEvents, replayRoles, roleTimeline, type RoleState, type StoredRoleEvent } from "@mlq/registry";
 import { armMetrics, type ArmMetrics } from "./arm-metrics.js";
 import { attributeTrades, type Attribution } from "./attribute-trades.js";
-import { decidePromotion, type PromotionDecision } from "./decide-promotion.js";
+import { decideOnShadow, decidePromotion, type PromotionDecision } from "./decide-promotion.js";
+import type { ShadowEvaluation } from "./shadow/shadow-evaluation.js";
 import { priorLooks } from "./ab-runs.js";
 import { expectedTradesAtExpiry } from "./sequential/sequential-look.js";
 import type { AbTrade } from "./ab-trade.js";
@@ -77,6 +78,11 @@ export interface AbPolicy {
   readonly challengerMaxDays: number;
   /** The shadow evaluation blocks a swap when its p(challenger worse) is below this. */
   readonly shadowWorseP: number;
+  /**
+   * What decides: "paper" (the paper-trade A/B, with the shadow evaluation as a veto when it ran) or
+   * "shadow" (the paired shadow series alone, for bots that trade a single arm). Default "paper".
+   */
+  readonly evidence?: "paper" | "shadow";
 }
 
 export const DEFAULT_AB_POLICY: AbPolicy = Object.freeze({
@@ -85,6 +91,7 @@ export const DEFAULT_AB_POLICY: AbPolicy = Object.freeze({
   alphaBudget: 0.25,
   challengerMaxDays: 60,
   shadowWorseP: 0.05,
+  evidence: "paper",
 });
 
 /** What one look of the current evaluation saw. `decision` is null when no challenger holds the slot. */
@@ -110,6 +117,10 @@ export interface AbEvaluation {
   readonly decision: PromotionDecision | null;
   /** Why there is nothing to decide (no champion, no challenger), when decision is null. */
   readonly idle: string | null;
+  /** What this look tested. */
+  readonly evidence: "paper" | "shadow";
+  /** The shadow evaluation of this pair that fed the decision, if any. */
+  readonly shadow: ShadowEvaluation | null;
 }
 
 const EMPTY_ARM = armMetrics([], []);
@@ -121,7 +132,13 @@ const EMPTY_ARM = armMetrics([], []);
 export function evaluateArms(
   conn: Connection,
   policy: AbPolicy,
-  options: { nowMs: number; signal?: AbortSignal; events?: readonly StoredRoleEvent[] },
+  options: {
+    nowMs: number;
+    signal?: AbortSignal;
+    events?: readonly StoredRoleEvent[];
+    /** This run's shadow evaluation; used only when it is of the current champion/challenger pair. */
+    shadow?: ShadowEvaluation | null;
+  },
 ): AbEvaluation {
   const events = options.events ?? readRoleEvents(conn);
   const roles = replayRoles(events);
@@ -151,6 +168,8 @@ export function evaluateArms(
     b: EMPTY_ARM,
     decision: null,
     idle: why,
+    evidence: policy.evidence ?? "paper",
+    shadow: null,
   });
   if (!roles.champion) return idle("no champion yet: the first trained set becomes champion");
   if (!roles.challenger) return idle(roles.candidates.length ? "the evaluation slot is free but not yet filled" : "no challenger: no candidate is waiting for the evaluation slot");
@@ -169,15 +188,34 @@ export function evaluateArms(
   const b = armMetrics(attribution.b.returns, attribution.b.closeTsMs);
   throwIfAborted(options.signal);
 
-  const looks = priorLooks(conn, { champion: roles.champion.version, challenger: roles.challenger.version, startMs });
+  const evidence = policy.evidence ?? "paper";
+  const looks = priorLooks(conn, { champion: roles.champion.version, challenger: roles.challenger.version, startMs, evidence });
+  const alphaK = roles.challenger.alpha ?? policy.alpha;
+  const shadow =
+    options.shadow && options.shadow.versionA === roles.champion.version && options.shadow.versionB === roles.challenger.version ? options.shadow : null;
+  const previousFractions = looks.map((l) => l.informationFraction);
+  if (evidence === "shadow") {
+    // n_max = paired bars expected by expiry: the bar rate of the shadow window so far, extrapolated.
+    const nMaxPerArm =
+      looks[0]?.nMaxPerArm ??
+      (shadow?.windowStartMs != null ? expectedTradesAtExpiry(shadow.bars, options.nowMs - shadow.windowStartMs, expiresAtMs - shadow.windowStartMs) : 0);
+    const decision = decideOnShadow(shadow, { alpha: alphaK, previousFractions, nMaxBars: nMaxPerArm, expired, pinned: roles.pinned });
+    return { ...base, startMs, expiresAtMs, expired, alphaK, nMaxPerArm, previousLooks: looks.length, attribution, a, b, decision, idle: null, evidence, shadow };
+  }
   // n_max is fixed at the first look: the slower arm's trade rate so far, extrapolated to expiry.
   const nMaxPerArm = looks[0]?.nMaxPerArm ?? expectedTradesAtExpiry(Math.min(a.trades, b.trades), options.nowMs - startMs, maxMs);
-  const alphaK = roles.challenger.alpha ?? policy.alpha;
   const decision = decidePromotion(
     a,
     b,
     { minTradesPerArm: policy.minTradesPerArm, shadowWorseP: policy.shadowWorseP },
-    { alpha: alphaK, previousFractions: looks.map((l) => l.informationFraction), nMaxPerArm, expired, pinned: roles.pinned },
+    {
+      alpha: alphaK,
+      previousFractions,
+      nMaxPerArm,
+      expired,
+      pinned: roles.pinned,
+      ...(options.shadow !== undefined && { shadow }),
+    },
   );
-  return { ...base, startMs, expiresAtMs, expired, alphaK, nMaxPerArm, previousLooks: looks.length, attribution, a, b, decision, idle: null };
+  return { ...base, startMs, expiresAtMs, expired, alphaK, nMaxPerArm, previousLooks: looks.length, attribution, a, b, decision, idle: null, evidence, shadow };
 }

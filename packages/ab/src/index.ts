@@ -24,13 +24,16 @@ export {
   type AbRequest,
   type AbSummary,
   type ActiveModelView,
+  shadowSummary,
+  type ShadowSummary,
 } from "./run-ab-evaluation.js";
 export { getAbRun, listAbRuns, priorLooks, type AbArmRecord, type AbRunRecord, type PriorLook } from "./ab-runs.js";
 export { abStatus, formatStatus, type StatusSummary } from "./ab-status.js";
 export { attributeTrades, type Attribution, type AttributionMethod, type Evaluation } from "./attribute-trades.js";
+export { decideOnShadow, type ShadowDecisionInput, type ShadowEvidence, type ShadowLookContext } from "./decide-promotion.js";
 export { decidePromotion, DEFAULT_PROMOTION_POLICY, sharpeDifferenceZ, type DecisionArm, type DecisionCondition, type EvaluationContext, type PromotionDecision, type PromotionPolicy } from "./decide-promotion.js";
 export { obrienFlemingSpent, sequentialBoundaries, type SequentialBoundary, type SpendingFunction } from "./sequential/alpha-spending.js";
-export { expectedTradesAtExpiry, informationFraction, sequentialLook, type LookInput, type LookResult } from "./sequential/sequential-look.js";
+export { expectedTradesAtExpiry, informationFraction, sequentialLook, sequentialLookAt, type LookInput, type LookResult } from "./sequential/sequential-look.js";
 export { ALPHA_WINDOW_MS, allocateChallengerAlpha, type AlphaAllocation, type AlphaGrant } from "@mlq/registry";
 export { cusumArl, cusumThresholdForArl, decayAllowance, decayThreshold, detectDecay, type DecayPolicy, type DecayState } from "./monitor/decay-detector.js";
 export { championTradeAt, loadChampionTrades, type ChampionSelection, type ChampionTrades, type ChampionWindow } from "./monitor/champion-trades.js";
@@ -74,3 +77,12 @@ export {
   type DeflatedSharpeInput,
   type TrialsDeflation,
 } from "@mlq/core";
+export {
+  runShadowEvaluation,
+  type ShadowCurves,
+  type ShadowEvaluation,
+  type ShadowInput,
+  type ShadowOptions,
+  type ShadowStatus,
+} from "./shadow/shadow-evaluation.js";
+export { getShadowRun, insertShadowRun, listShadowRuns, type ShadowRunRecord } from "./shadow/shadow-runs.js";

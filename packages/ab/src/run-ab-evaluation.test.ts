@@ -24,6 +24,8 @@ import {
 import { abStatus, formatStatus } from "./ab-status.js";
 import type { AbPolicy } from "./evaluate-arms.js";
 import { runAbEvaluation, type AbAction, type AbDeps } from "./run-ab-evaluation.js";
+import type { ShadowEvaluation } from "./shadow/shadow-evaluation.js";
+import { listShadowRuns } from "./shadow/shadow-runs.js";
 
 // The world of most tests: version 1 is registered at CH (champion and v1_backtest baseline),
 // version 2 at S (the slot is free: it becomes the challenger and its evaluation starts), and
@@ -1115,5 +1117,101 @@ describe("abStatus", () => {
     expect(text).toContain("candidates: 4");
     expect(text).toMatch(new RegExp(`#${swap.runId} ${isoUtc(NOW)} evaluate → promoted look 1, z \\d+\\.\\d{3} vs 3\\.75\\d`));
     expect(text).toContain("      ✗ arm A has 0 of 100 trades");
+  });
+});
+
+/** A shadow evaluation of champion 1 vs challenger 2 as the shadow step would hand it over. */
+function shadowOf(over: Partial<ShadowEvaluation> = {}): ShadowEvaluation {
+  return {
+    status: "ok",
+    reason: null,
+    versionA: "1",
+    versionB: "2",
+    windowStartMs: S - 2 * DAY_MS,
+    windowEndMs: NOW,
+    bars: 20_000,
+    minBars: 4500,
+    symbols: ["BTCUSDT", "ETHUSDT"],
+    perSymbol: [],
+    horizonBars: 15,
+    costPerSide: 0.001,
+    thresholds: { a: 0.6, b: 0.62 },
+    tradesA: 400,
+    tradesB: 420,
+    sharpeA: 0.01,
+    sharpeB: 0.03,
+    difference: 0.02,
+    correlation: 0.7,
+    meanA: 1e-5,
+    meanB: 3e-5,
+    jkmZ: 3.5,
+    hacZ: 3.1,
+    pBetter: 0.002,
+    pWorse: 0.998,
+    testStatus: "ok",
+    method: { blockLength: 30, resamples: 2000, seed: 16, kernel: "parzen", bandwidth: 30 },
+    curves: { ts: [S, NOW], a: [0, 0.1], b: [0, 0.3] },
+    ...over,
+  };
+}
+
+describe("runAbEvaluation with the shadow step's result", () => {
+  it("records the shadow run with the A/B run it fed, and the table's shadow_not_worse condition", () => {
+    betterChallenger();
+    const s = run("evaluate", { shadow: shadowOf() });
+    expect(s.outcome).toBe("promoted");
+    expect(s.conditions.find((c) => c.name === "shadow_not_worse")).toMatchObject({ value: 0.998, passed: true });
+    const rows = listShadowRuns(conn);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ abRunId: s.runId, versionA: "1", versionB: "2", status: "ok", bars: 20_000, pWorse: 0.998, hacZ: 3.1 });
+    expect(rows[0]!.curves).toEqual({ ts: [S, NOW], a: [0, 0.1], b: [0, 0.3] });
+    expect(s.shadow).toMatchObject({ id: rows[0]!.id, status: "ok", pWorse: 0.998 });
+    expect(runRows()[0]).toMatchObject({ evidence: "paper" });
+  });
+
+  it("a shadow test that finds the challenger worse blocks a promotion the paper A/B would make", () => {
+    betterChallenger();
+    const s = run("evaluate", { shadow: shadowOf({ sharpeB: 0.001, pWorse: 0.004, pBetter: 0.996, hacZ: -2.9 }) });
+    expect(s.outcome).toBe("continue");
+    expect(s.swapExecuted).toBe(false);
+    expect(s.conditions.find((c) => c.name === "shadow_not_worse")).toMatchObject({ value: 0.004, passed: false });
+    expect(s.decisionReason).toContain("shadow p(B worse) 0.004 < 0.05 ✗");
+    expect(currentRoles(conn).champion!.version).toBe("1");
+  });
+
+  it("a failed shadow step blocks the swap with its reason in the run row; a shadow result of another pair is not used", () => {
+    betterChallenger();
+    const failed = run("evaluate", { shadow: shadowOf({ status: "failed", reason: "model file /m/2/direction.bin fails its sha256 check", pWorse: null }) });
+    expect(failed.outcome).toBe("continue");
+    expect(runRows()[0]!["decision_reason"]).toContain("shadow evaluation failed: model file /m/2/direction.bin fails its sha256 check ✗");
+    expect(listShadowRuns(conn)[0]).toMatchObject({ status: "failed", reason: "model file /m/2/direction.bin fails its sha256 check" });
+    const other = run("evaluate", { shadow: shadowOf({ versionB: "3", pWorse: 0.001 }) });
+    expect(other.conditions.find((c) => c.name === "shadow_not_worse")).toMatchObject({ passed: true, text: "shadow evaluation: not run" });
+  });
+
+  it("MLQ_AB_EVIDENCE=shadow decides on the paired z alone, records evidence 'shadow' and keeps its own looks", () => {
+    world();
+    // No paper trades at all: a bot that trades a single arm.
+    const shadowPolicy: AbPolicy = { ...POLICY, evidence: "shadow" };
+    const weak = run("evaluate", { shadow: shadowOf({ hacZ: 2 }) }, shadowPolicy);
+    expect(weak.outcome).toBe("continue");
+    expect(weak.evidence).toBe("shadow");
+    const row = runRows()[0]!;
+    expect(row).toMatchObject({ evidence: "shadow", look_index: 1, z_stat: 2, n_max_per_arm: expect.any(Number) });
+    // n_max = 20,000 bars over the window's 17 days, extrapolated to the challenger's 60-day expiry from S.
+    expect(row["n_max_per_arm"]).toBe(Math.round((20_000 * (S + 60 * DAY_MS - (S - 2 * DAY_MS))) / (NOW - (S - 2 * DAY_MS))));
+    const strong = run("evaluate", { shadow: shadowOf({ hacZ: 6 }), nowMs: NOW + DAY_MS }, shadowPolicy);
+    expect(strong.outcome).toBe("promoted");
+    expect(strong.evaluation.look).toBe(2);
+    expect(strong.conditions.map((c) => c.name)).toEqual(["shadow_bars", "shadow_sharpe_b_ge_a", "shadow_mean_b_positive", "sequential_boundary", "champion_not_pinned"]);
+    expect(currentRoles(conn).champion!.version).toBe("2");
+  });
+
+  it("MLQ_AB_EVIDENCE=shadow never swaps without a usable shadow result", () => {
+    world();
+    const shadowPolicy: AbPolicy = { ...POLICY, evidence: "shadow" };
+    expect(run("evaluate", { shadow: shadowOf({ status: "insufficient", reason: "3000 bars", hacZ: null, pWorse: null }) }, shadowPolicy).outcome).toBe("continue");
+    expect(run("evaluate", {}, shadowPolicy).outcome).toBe("continue");
+    expect(currentRoles(conn).champion!.version).toBe("1");
   });
 });

@@ -30,6 +30,8 @@ import type { ArmMetrics } from "./arm-metrics.js";
 import type { AttributionMethod } from "./attribute-trades.js";
 import type { DecisionCondition, PromotionDecision } from "./decide-promotion.js";
 import { evaluateArms, type AbEvaluation, type AbPolicy } from "./evaluate-arms.js";
+import type { ShadowEvaluation } from "./shadow/shadow-evaluation.js";
+import { insertShadowRun } from "./shadow/shadow-runs.js";
 
 export type AbAction = "evaluate" | "dry-run" | "force-swap" | "rollback";
 
@@ -71,6 +73,12 @@ export interface AbDeps {
    * when another version has become champion meanwhile, so an alarm never rolls back its successor.
    */
   readonly expectedChampion?: { readonly version: string; readonly sinceMs: number };
+  /**
+   * This run's paired shadow evaluation (`runShadowEvaluation`, computed by the caller before the
+   * look because scoring is asynchronous). Recorded in `shadow_eval_runs` with the run; it feeds the
+   * decision when it is of the current champion/challenger pair.
+   */
+  readonly shadow?: ShadowEvaluation | null;
 }
 
 export interface AbRequest {
@@ -143,6 +151,18 @@ export interface AbSummary {
   readonly activeArm: ArmLabel;
   /** What the start-of-run reconciliation did to active_model.json. */
   readonly activeFileAtStart: ReconcileOutcome;
+  /** What the look tested ("paper" trades or the "shadow" series). */
+  readonly evidence: "paper" | "shadow";
+  /** The shadow evaluation recorded with this run (its shadow_eval_runs id), or null when none ran. */
+  readonly shadow: (ShadowSummary & { readonly id: number }) | null;
+}
+
+/** The shadow evaluation without its curves, for summaries and logs. */
+export type ShadowSummary = Omit<ShadowEvaluation, "curves">;
+
+export function shadowSummary(e: ShadowEvaluation): ShadowSummary {
+  const { curves: _curves, ...rest } = e;
+  return rest;
 }
 
 type Plan =
@@ -207,6 +227,8 @@ export function validateAbPolicy(policy: AbPolicy): void {
   if (!(policy.alphaBudget > 0 && policy.alphaBudget <= 1)) throw new ConfigError(`A/B policy alphaBudget must be within (0, 1], got ${policy.alphaBudget}`);
   if (!(policy.challengerMaxDays > 0)) throw new ConfigError(`A/B policy challengerMaxDays must be > 0, got ${policy.challengerMaxDays}`);
   if (!(policy.shadowWorseP > 0 && policy.shadowWorseP < 1)) throw new ConfigError(`A/B policy shadowWorseP must be within (0, 1), got ${policy.shadowWorseP}`);
+  if (policy.evidence !== undefined && policy.evidence !== "paper" && policy.evidence !== "shadow")
+    throw new ConfigError(`A/B policy evidence must be "paper" or "shadow", got ${String(policy.evidence)}`);
 }
 
 /**
@@ -260,7 +282,7 @@ function evaluateAndRecord(deps: AbDeps, request: AbRequest, progressState: { co
   throwIfAborted(deps.signal);
 
   progress({ stage: "evaluate", pct: 10 });
-  const evaluation = evaluateArms(conn, policy, { nowMs, signal: deps.signal });
+  const evaluation = evaluateArms(conn, policy, { nowMs, signal: deps.signal, ...(deps.shadow !== undefined && { shadow: deps.shadow }) });
   const decision = evaluation.decision;
   progress({ stage: "decide", pct: 60, ...(decision ? { detail: decision.text } : {}) });
   const plan = planAction(action, evaluation, modelsDir);
@@ -328,10 +350,12 @@ function evaluateAndRecord(deps: AbDeps, request: AbRequest, progressState: { co
         zStat: decision?.z ?? null,
         conditions: decision ? JSON.stringify(decision.conditions) : null,
         outcome,
+        evidence: decision ? evaluation.evidence : null,
       })
       .returning({ id: abTestRuns.id })
       .get();
     const runId = inserted.id;
+    const shadowRunId = deps.shadow ? insertShadowRun(conn, deps.shadow, { nowMs, abRunId: runId, jobId: deps.jobId ?? null }) : null;
 
     const changes: string[] = [];
     if (action !== "dry-run") {
@@ -360,7 +384,7 @@ function evaluateAndRecord(deps: AbDeps, request: AbRequest, progressState: { co
         if (slot.took) changes.push(`take_slot ${slot.took}`);
       }
     }
-    return { runId, reason, outcome, swapExecuted, effective, changes, before, after: readActiveState(conn), roles: currentRoles(conn) };
+    return { runId, shadowRunId, reason, outcome, swapExecuted, effective, changes, before, after: readActiveState(conn), roles: currentRoles(conn) };
   });
   progressState.committed = true;
 
@@ -431,6 +455,8 @@ function evaluateAndRecord(deps: AbDeps, request: AbRequest, progressState: { co
     activeAfter,
     activeArm: activeAfter.arm,
     activeFileAtStart,
+    evidence: evaluation.evidence,
+    shadow: deps.shadow && recorded.shadowRunId !== null ? { ...shadowSummary(deps.shadow), id: recorded.shadowRunId } : null,
   };
   const log = recorded.outcome === "rolled-back" ? logger.warn.bind(logger) : logger.info.bind(logger);
   log("A/B run recorded", {
@@ -444,6 +470,7 @@ function evaluateAndRecord(deps: AbDeps, request: AbRequest, progressState: { co
     z: summary.evaluation.z,
     boundary: summary.evaluation.boundary,
     roleChanges: summary.roleChanges,
+    ...(summary.shadow && { shadow: { status: summary.shadow.status, bars: summary.shadow.bars, pWorse: summary.shadow.pWorse, pBetter: summary.shadow.pBetter } }),
   });
   return summary;
 }
@@ -549,6 +576,7 @@ function detailsOf(ev: AbEvaluation, policy: AbPolicy, plan: Plan): Record<strin
     arms: ev.decision ? { [ARM_A]: ev.a, [ARM_B]: ev.b } : null,
     look: ev.decision?.look ?? null,
     previousLooks: ev.previousLooks,
+    evidence: ev.evidence,
     target: plan.kind === "none" || plan.kind === "expire" ? null : plan,
   };
 }

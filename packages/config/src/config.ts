@@ -127,6 +127,16 @@ const SPEC = {
   MLQ_AB_ALPHA_BUDGET: ["ab.alphaBudget", num(0.25, (s) => s.gt(0, "expected 0 < budget ≤ 1").max(1, "expected 0 < budget ≤ 1")), "Σ α_k over the challengers of a rolling year"],
   MLQ_CHALLENGER_MAX_DAYS: ["ab.challengerMaxDays", num(60, (s) => s.gt(0, "expected more than 0 days")), "a challenger expires after this many days in the slot"],
   MLQ_AB_SHADOW_WORSE_P: ["ab.shadowWorseP", num(0.05, (s) => s.gt(0).lt(1)), "the shadow evaluation blocks a swap when its p(challenger worse) is below this"],
+  MLQ_AB_EVIDENCE: [
+    "ab.evidence",
+    z.enum(["paper", "shadow"], { error: "expected paper or shadow" }).default("paper"),
+    "what decides a promotion: paper (the paper-trade A/B, the shadow test as a veto) or shadow (the paired shadow series alone)",
+  ],
+  MLQ_SHADOW: ["shadow.enabled", bool(true), "each A/B look runs the paired shadow evaluation of champion and challenger"],
+  MLQ_SHADOW_MIN_BARS: ["shadow.minBars", int(0), "paired bars (all symbols) before the shadow test gives a p-value (0 = 300 × MLQ_HORIZON_BARS)"],
+  MLQ_SHADOW_RESAMPLES: ["shadow.resamples", int(2000, 99), "block-bootstrap resamples (fixed)"],
+  MLQ_SHADOW_BLOCK_BARS: ["shadow.blockBars", int(0), "block-bootstrap block length in bars, ≥ MLQ_HORIZON_BARS (0 = 2 × H)"],
+  MLQ_SHADOW_SEED: ["shadow.seed", int(16), "seed of the bootstrap's resampling (same bars, same p)"],
 
   MLQ_ROLLBACK: ["monitor.rollback", bool(true), "the hourly monitor rolls a decaying champion back to previous_champion"],
   MLQ_ROLLBACK_REFERENCE_SR: ["monitor.referenceSharpe", num(0.05), "healthy per-trade Sharpe of a champion (σ units; never the A/B's estimate)"],
@@ -274,6 +284,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push("MLQ_GATE_VOL_PCT_LO must be below MLQ_GATE_VOL_PCT_HI");
     if (cfg.monitor.referenceSharpe <= cfg.monitor.decaySharpe)
       problems.push("MLQ_ROLLBACK_REFERENCE_SR must exceed MLQ_ROLLBACK_DECAY_SR (the healthy Sharpe above the decayed one the detector looks for)");
+    if (cfg.shadow.blockBars > 0 && cfg.shadow.blockBars < cfg.retrain.horizonBars)
+      problems.push(`MLQ_SHADOW_BLOCK_BARS=${cfg.shadow.blockBars} must be 0 (2 × H) or ≥ MLQ_HORIZON_BARS (${cfg.retrain.horizonBars}): a block shorter than a holding period cuts positions apart`);
+    if (cfg.ab.evidence === "shadow" && !cfg.shadow.enabled) problems.push("MLQ_AB_EVIDENCE=shadow needs the shadow evaluation: remove MLQ_SHADOW=false");
     if (cfg.costs.slippageMultMin > cfg.costs.slippageMultMax)
       problems.push("MLQ_SLIPPAGE_MULT_MIN must not exceed MLQ_SLIPPAGE_MULT_MAX");
     const gridSize = [cfg.search.rounds, cfg.search.maxDepth, cfg.search.eta, cfg.search.minChildWeight, cfg.search.subsample].reduce(

@@ -17,9 +17,9 @@ const abRows = () => dbRows(fx, "SELECT job_id, action, dry_run, success, error_
 
 describe("abPolicyFromConfig", () => {
   it("takes every A/B setting from the config", () => {
-    expect(abPolicyFromConfig(fx.config)).toEqual({ minTradesPerArm: 100, alpha: 0.05, alphaBudget: 0.25, challengerMaxDays: 60, shadowWorseP: 0.05 });
+    expect(abPolicyFromConfig(fx.config)).toEqual({ minTradesPerArm: 100, alpha: 0.05, alphaBudget: 0.25, challengerMaxDays: 60, shadowWorseP: 0.05, evidence: "paper" });
     const ab = { ...fx.config.ab, minTradesPerArm: 37, alpha: 0.04, alphaBudget: 0.2, challengerMaxDays: 30, shadowWorseP: 0.1 };
-    expect(abPolicyFromConfig({ ab })).toEqual({ minTradesPerArm: 37, alpha: 0.04, alphaBudget: 0.2, challengerMaxDays: 30, shadowWorseP: 0.1 });
+    expect(abPolicyFromConfig({ ab })).toEqual({ minTradesPerArm: 37, alpha: 0.04, alphaBudget: 0.2, challengerMaxDays: 30, shadowWorseP: 0.1, evidence: "paper" });
   });
 });
 

@@ -60,8 +60,16 @@ function cachedBoundaries(fractions: number[], alpha: number): ReturnType<typeof
 
 export function sequentialLook(input: LookInput): LookResult {
   const t = informationFraction(input.tradesA, input.tradesB, input.nMaxPerArm, input.expired);
-  const fractions = [...input.previousFractions, t];
-  const seq = cachedBoundaries(fractions, input.alpha);
+  return sequentialLookAt(t, input.previousFractions, input.alpha);
+}
+
+/**
+ * This look at information fraction `t` (in [0, 1]; 1 = the final look). The paired shadow test uses
+ * it with t = bars / bars expected by expiry: the HAC z's information grows with the bars.
+ */
+export function sequentialLookAt(t: number, previousFractions: readonly number[], alpha: number): LookResult {
+  const fractions = [...previousFractions, Math.min(1, Math.max(0, t))];
+  const seq = cachedBoundaries(fractions, alpha);
   const k = fractions.length - 1;
   return { informationFraction: seq.fractions[k]!, boundary: seq.boundaries[k]!, alphaSpent: seq.spent[k]!, look: k + 1 };
 }

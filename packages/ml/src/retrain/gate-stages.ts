@@ -1,9 +1,8 @@
 // The cost this run trains with (slippage_mult from the latest calibration), then the gates:
 // evaluated, logged, and — unless forced — the end of the run when one fails or on a dry run.
-import { latestCalibrationRun } from "@mlq/calibration";
 import { writeTx } from "@mlq/db";
 import { evaluateGates, gatePolicy } from "@mlq/gates";
-import { roundTripCost, slippageMult } from "../dataset/cost.js";
+import { currentCost } from "../scoring/current-cost.js";
 import { loadGateSnapshot, writeGateLog } from "./gate-store.js";
 import { recordRunFacts, recordRunGates } from "./retrain-runs-store.js";
 import { needState, type RetrainStage } from "./stage.js";
@@ -12,21 +11,10 @@ export const costStage: RetrainStage = {
   name: "cost",
   progress: [20, 20],
   run(ctx) {
-    const { costs } = ctx.config;
-    const mult = slippageMult({
-      latestCalibration: latestCalibrationRun(ctx.conn),
-      basePerSidePct: costs.baseSlippagePerSidePct,
-      min: costs.slippageMultMin,
-      max: costs.slippageMultMax,
-      minTrades: costs.slippageMultMinTrades,
-    });
-    ctx.state.slippage = mult;
-    ctx.state.costFraction = roundTripCost({
-      feePctRoundTrip: costs.feePctRoundTrip,
-      basePerSidePct: costs.baseSlippagePerSidePct,
-      slippageMult: mult.mult,
-    });
-    recordRunFacts(ctx.conn, ctx.runId, { slippageMult: mult.mult });
+    const cost = currentCost(ctx.conn, ctx.config.costs);
+    ctx.state.slippage = cost.slippage;
+    ctx.state.costFraction = cost.roundTrip;
+    recordRunFacts(ctx.conn, ctx.runId, { slippageMult: cost.slippage.mult });
     return undefined;
   },
 };
