@@ -2,10 +2,10 @@
 // challenger's sequential test stands, why the last A/B run did or did not swap, and the role
 // history as a timeline with rollbacks highlighted. Pure: report in, HTML out.
 // (Not prettier-formatted: it would reflow the html`` templates and change the markup.)
-import type { AbRunRecord } from "@mlq/ab";
+import type { AbRunRecord, ShadowRunRecord } from "@mlq/ab";
 import { html, raw, type SafeHtml } from "./html.js";
 import type { ArmStandingView, EvaluationView, LookView, PromotionView, RoleEventView } from "./status-data.js";
-import { linearScale } from "./svg-charts.js";
+import { lineChart, linearScale, PALETTE } from "./svg-charts.js";
 
 const fmt = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? "–" : Number(v.toFixed(digits)).toString());
 const pctOf = (v: number | null | undefined): string => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(0)} %`);
@@ -92,6 +92,39 @@ function decisionBlock(run: AbRunRecord | null): SafeHtml {
   )}</tbody></table></div>`;
 }
 
+/** The paired shadow evaluation: both versions' equity on the same bars, their difference, and the test. */
+export function shadowBlock(sh: ShadowRunRecord | null): SafeHtml {
+  if (!sh) return html`<h3>Shadow evaluation</h3><p class="muted">No shadow evaluation yet: each A/B look scores champion and challenger on the same closed bars once both exist (<code>mlq ab --shadow</code> runs one now).</p>`;
+  const head = html`<p id="shadow-summary">Shadow evaluation #${sh.id} at ${sh.tsIso}${sh.abRunId !== null ? html` (A/B run #${sh.abRunId})` : ""}: <code>${sh.versionA}</code> (A) vs <code>${sh.versionB}</code> (B)${sh.windowStartIso ? html` on <b>${sh.bars ?? 0}</b> bars of ${sh.symbols.join(", ")} since ${sh.windowStartIso}` : ""} → <b id="shadow-status">${sh.status}</b>${sh.reason ? html`: ${sh.reason}` : ""}.</p>`;
+  const curves = sh.curves;
+  const chart =
+    curves && curves.ts.length > 1
+      ? (() => {
+          const t0 = curves.ts[0]!;
+          const x = (t: number) => (t - t0) / 86_400_000;
+          const pts = (ys: readonly number[]) => curves.ts.map((t, i) => [x(t), ys[i]!] as const);
+          return lineChart({
+            title: "Shadow equity on the same bars (cumulative log return, one unit per symbol)",
+            series: [
+              { label: `A ${sh.versionA}`, points: pts(curves.a), color: PALETTE[0] },
+              { label: `B ${sh.versionB}`, points: pts(curves.b), color: PALETTE[1] },
+              { label: "B − A", points: pts(curves.b.map((v, i) => v - curves.a[i]!)), color: PALETTE[2], dashed: true },
+            ],
+            xLabel: "days since the window opened",
+            yLabel: "cumulative log return",
+          });
+        })()
+      : "";
+  if (sh.status !== "ok") return html`<h3>Shadow evaluation</h3>${head}${chart}`;
+  return html`<h3>Shadow evaluation</h3>${head}
+<div class="scroll"><table id="shadow"><thead><tr><th></th><th>A ${sh.versionA}</th><th>B ${sh.versionB}</th></tr></thead><tbody>
+<tr><th>shadow trades</th><td class="num">${sh.tradesA ?? "–"}</td><td class="num">${sh.tradesB ?? "–"}</td></tr>
+<tr><th>Sharpe per bar</th><td class="num">${fmt(sh.sharpeA, 4)}</td><td class="num">${fmt(sh.sharpeB, 4)}</td></tr>
+</tbody></table></div>
+<p>Difference ${fmt(sh.difference, 4)}, correlation ${fmt(sh.correlation)}; Jobson–Korkie–Memmel z ${fmt(sh.jkmZ, 2)}, HAC z <b>${fmt(sh.hacZ, 2)}</b>; block bootstrap p(B no better) ${fmt(sh.pBetter)}, p(B worse) <b id="shadow-p-worse">${fmt(sh.pWorse)}</b>.</p>
+${chart}`;
+}
+
 function timeline(p: PromotionView): SafeHtml {
   if (p.events.length === 0) return html`<h3>Role history</h3><p class="muted">No role changes recorded yet.</p>`;
   const total = Object.values(p.eventCounts).reduce((s, n) => s + n, 0);
@@ -115,5 +148,6 @@ ${alert}
 ${rolesTable(p)}
 ${p.evaluation ? evaluationBlock(p, p.evaluation) : idle}
 ${decisionBlock(p.lastDecision)}
+${shadowBlock(p.shadow)}
 ${timeline(p)}</section>`;
 }

@@ -17,6 +17,8 @@ import {
   type ActiveModelView,
   type ArmMetrics,
   type AttributionMethod,
+  listShadowRuns,
+  type ShadowRunRecord,
 } from "@mlq/ab";
 import { latestCalibrationRun, type CalibrationRunRecord } from "@mlq/calibration";
 import { openDatabase, tableExists, type Connection } from "@mlq/db";
@@ -126,6 +128,8 @@ export interface PromotionView {
   eventCounts: Record<RoleEventName, number>;
   /** The newest A/B run (not a dry run, when there is one) that recorded a decision table: why the swap did or did not happen. */
   lastDecision: AbRunRecord | null;
+  /** The newest paired shadow evaluation of the current champion and challenger (else the newest of any pair). */
+  shadow: ShadowRunRecord | null;
 }
 
 export interface StatusReport {
@@ -379,7 +383,13 @@ function promotionView(conn: Connection, opts: StatusOptions): PromotionView {
     eventCounts,
     // A dry run changes nothing: the last real decision explains the roles as they are.
     lastDecision: recentRuns.find((r) => r.conditions.length > 0 && !r.dryRun) ?? recentRuns.find((r) => r.conditions.length > 0) ?? null,
+    shadow: latestShadow(conn, roles.champion?.version ?? null, roles.challenger?.version ?? null),
   };
+}
+
+function latestShadow(conn: Connection, champion: string | null, challenger: string | null): ShadowRunRecord | null {
+  const runs = listShadowRuns(conn, 20);
+  return runs.find((r) => r.versionA === champion && r.versionB === challenger) ?? runs[0] ?? null;
 }
 
 /** The last `n` values of a curve as [1-based index, value] points. */

@@ -4,6 +4,7 @@ import { isoUtc } from "@mlq/core";
 import { createFixture, T0, writeActiveModelJson, type Fixture } from "./fixtures.test-util.js";
 import { zGauge } from "./promotion-section.js";
 import { createPromotionFixture, NOW } from "./promotion-fixture.test-util.js";
+import { insertShadowRun, type ShadowEvaluation } from "@mlq/ab";
 import { readStatus } from "./status-data.js";
 import { renderStatusPage } from "./status-page.js";
 
@@ -158,5 +159,83 @@ describe("zGauge", () => {
     expect(crossed).toContain(">z 3</text>");
     expect(zGauge({ z: null, boundary: null }, "no look").value).toContain(">boundary ∞</text>");
     expect(zGauge({ z: 1, boundary: 2 }, '"><script>').value).toContain('aria-label="&quot;&gt;&lt;script&gt;"');
+  });
+});
+
+describe("renderStatusPage: the paired shadow evaluation", () => {
+  const render = (f: Fixture) => renderStatusPage(readStatus({ dbPath: f.dbPath, modelsDir: f.modelsDir, now: () => NOW }), ctx);
+  const shadow = (over: Partial<ShadowEvaluation>): ShadowEvaluation => ({
+    status: "ok",
+    reason: null,
+    versionA: "1",
+    versionB: "3",
+    windowStartMs: NOW - 7 * 86_400_000,
+    windowEndMs: NOW,
+    bars: 20_160,
+    minBars: 4500,
+    symbols: ["BTCUSDT", "ETHUSDT"],
+    perSymbol: [],
+    horizonBars: 15,
+    costPerSide: 0.001,
+    thresholds: { a: 0.61, b: 0.63 },
+    tradesA: 410,
+    tradesB: 388,
+    sharpeA: 0.0123,
+    sharpeB: 0.0311,
+    difference: 0.0188,
+    correlation: 0.71,
+    meanA: 1e-5,
+    meanB: 2e-5,
+    jkmZ: 3.4,
+    hacZ: 2.87,
+    pBetter: 0.004,
+    pWorse: 0.996,
+    testStatus: "ok",
+    method: { blockLength: 30, resamples: 2000, seed: 16, kernel: "parzen", bandwidth: 30 },
+    curves: { ts: [NOW - 7 * 86_400_000, NOW - 3 * 86_400_000, NOW], a: [0, 0.01, 0.02], b: [0, 0.03, 0.07] },
+    ...over,
+  });
+
+  it("shows the newest shadow run of the current pair with both equity curves, their difference and the test's numbers", () => {
+    const f = createPromotionFixture();
+    fixture = f;
+    expect(render(f)).toContain("No shadow evaluation yet");
+    const conn = openDatabase(f.dbPath);
+    try {
+      conn.sqlite.transaction(() => {
+        insertShadowRun(conn, shadow({}), { nowMs: NOW - 1000, abRunId: null, jobId: null });
+        insertShadowRun(conn, shadow({ versionB: "4", status: "failed", reason: "not this pair" }), { nowMs: NOW, abRunId: null, jobId: null });
+      })();
+    } finally {
+      conn.close();
+    }
+    const page = render(f);
+    expect(page).toContain('<b id="shadow-status">ok</b>');
+    expect(page).toContain("on <b>20160</b> bars of BTCUSDT, ETHUSDT since");
+    expect(page).toContain('p(B worse) <b id="shadow-p-worse">0.996</b>');
+    expect(page).toContain("HAC z <b>2.87</b>");
+    expect(page).toContain("<tr><th>Sharpe per bar</th><td class=\"num\">0.0123</td><td class=\"num\">0.0311</td></tr>");
+    expect(page).toContain("Shadow equity on the same bars");
+    expect(page).toContain("B − A");
+    expect(page).not.toContain("not this pair");
+  });
+
+  it("shows why a shadow run has no p-value", () => {
+    const f = createPromotionFixture();
+    fixture = f;
+    const conn = openDatabase(f.dbPath);
+    try {
+      insertShadowRun(conn, shadow({ status: "insufficient", reason: "the shadow window has 900 paired bars since 2026-09-30T00:00:00.000Z, fewer than MLQ_SHADOW_MIN_BARS = 4500", curves: null }), {
+        nowMs: NOW,
+        abRunId: 7,
+        jobId: null,
+      });
+    } finally {
+      conn.close();
+    }
+    const page = render(f);
+    expect(page).toContain('<b id="shadow-status">insufficient</b>: the shadow window has 900 paired bars');
+    expect(page).toContain("(A/B run #7)");
+    expect(page).not.toContain('id="shadow-p-worse"');
   });
 });

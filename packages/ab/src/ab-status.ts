@@ -1,5 +1,6 @@
 // `mlq ab --status`: who holds which role and since when, where the challenger's evaluation
 // stands, and the latest runs with their decision tables.
+import { listShadowRuns, type ShadowRunRecord } from "./shadow/shadow-runs.js";
 import { isoUtc, silentLogger, type Logger } from "@mlq/core";
 import { requireTables, type Connection } from "@mlq/db";
 import { currentRoles, readActiveState, reconcileActiveModelFile, type ArmLabel, type ReconcileOutcome } from "@mlq/registry";
@@ -39,6 +40,8 @@ export interface StatusSummary {
     readonly expiresIso: string | null;
     readonly wouldPromote: boolean;
   } | null;
+  /** The newest shadow evaluation (any pair), or null before the first. */
+  readonly lastShadow: ShadowRunRecord | null;
 }
 
 /** Reconciles active_model.json with the DB first (as every run does), then reports. */
@@ -80,6 +83,7 @@ export function abStatus(conn: Connection, modelsDir: string, options: { last?: 
     activeFile,
     lastEvaluations,
     now,
+    lastShadow: listShadowRuns(conn, 1)[0] ?? null,
   };
 }
 
@@ -104,6 +108,14 @@ export function formatStatus(status: StatusSummary): string {
   }
   if (status.barred.length) lines.push(`rolled back (need a new A/B win): ${status.barred.join(", ")}`);
   if (status.activeFile === "rewritten") lines.push("active_model.json was out of date and has been rewritten from the database");
+  const sh = status.lastShadow;
+  if (sh)
+    lines.push(
+      `last shadow evaluation #${sh.id} ${sh.tsIso}: ${sh.versionA} vs ${sh.versionB} → ${sh.status}` +
+        (sh.status === "ok"
+          ? ` on ${sh.bars} bars: Sharpe A ${sh.sharpeA?.toFixed(4) ?? "—"}, B ${sh.sharpeB?.toFixed(4) ?? "—"} per bar, HAC z ${sh.hacZ?.toFixed(2) ?? "—"}, p(B worse) ${sh.pWorse?.toFixed(3) ?? "—"}`
+          : `: ${sh.reason ?? ""}`),
+    );
   lines.push(`last ${status.lastEvaluations.length} runs:`);
   for (const r of status.lastEvaluations) {
     const look = r.look ? ` look ${r.look.index}, z ${r.look.z?.toFixed(3) ?? "—"} vs ${r.look.boundary?.toFixed(3) ?? "∞"}` : "";
