@@ -1,7 +1,7 @@
 // `pnpm bench`: runs every benchmark, each in its own child process (so peak RSS belongs to one
 // benchmark), on cached databases (bench/cache.mjs) copied to a scratch directory where a benchmark
 // writes. Prints a table, writes bench/results.json, exits 1 if any target fails (2 on bad usage).
-// Usage: node bench/run.mjs [--only market-data,retrain,ab,calibration,queue,monitor,serve] [--quick]
+// Usage: node bench/run.mjs [--only market-data,retrain,ab,calibration,queue,monitor,serve,shadow] [--quick]
 import { fork } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
@@ -29,6 +29,8 @@ const BENCHES = {
   monitor: { module: "monitor.mjs", db: null, scratch: false, limitMb: 1024, service: "mlq-worker-monitor", timeoutMs: 3 * 60_000 },
   // Trains a champion on its copy, then starts the built service as a child; this process is the HTTP client.
   serve: { module: "serve.mjs", db: "retrain-21d", scratch: true, limitMb: 512, service: "mlq-serve", timeoutMs: 5 * 60_000 },
+  // Builds its own candles and two trained versions in a temp dir: db null.
+  shadow: { module: "shadow.mjs", db: null, scratch: false, limitMb: 2048, service: "mlq-worker-ab", timeoutMs: 3 * 60_000 },
 };
 
 const REQUIRED_DIST = [

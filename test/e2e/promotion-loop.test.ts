@@ -9,9 +9,9 @@ import { basename, join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AbSummary } from "@mlq/ab";
-import { createRng } from "@mlq/core";
+import { createRng, DAY_MS } from "@mlq/core";
 import { readPointer } from "@mlq/registry";
-import { E2eFixture, demoDb, sleep, sqlRows } from "./support.js";
+import { appendTicks, DEMO_END_MS, E2eFixture, demoDb, sleep, sqlRows } from "./support.js";
 
 /** A challenger's evaluation ends at the first look after 1.7 s: every look below is the last (information 1). */
 const MAX_DAYS = 0.00002;
@@ -93,6 +93,8 @@ describe("promotion loop through real queues", () => {
     expect(r2.registered.role).toBe("challenger");
     expectAgreement(r1.version, r2.version, []);
     const slot2 = eventOf("take_slot", r2.version).ts_ms;
+    // Six days of ticks after both versions' training + embargo: bars for the shadow evaluation.
+    appendTicks(fx.dbPath, { fromMs: DEMO_END_MS + 2 * DAY_MS, days: 6 });
 
     // The bot trades both versions, tagging model_version; one trade names a version mlq never made.
     await sleep(MAX_MS + 200);
@@ -128,8 +130,14 @@ describe("promotion loop through real queues", () => {
       "sharpe_b_ge_a",
       "expectancy_b_positive",
       "sequential_boundary",
+      "shadow_not_worse",
       "champion_not_pinned",
     ]);
+    // The job's shadow step scored r1 and r2 on the same appended bars (candles brought up to date first).
+    expect(ab1.shadow).toMatchObject({ status: "ok", versionA: r1.version, versionB: r2.version, symbols: ["BTC-USDT", "ETH-USDT"] });
+    expect(ab1.shadow!.bars).toBeGreaterThan(2 * 5 * 1440);
+    const shadowRow = sqlRows<Record<string, unknown>>(fx.dbPath, "SELECT * FROM shadow_eval_runs WHERE ab_run_id = ?", ab1.runId)[0]!;
+    expect(shadowRow).toMatchObject({ version_a: r1.version, version_b: r2.version, status: "ok", bars: ab1.shadow!.bars, p_worse: ab1.shadow!.pWorse });
     const prev = sqlRows<{ previous_version_dir: string }>(fx.dbPath, "SELECT previous_version_dir FROM ab_active_model")[0]!;
     expect(basename(prev.previous_version_dir)).toBe(r1.version);
 

@@ -223,3 +223,36 @@ async function stopChild(s: Spawned): Promise<void> {
   await s.exited;
   clearTimeout(killer);
 }
+
+/**
+ * Appends `days` of ticks (two a minute per symbol, a seeded random walk from each symbol's last
+ * price) from `fromMs`: bars after the models' training, for the shadow evaluation to score.
+ */
+export function appendTicks(path: string, options: { fromMs: number; days: number; seed?: number }): number {
+  const db = new Database(path, { fileMustExist: true });
+  try {
+    const symbols = db.prepare("SELECT DISTINCT symbol FROM ticks ORDER BY symbol").pluck().all() as string[];
+    const lastPrice = db.prepare("SELECT price FROM ticks WHERE symbol = ? ORDER BY ts_ms DESC LIMIT 1").pluck();
+    const last = symbols.map((symbol) => ({ symbol, price: lastPrice.get(symbol) as number }));
+    const insert = db.prepare("INSERT INTO ticks (ts_ms, symbol, price, size) VALUES (?, ?, ?, ?)");
+    let seed = options.seed ?? 5;
+    const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296;
+    const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+    let written = 0;
+    db.transaction(() => {
+      for (const { symbol, price } of last) {
+        let p = price;
+        for (let m = 0; m < options.days * 1440; m++) {
+          for (const offset of [7_000, 41_000]) {
+            p *= Math.exp(0.0007 * normal());
+            insert.run(options.fromMs + m * 60_000 + offset, symbol, p, 0.01);
+            written++;
+          }
+        }
+      }
+    })();
+    return written;
+  } finally {
+    db.close();
+  }
+}

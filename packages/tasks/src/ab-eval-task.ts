@@ -71,7 +71,11 @@ export async function runShadowStep(config: Config, conn: Connection, io: TaskIo
   if (!roles.champion || !roles.challenger) return null;
   io.progress({ stage: "shadow", pct: 2, detail: `candles for ${roles.champion.version} vs ${roles.challenger.version}` });
   try {
-    await materializeCandlesAsync(conn, { signal: io.signal, logger: io.logger, ...(config.candles.threads > 0 && { threads: config.candles.threads }) });
+    await materializeCandlesAsync(conn, {
+      signal: io.signal,
+      logger: io.logger,
+      ...(config.candles.threads > 0 && { threads: config.candles.threads }),
+    });
   } catch (err) {
     if (!(err instanceof MlqError) || err.retryable || err.code === "ABORTED") throw err;
     io.logger.warn("shadow step: candles not brought up to date; scoring the candles already materialized", { error: errorMessage(err) });
@@ -89,7 +93,14 @@ export async function runShadowStep(config: Config, conn: Connection, io: TaskIo
     ...(io.signal && { signal: io.signal }),
   });
   const log = shadow.status === "failed" ? io.logger.warn.bind(io.logger) : io.logger.info.bind(io.logger);
-  log("shadow evaluation", { status: shadow.status, reason: shadow.reason, bars: shadow.bars, pWorse: shadow.pWorse, pBetter: shadow.pBetter, hacZ: shadow.hacZ });
+  log("shadow evaluation", {
+    status: shadow.status,
+    reason: shadow.reason,
+    bars: shadow.bars,
+    pWorse: shadow.pWorse,
+    pBetter: shadow.pBetter,
+    hacZ: shadow.hacZ,
+  });
   return shadow;
 }
 
@@ -98,12 +109,18 @@ export async function runAbEvalTask(config: Config, payload: AbEvalTaskPayload, 
   return withMigrated(config.dbPath, async (conn) => {
     const looks = payload.action === "evaluate" || payload.action === "dry-run";
     const shadow = looks && config.shadow.enabled ? await runShadowStep(config, conn, io) : undefined;
-    return runAbEvaluation({ ...abEvalDeps(config, conn, io), ...(shadow !== undefined && { shadow }) }, { action: payload.action, policy: abPolicyFromConfig(config) });
+    return runAbEvaluation(
+      { ...abEvalDeps(config, conn, io), ...(shadow !== undefined && { shadow }) },
+      { action: payload.action, policy: abPolicyFromConfig(config) },
+    );
   });
 }
 
 /** `mlq ab --shadow`: the shadow step alone, recorded in shadow_eval_runs without an A/B run; null when there is no pair. */
-export async function runShadowTask(config: Config, io: TaskIo): Promise<(ShadowSummary & { id: number; curves: ShadowEvaluation["curves"] }) | null> {
+export async function runShadowTask(
+  config: Config,
+  io: TaskIo,
+): Promise<(ShadowSummary & { id: number; curves: ShadowEvaluation["curves"] }) | null> {
   return withMigrated(config.dbPath, async (conn) => {
     const nowMs = Date.now();
     const shadow = await runShadowStep(config, conn, io, nowMs);

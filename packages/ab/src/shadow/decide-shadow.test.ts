@@ -5,25 +5,45 @@ import { mcMargin } from "../sequential/simulation.test-util.js";
 import { hacPairedSharpe, pairMoments } from "./paired-sharpe.js";
 import { simulatePairedShadow } from "./simulation.test-util.js";
 
-const arm = (trades: number, sharpe: number) => ({ trades, sharpe, skewness: 0, kurtosis: 3, expectancy: 0.1, psr: 0.9, minTrackRecord: 10 });
+const arm = (trades: number, sharpe: number) => ({
+  trades,
+  sharpe,
+  skewness: 0,
+  kurtosis: 3,
+  expectancy: 0.1,
+  psr: 0.9,
+  minTrackRecord: 10,
+});
 const paperCtx = { alpha: 0.05, previousFractions: [], nMaxPerArm: 200, expired: true };
 
 describe("shadow_not_worse in the paper A/B's decision table", () => {
   const strong = [arm(200, 0.05), arm(200, 0.4)] as const;
 
   it("blocks the swap when the shadow test finds the challenger worse (p < 0.05), passes at p ≥ 0.05", () => {
-    const worse = decidePromotion(...strong, DEFAULT_PROMOTION_POLICY, { ...paperCtx, shadow: { status: "ok", reason: null, pWorse: 0.01 } });
+    const worse = decidePromotion(...strong, DEFAULT_PROMOTION_POLICY, {
+      ...paperCtx,
+      shadow: { status: "ok", reason: null, pWorse: 0.01 },
+    });
     expect(worse.swapRecommended).toBe(false);
     expect(worse.conditions.find((c) => c.name === "shadow_not_worse")).toMatchObject({ value: 0.01, threshold: 0.05, passed: false });
-    const fine = decidePromotion(...strong, DEFAULT_PROMOTION_POLICY, { ...paperCtx, shadow: { status: "ok", reason: null, pWorse: 0.05 } });
+    const fine = decidePromotion(...strong, DEFAULT_PROMOTION_POLICY, {
+      ...paperCtx,
+      shadow: { status: "ok", reason: null, pWorse: 0.05 },
+    });
     expect(fine.swapRecommended).toBe(true);
   });
 
   it("a failed shadow step (bad input) blocks; insufficient evidence or no shadow run leaves the paper A/B to decide", () => {
-    const failed = decidePromotion(...strong, DEFAULT_PROMOTION_POLICY, { ...paperCtx, shadow: { status: "failed", reason: "model file x fails its sha256 check", pWorse: null } });
+    const failed = decidePromotion(...strong, DEFAULT_PROMOTION_POLICY, {
+      ...paperCtx,
+      shadow: { status: "failed", reason: "model file x fails its sha256 check", pWorse: null },
+    });
     expect(failed.swapRecommended).toBe(false);
     expect(failed.conditions.at(-1)!.text).toBe("shadow evaluation failed: model file x fails its sha256 check");
-    const young = decidePromotion(...strong, DEFAULT_PROMOTION_POLICY, { ...paperCtx, shadow: { status: "insufficient", reason: "120 bars", pWorse: null } });
+    const young = decidePromotion(...strong, DEFAULT_PROMOTION_POLICY, {
+      ...paperCtx,
+      shadow: { status: "insufficient", reason: "120 bars", pWorse: null },
+    });
     expect(young.swapRecommended).toBe(true);
     expect(young.conditions.at(-1)!.text).toBe("no shadow evidence yet (120 bars)");
     const none = decidePromotion(...strong, DEFAULT_PROMOTION_POLICY, { ...paperCtx, shadow: null });
@@ -51,7 +71,12 @@ describe("decideOnShadow (MLQ_AB_EVIDENCE=shadow)", () => {
 
   it("swaps when the window is ready, B's shadow Sharpe ≥ A's, B makes money and the paired z crosses the O'Brien–Fleming boundary", () => {
     const d = decideOnShadow(shadowInput(), ctx);
-    expect(d.conditions.map((c) => c.name)).toEqual(["shadow_bars", "shadow_sharpe_b_ge_a", "shadow_mean_b_positive", "sequential_boundary"]);
+    expect(d.conditions.map((c) => c.name)).toEqual([
+      "shadow_bars",
+      "shadow_sharpe_b_ge_a",
+      "shadow_mean_b_positive",
+      "sequential_boundary",
+    ]);
     expect(d.look!.informationFraction).toBeCloseTo(0.5, 12);
     // Lan–DeMets O'Brien–Fleming at t = ½, one-sided α = 0.05: c₁ = z_{0.975}·… ≈ 2.538 (alpha-spending.test.ts).
     expect(d.look!.boundary).toBeGreaterThan(2.5);
@@ -95,36 +120,57 @@ describe("MLQ_AB_EVIDENCE=shadow: daily looks on equal-Sharpe paired series keep
   it.each([
     ["correlation ≈ 0.5", { threshold: 0.99, noiseCorrelation: 0 }],
     ["correlation ≈ 0.9", { threshold: 0.75, noiseCorrelation: 0.95 }],
-  ] as const)("%s: promotions ≤ 5 % + Monte-Carlo margin over all looks", (_name, sim) => {
-    const rng = createRng(2026, `shadow-sequential:${sim.noiseCorrelation}`);
-    let promoted = 0;
-    let fixedSampleFalse = 0;
-    for (let run = 0; run < RUNS; run++) {
-      const { a, b } = simulatePairedShadow(rng, { bars: LOOKS * BARS_PER_LOOK, horizonBars: H, signal: 0.3, noiseA: 1, noiseB: 1, ...sim });
-      const fractions: number[] = [];
-      let anyNaive = false;
-      for (let k = 1; k <= LOOKS; k++) {
-        const n = k * BARS_PER_LOOK;
-        const pa = a.subarray(0, n);
-        const pb = b.subarray(0, n);
-        const hac = hacPairedSharpe(pa, pb, { horizonBars: H });
-        const m = pairMoments(pa, pb);
-        const d = decideOnShadow(
-          { status: "ok", reason: null, pWorse: hac.pWorse, bars: n, minBars: 300 * H, sharpeA: hac.sharpeA, sharpeB: hac.sharpeB, meanB: m.meanB, hacZ: hac.status === "ok" ? hac.z : null },
-          { alpha: 0.05, previousFractions: fractions, nMaxBars: LOOKS * BARS_PER_LOOK, expired: k === LOOKS },
-        );
-        if (d.look) fractions.push(d.look.informationFraction);
-        if (hac.status === "ok" && hac.z >= 1.645) anyNaive = true;
-        if (d.swapRecommended) {
-          promoted++;
-          break;
+  ] as const)(
+    "%s: promotions ≤ 5 % + Monte-Carlo margin over all looks",
+    (_name, sim) => {
+      const rng = createRng(2026, `shadow-sequential:${sim.noiseCorrelation}`);
+      let promoted = 0;
+      let fixedSampleFalse = 0;
+      for (let run = 0; run < RUNS; run++) {
+        const { a, b } = simulatePairedShadow(rng, {
+          bars: LOOKS * BARS_PER_LOOK,
+          horizonBars: H,
+          signal: 0.3,
+          noiseA: 1,
+          noiseB: 1,
+          ...sim,
+        });
+        const fractions: number[] = [];
+        let anyNaive = false;
+        for (let k = 1; k <= LOOKS; k++) {
+          const n = k * BARS_PER_LOOK;
+          const pa = a.subarray(0, n);
+          const pb = b.subarray(0, n);
+          const hac = hacPairedSharpe(pa, pb, { horizonBars: H });
+          const m = pairMoments(pa, pb);
+          const d = decideOnShadow(
+            {
+              status: "ok",
+              reason: null,
+              pWorse: hac.pWorse,
+              bars: n,
+              minBars: 300 * H,
+              sharpeA: hac.sharpeA,
+              sharpeB: hac.sharpeB,
+              meanB: m.meanB,
+              hacZ: hac.status === "ok" ? hac.z : null,
+            },
+            { alpha: 0.05, previousFractions: fractions, nMaxBars: LOOKS * BARS_PER_LOOK, expired: k === LOOKS },
+          );
+          if (d.look) fractions.push(d.look.informationFraction);
+          if (hac.status === "ok" && hac.z >= 1.645) anyNaive = true;
+          if (d.swapRecommended) {
+            promoted++;
+            break;
+          }
         }
+        if (anyNaive) fixedSampleFalse++;
       }
-      if (anyNaive) fixedSampleFalse++;
-    }
-    const rate = promoted / RUNS;
-    expect(rate).toBeLessThanOrEqual(0.05 + mcMargin(0.05, RUNS));
-    // Without the boundary — a fixed-sample 5 % test at every look — the same data promotes far more often.
-    expect(fixedSampleFalse / RUNS).toBeGreaterThan(0.1);
-  }, 60_000);
+      const rate = promoted / RUNS;
+      expect(rate).toBeLessThanOrEqual(0.05 + mcMargin(0.05, RUNS));
+      // Without the boundary — a fixed-sample 5 % test at every look — the same data promotes far more often.
+      expect(fixedSampleFalse / RUNS).toBeGreaterThan(0.1);
+    },
+    60_000,
+  );
 });

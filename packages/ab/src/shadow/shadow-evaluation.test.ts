@@ -93,7 +93,11 @@ describe("runShadowEvaluation on real boosters and demo-data's market model", ()
   });
 
   it("a corrupt model file fails with the file named", async () => {
-    const path = join(fx.modelsDir, "10", JSON.parse(readFileSync(join(fx.modelsDir, "10", "manifest.json"), "utf8")).models.direction.file);
+    const path = join(
+      fx.modelsDir,
+      "10",
+      JSON.parse(readFileSync(join(fx.modelsDir, "10", "manifest.json"), "utf8")).models.direction.file,
+    );
     const good = readFileSync(path);
     try {
       const bad = Buffer.from(good);

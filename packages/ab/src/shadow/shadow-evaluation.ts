@@ -104,7 +104,13 @@ export interface ShadowEvaluation {
   readonly pWorse: number | null;
   /** "identical" when both series are equal bar for bar, "degenerate" when the test is undefined. */
   readonly testStatus: string | null;
-  readonly method: { readonly blockLength: number | null; readonly resamples: number; readonly seed: number; readonly kernel: string | null; readonly bandwidth: number | null };
+  readonly method: {
+    readonly blockLength: number | null;
+    readonly resamples: number;
+    readonly seed: number;
+    readonly kernel: string | null;
+    readonly bandwidth: number | null;
+  };
   readonly curves: ShadowCurves | null;
 }
 
@@ -135,22 +141,31 @@ export async function runShadowEvaluation(input: ShadowInput): Promise<ShadowEva
 
 async function evaluate(input: ShadowInput, base: ShadowEvaluation): Promise<ShadowEvaluation> {
   const { conn, options, nowMs, signal } = input;
-  if (!(input.costPerSide >= 0 && input.costPerSide < 1)) throw new ConfigError(`shadow evaluation: cost per side ${input.costPerSide} is not a fraction in [0, 1)`);
+  if (!(input.costPerSide >= 0 && input.costPerSide < 1))
+    throw new ConfigError(`shadow evaluation: cost per side ${input.costPerSide} is not a fraction in [0, 1)`);
   const a = loadScoringVersion(input.modelsDir, input.champion);
   const b = loadScoringVersion(input.modelsDir, input.challenger);
   const thresholds = { a: a.entryThreshold, b: b.entryThreshold };
   const withThresholds = { ...base, thresholds };
   for (const v of [a, b]) {
     if (v.trainedThroughMs === null)
-      return insufficient(withThresholds, `version ${v.version} records no trained_through_ms (trained before mlq kept it): scoring it cannot be proven free of look-ahead`);
-    if (v.entryThreshold === null) return insufficient(withThresholds, `version ${v.version} records no entry_threshold: the shadow policy has no threshold for it`);
+      return insufficient(
+        withThresholds,
+        `version ${v.version} records no trained_through_ms (trained before mlq kept it): scoring it cannot be proven free of look-ahead`,
+      );
+    if (v.entryThreshold === null)
+      return insufficient(withThresholds, `version ${v.version} records no entry_threshold: the shadow policy has no threshold for it`);
   }
   const horizonBars = Math.max(a.horizonBars ?? 0, b.horizonBars ?? 0);
   if (horizonBars < 1) return insufficient(withThresholds, `versions ${a.version} and ${b.version} record no horizon_bars in their params`);
   const minBars = options.minBars > 0 ? options.minBars : 300 * horizonBars;
   const windowStartMs = Math.max(windowStart(a, options.defaultEmbargoHours), windowStart(b, options.defaultEmbargoHours));
   const windowed = { ...withThresholds, windowStartMs, windowEndMs: nowMs, horizonBars, minBars };
-  if (windowStartMs >= nowMs) return insufficient(windowed, `the shadow window opens at ${isoUtc(windowStartMs)} (after both versions' training + embargo), still ahead`);
+  if (windowStartMs >= nowMs)
+    return insufficient(
+      windowed,
+      `the shadow window opens at ${isoUtc(windowStartMs)} (after both versions' training + embargo), still ahead`,
+    );
 
   const scored = loadFeatureRows(conn, windowStartMs, nowMs, options, signal);
   const rows = scored.rows;
@@ -159,8 +174,16 @@ async function evaluate(input: ShadowInput, base: ShadowEvaluation): Promise<Sha
   throwIfAborted(signal);
   const pieces = splitPieces(scored, pa, pb, options.maxHoldGapMs ?? DEFAULT_SHADOW_MAX_GAP_MS);
   const policy = options.policy ?? longOnlyHoldPolicy;
-  const seriesA = policy(pieces.a, { entryThreshold: a.entryThreshold!, horizonBars: a.horizonBars ?? horizonBars, costPerSide: input.costPerSide });
-  const seriesB = policy(pieces.b, { entryThreshold: b.entryThreshold!, horizonBars: b.horizonBars ?? horizonBars, costPerSide: input.costPerSide });
+  const seriesA = policy(pieces.a, {
+    entryThreshold: a.entryThreshold!,
+    horizonBars: a.horizonBars ?? horizonBars,
+    costPerSide: input.costPerSide,
+  });
+  const seriesB = policy(pieces.b, {
+    entryThreshold: b.entryThreshold!,
+    horizonBars: b.horizonBars ?? horizonBars,
+    costPerSide: input.costPerSide,
+  });
   const bars = seriesA.returns.length;
   const counted = {
     ...windowed,
@@ -172,12 +195,21 @@ async function evaluate(input: ShadowInput, base: ShadowEvaluation): Promise<Sha
     tradesB: seriesB.trades.length,
     curves: equityCurves(pieces.ts, seriesA, seriesB, options.curvePoints ?? DEFAULT_CURVE_POINTS),
   };
-  if (bars < minBars) return insufficient(counted, `the shadow window has ${bars} paired bars since ${isoUtc(windowStartMs)}, fewer than MLQ_SHADOW_MIN_BARS = ${minBars}`);
+  if (bars < minBars)
+    return insufficient(
+      counted,
+      `the shadow window has ${bars} paired bars since ${isoUtc(windowStartMs)}, fewer than MLQ_SHADOW_MIN_BARS = ${minBars}`,
+    );
 
   const m = pairMoments(seriesA.returns, seriesB.returns);
   const jkm = jobsonKorkieMemmel(seriesA.returns, seriesB.returns);
   const blockLength = options.blockLength ?? DEFAULT_BLOCK_LENGTH_PER_HORIZON * horizonBars;
-  const boot = bootstrapPairedSharpe(seriesA.returns, seriesB.returns, { horizonBars, blockLength, resamples: base.method.resamples, seed: base.method.seed });
+  const boot = bootstrapPairedSharpe(seriesA.returns, seriesB.returns, {
+    horizonBars,
+    blockLength,
+    resamples: base.method.resamples,
+    seed: base.method.seed,
+  });
   const hac = hacPairedSharpe(seriesA.returns, seriesB.returns, { horizonBars, bandwidth: boot.bandwidth, kernel: boot.kernel });
   const ok = boot.status === "ok";
   return {

@@ -32,7 +32,11 @@ export interface ShadowRunRecord {
 }
 
 /** Inserts the row (call inside the caller's transaction when it belongs to an A/B run). */
-export function insertShadowRun(conn: Connection, e: ShadowEvaluation, meta: { nowMs: number; abRunId: number | null; jobId: string | null }): number {
+export function insertShadowRun(
+  conn: Connection,
+  e: ShadowEvaluation,
+  meta: { nowMs: number; abRunId: number | null; jobId: string | null },
+): number {
   const row = conn.db
     .insert(shadowEvalRuns)
     .values({

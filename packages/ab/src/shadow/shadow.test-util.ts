@@ -39,7 +39,9 @@ export function shadowFixture(options: CandleOptions): ShadowFixture {
 
 export function writeCandles(conn: Connection, options: CandleOptions): void {
   const minutes = options.days * 1440;
-  const insert = conn.sqlite.prepare("INSERT INTO candles_1m (symbol, bucket_ts_ms, open, high, low, close, ticks, volume) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  const insert = conn.sqlite.prepare(
+    "INSERT INTO candles_1m (symbol, bucket_ts_ms, open, high, low, close, ticks, volume) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+  );
   const symbols = options.symbols ?? ["BTCUSDT", "ETHUSDT"];
   conn.sqlite.transaction(() => {
     symbols.forEach((symbol, k) => {
@@ -108,7 +110,9 @@ export async function trainVersion(fx: ShadowFixture, version: string, options: 
     metrics: {},
     embargoHours: options.embargoHours ?? 1,
     ...(!omit.has("trainedThroughMs") && { trainedThroughMs: through }),
-    ...(!omit.has("entryThreshold") && { entryThreshold: { model: "direction", split: "test", quantile: 0.8, threshold: threshold.threshold, rows: testRows } }),
+    ...(!omit.has("entryThreshold") && {
+      entryThreshold: { model: "direction", split: "test", quantile: 0.8, threshold: threshold.threshold, rows: testRows },
+    }),
   };
   saveModelSet(fx.modelsDir, version, { models: [{ name: options.noDirection ? "volatility" : "direction", bytes }], manifest });
 }

@@ -28,6 +28,10 @@ export function currentCost(conn: Connection, costs: CostSettings): CurrentCost 
   });
   return {
     slippage,
-    roundTrip: roundTripCost({ feePctRoundTrip: costs.feePctRoundTrip, basePerSidePct: costs.baseSlippagePerSidePct, slippageMult: slippage.mult }),
+    roundTrip: roundTripCost({
+      feePctRoundTrip: costs.feePctRoundTrip,
+      basePerSidePct: costs.baseSlippagePerSidePct,
+      slippageMult: slippage.mult,
+    }),
   };
 }

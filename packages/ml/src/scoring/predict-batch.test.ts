@@ -12,7 +12,14 @@ beforeAll(async () => {
   const rng = createRng(5, "predict-batch");
   X = Float64Array.from({ length: ROWS * COLS }, () => rng.normal());
   const y = Float64Array.from({ length: ROWS }, (_, i) => Number(X[i * COLS]! + 0.5 * X[i * COLS + 1]! + 0.3 * rng.normal() > 0));
-  bytes = await trainBooster({ X, rows: ROWS, cols: COLS, y, objective: "binary:logistic", params: { rounds: 10, maxDepth: 3, eta: 0.3, treeMethod: "hist" } });
+  bytes = await trainBooster({
+    X,
+    rows: ROWS,
+    cols: COLS,
+    y,
+    objective: "binary:logistic",
+    params: { rounds: 10, maxDepth: 3, eta: 0.3, treeMethod: "hist" },
+  });
 });
 
 describe("predictBatch", () => {
@@ -29,7 +36,9 @@ describe("predictBatch", () => {
     const bad = Float64Array.from(X);
     bad[7] = Number.NaN;
     await expect(predictBatch(bytes, bad, ROWS, COLS, { workerMinRows: 0 })).rejects.toBeInstanceOf(InputDataError);
-    await expect(predictBatch(bytes, X.subarray(0, 10), ROWS, COLS, { workerMinRows: 0 })).rejects.toThrow(/prediction matrix has 10 values, expected 3000 × 4/);
+    await expect(predictBatch(bytes, X.subarray(0, 10), ROWS, COLS, { workerMinRows: 0 })).rejects.toThrow(
+      /prediction matrix has 10 values, expected 3000 × 4/,
+    );
     expect((await predictBatch(bytes, X, 0, COLS)).length).toBe(0);
   });
 
@@ -42,6 +51,8 @@ describe("predictBatch", () => {
 
   it("a corrupt model fails on the worker with a clear error", async () => {
     const junk = Uint8Array.from({ length: 64 }, (_, i) => (i * 37) & 0xff);
-    await expect(predictBatch(junk, X, ROWS, COLS, { workerMinRows: 0 })).rejects.toThrow(/prediction of 3000 rows on a worker thread failed/);
+    await expect(predictBatch(junk, X, ROWS, COLS, { workerMinRows: 0 })).rejects.toThrow(
+      /prediction of 3000 rows on a worker thread failed/,
+    );
   });
 });

@@ -19,7 +19,13 @@ export interface PredictBatchOptions {
 }
 
 /** Predicts every row of `X` (row-major, `rows × cols`) with one serialized booster. */
-export async function predictBatch(modelBytes: Uint8Array, X: FloatArray, rows: number, cols: number, options: PredictBatchOptions = {}): Promise<Float64Array> {
+export async function predictBatch(
+  modelBytes: Uint8Array,
+  X: FloatArray,
+  rows: number,
+  cols: number,
+  options: PredictBatchOptions = {},
+): Promise<Float64Array> {
   throwIfAborted(options.signal);
   if (rows === 0) return new Float64Array(0);
   if (rows < (options.workerMinRows ?? DEFAULT_WORKER_MIN_ROWS)) return predict(modelBytes, X, rows, cols);
@@ -46,7 +52,13 @@ const createXgbBinding = ${createXgbBinding.toString()};
 `;
 }
 
-async function predictInWorker(bytes: Uint8Array, X: Float32Array, rows: number, cols: number, signal?: AbortSignal): Promise<Float64Array> {
+async function predictInWorker(
+  bytes: Uint8Array,
+  X: Float32Array,
+  rows: number,
+  cols: number,
+  signal?: AbortSignal,
+): Promise<Float64Array> {
   const worker = new Worker(workerSource(XGBOOST_GLUE_PATH), { eval: true, workerData: { bytes, X, rows, cols } });
   let detach = (): void => undefined;
   try {
@@ -56,10 +68,17 @@ async function predictInWorker(bytes: Uint8Array, X: Float32Array, rows: number,
       detach = () => signal?.removeEventListener("abort", onAbort);
       worker.once("message", (reply: { ok: boolean; out?: Float64Array; message?: string }) => {
         if (reply.ok && reply.out) resolve(reply.out);
-        else reject(new MlqError("XGBOOST_WASM", `prediction of ${rows} rows on a worker thread failed: ${reply.message ?? "no result"}`, false));
+        else
+          reject(
+            new MlqError("XGBOOST_WASM", `prediction of ${rows} rows on a worker thread failed: ${reply.message ?? "no result"}`, false),
+          );
       });
-      worker.once("error", (err) => reject(new MlqError("XGBOOST_WASM", `prediction worker crashed: ${err.message}`, false, { cause: err })));
-      worker.once("exit", (code) => reject(new MlqError("XGBOOST_WASM", `prediction worker exited with code ${code} before answering`, false)));
+      worker.once("error", (err) =>
+        reject(new MlqError("XGBOOST_WASM", `prediction worker crashed: ${err.message}`, false, { cause: err })),
+      );
+      worker.once("exit", (code) =>
+        reject(new MlqError("XGBOOST_WASM", `prediction worker exited with code ${code} before answering`, false)),
+      );
     });
   } finally {
     detach();
