@@ -102,19 +102,31 @@ export function decidePromotion(a: DecisionArm, b: DecisionArm, policy: Promotio
   );
 
   const z = sharpeDifferenceZ(a, b);
+  const look = takeLook(ready, ctx, () =>
+    sequentialLook({
+      tradesA: a.trades,
+      tradesB: b.trades,
+      nMaxPerArm: ctx.nMaxPerArm,
+      previousFractions: ctx.previousFractions,
+      alpha: ctx.alpha,
+      expired: ctx.expired,
+    }),
+  );
+  addBoundary(add, z, look, ctx.alpha, { z: "z", notReady: "sequential test: no look before both arms are ready" });
+  if (ctx.shadow !== undefined) addShadowCondition(add, ctx.shadow, policy.shadowWorseP);
+  return finish(add, conditions, ready, z, look, ctx.pinned);
+}
+
+/** This look of the sequential test, or null before the evaluation is ready. */
+function takeLook(ready: boolean, ctx: { alpha: number; previousFractions: readonly number[] }, look: () => LookResult): LookResult | null {
+  if (!ready) return null;
   // α_k can round to 0 once a year's budget is spent by many challengers: such a challenger cannot be promoted.
-  const look = !ready
-    ? null
-    : !(ctx.alpha > 0)
-      ? { informationFraction: 0, boundary: Infinity, alphaSpent: 0, look: ctx.previousFractions.length + 1 }
-      : sequentialLook({
-          tradesA: a.trades,
-          tradesB: b.trades,
-          nMaxPerArm: ctx.nMaxPerArm,
-          previousFractions: ctx.previousFractions,
-          alpha: ctx.alpha,
-          expired: ctx.expired,
-        });
+  if (!(ctx.alpha > 0)) return { informationFraction: 0, boundary: Infinity, alphaSpent: 0, look: ctx.previousFractions.length + 1 };
+  return look();
+}
+
+/** `sequential_boundary`: z against this look's boundary at α_k. */
+function addBoundary(add: AddCondition, z: number | null, look: LookResult | null, alpha: number, words: { z: string; notReady: string }): void {
   const boundary = look ? (Number.isFinite(look.boundary) ? look.boundary : null) : null;
   const crossed = z !== null && look !== null && z >= look.boundary;
   add(
@@ -123,21 +135,15 @@ export function decidePromotion(a: DecisionArm, b: DecisionArm, policy: Promotio
     boundary,
     crossed,
     look === null
-      ? "sequential test: no look before both arms are ready"
-      : `z ${fmt(z)} ${crossed ? "≥" : "<"} boundary ${boundary === null ? "∞" : fmt(boundary)} (look ${look.look}, information ${(look.informationFraction * 100).toFixed(0)} %, α_k ${ctx.alpha.toPrecision(2)}, spent ${look.alphaSpent.toPrecision(2)})`,
+      ? words.notReady
+      : `${words.z} ${fmt(z)} ${crossed ? "≥" : "<"} boundary ${boundary === null ? "∞" : fmt(boundary)} (look ${look.look}, information ${(look.informationFraction * 100).toFixed(0)} %, α_k ${alpha.toPrecision(2)}, spent ${look.alphaSpent.toPrecision(2)})`,
   );
+}
 
-  if (ctx.shadow !== undefined) addShadowCondition(add, ctx.shadow, policy.shadowWorseP);
-
-  if (ctx.pinned !== undefined)
-    add(
-      "champion_not_pinned",
-      ctx.pinned ? 1 : 0,
-      0,
-      !ctx.pinned,
-      ctx.pinned ? "the champion is pinned by an operator" : "the champion is not pinned",
-    );
-
+/** Adds `champion_not_pinned` (when known) and turns the table into the decision. */
+function finish(add: AddCondition, conditions: DecisionCondition[], ready: boolean, z: number | null, look: LookResult | null, pinned: boolean | undefined): PromotionDecision {
+  if (pinned !== undefined)
+    add("champion_not_pinned", pinned ? 1 : 0, 0, !pinned, pinned ? "the champion is pinned by an operator" : "the champion is not pinned");
   const swapRecommended = ready && conditions.every((c) => c.passed);
   const text = `${conditions.map((c) => `${c.text} ${c.passed ? "✓" : "✗"}`).join("; ")} → ${swapRecommended ? "swap" : "no swap"}`;
   return { ready, swapRecommended, z, pBBetter: z === null ? null : normalCdf(z), look, conditions, text };
@@ -220,27 +226,9 @@ export function decideOnShadow(shadow: ShadowDecisionInput | null, ctx: ShadowLo
   const meanOk = meanB !== null && meanB > 0;
   add("shadow_mean_b_positive", meanB, 0, meanOk, meanB === null ? "shadow mean return B undefined" : `shadow mean return B ${fmt(meanB)} ${meanOk ? ">" : "≤"} 0 per bar`);
   const z = ready ? (shadow.hacZ ?? null) : null;
-  const look = !ready
-    ? null
-    : !(ctx.alpha > 0)
-      ? { informationFraction: 0, boundary: Infinity, alphaSpent: 0, look: ctx.previousFractions.length + 1 }
-      : sequentialLookAt(ctx.expired ? 1 : ctx.nMaxBars > 0 ? bars / ctx.nMaxBars : 0, ctx.previousFractions, ctx.alpha);
-  const boundary = look ? (Number.isFinite(look.boundary) ? look.boundary : null) : null;
-  const crossed = z !== null && look !== null && z >= look.boundary;
-  add(
-    "sequential_boundary",
-    z,
-    boundary,
-    crossed,
-    look === null
-      ? "sequential test (paired shadow z): no look before the shadow window is ready"
-      : `paired shadow z ${fmt(z)} ${crossed ? "≥" : "<"} boundary ${boundary === null ? "∞" : fmt(boundary)} (look ${look.look}, information ${(look.informationFraction * 100).toFixed(0)} %, α_k ${ctx.alpha.toPrecision(2)}, spent ${look.alphaSpent.toPrecision(2)})`,
-  );
-  if (ctx.pinned !== undefined)
-    add("champion_not_pinned", ctx.pinned ? 1 : 0, 0, !ctx.pinned, ctx.pinned ? "the champion is pinned by an operator" : "the champion is not pinned");
-  const swapRecommended = ready && conditions.every((c) => c.passed);
-  const text = `${conditions.map((c) => `${c.text} ${c.passed ? "✓" : "✗"}`).join("; ")} → ${swapRecommended ? "swap" : "no swap"}`;
-  return { ready, swapRecommended, z, pBBetter: z === null ? null : normalCdf(z), look, conditions, text };
+  const look = takeLook(ready, ctx, () => sequentialLookAt(ctx.expired ? 1 : ctx.nMaxBars > 0 ? bars / ctx.nMaxBars : 0, ctx.previousFractions, ctx.alpha));
+  addBoundary(add, z, look, ctx.alpha, { z: "paired shadow z", notReady: "sequential test (paired shadow z): no look before the shadow window is ready" });
+  return finish(add, conditions, ready, z, look, ctx.pinned);
 }
 
 function fmt(x: number | null): string {
