@@ -12,15 +12,11 @@ export const featuresStage: RetrainStage = {
   progress: [25, 28],
   run(ctx) {
     const { conn, config } = ctx;
-<<<<<<< HEAD
-    const series = listCandleSymbols(conn.sqlite).map((symbol) => loadCandles(conn.sqlite, { symbol }));
-    ctx.state.candleSeries = series;
-=======
     // A retrain as of nowMs learns only from bars closed by then (a replayed or back-dated run sees
     // no later candle), so its trained_through_ms never lies after its own time.
     const toMs = ctx.nowMs - MINUTE_MS + 1;
     const series = listCandleSymbols(conn.sqlite).map((symbol) => loadCandles(conn.sqlite, { symbol, toMs }));
->>>>>>> dc8ac47 (shadow evaluation: demo and the promotion-loop e2e run it through the real ab-eval queue (appended ticks after training), bench/shadow.mjs (step and scoring vs the bare predict call), README and packages/ab docs; a retrain as of nowMs reads only bars closed by then (the demo's replayed history trained on later candles))
+    ctx.state.candleSeries = series;
     ctx.state.dataset = buildDataset(series, {
       horizonBars: config.retrain.horizonBars,
       costFraction: needState(ctx, "costFraction", "features"),
