@@ -139,7 +139,11 @@ describe("mlq serve", () => {
     expect(Object.keys(answer.predictions)).toEqual([...MODEL_NAMES]);
     expect(answer.entry_threshold).toBe(loadModelSet(fx.modelsDir, "1").manifest.entry_threshold?.threshold ?? null);
     expect(answer.predictions).toEqual(await expectedPredictions("1", answer.features));
-    const challenger = await get(predictPath("BTC-USDT", "challenger"));
+    // Each role's set loads on its own refresh: on a loaded machine the challenger may come a refresh later.
+    const challenger = await waitFor("a challenger prediction", async () => {
+      const r = await get(predictPath("BTC-USDT", "challenger"));
+      return r.status === 200 ? r : undefined;
+    });
     expect(challenger.body).toMatchObject({ version: "2", bar: answer.bar });
     // The training path's feature row for the same bar.
     const rows = buildFeatureRows([loadCandles(conn.sqlite, { symbol: "BTC-USDT" })], {

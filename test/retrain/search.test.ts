@@ -125,4 +125,19 @@ describe("hyperparameter search in the retrain", () => {
     expect(conn.sqlite.prepare("SELECT count(*) AS n FROM model_role_events").get()).toEqual({ n: 0 });
     conn.close();
   });
+  it("a training part too small for the inner split: one candidate trains the configured parameters, a real search ends as insufficient data", async () => {
+    // An inner train fraction of 0.95 leaves the inner validation part shorter than its embargo.
+    const one = setup("no-inner-one", { MLQ_SEARCH_INNER_TRAIN_FRACTION: "0.95" });
+    const s = await runRetrain({ ...one, nowMs: END }, { trigger: "force" });
+    expect(s.outcome).toBe("trained");
+    expect(s.search).toBeUndefined();
+    expect(listRetrainTrials(one.conn, s.runId)).toEqual([]);
+    expect(s.registered?.role).toBe("champion");
+    const two = setup("no-inner-two", { MLQ_SEARCH_INNER_TRAIN_FRACTION: "0.95", MLQ_SEARCH_MAX_DEPTH: "3,4" });
+    const t = await runRetrain({ ...two, nowMs: END }, { trigger: "force" });
+    expect(t.outcome).toBe("insufficient-data");
+    expect(t.message).toMatch(/inner split/);
+    one.conn.close();
+    two.conn.close();
+  });
 });

@@ -61,7 +61,15 @@ export const searchStage: RetrainStage = {
       minTrainRows: retrain.minTrainingRows,
       minValidationRows: retrain.minTestRows,
     });
-    if (!inner.ok) return { outcome: "insufficient-data", success: false, message: inner.reason };
+    if (!inner.ok) {
+      // One candidate: nothing to choose, so a training part too small for an inner split does not
+      // stop the retrain; the train stage fits the configured parameters and no trial is recorded.
+      if (candidates.length === 1) {
+        ctx.logger.info("hyperparameter search skipped: one candidate and no inner split", { reason: inner.reason });
+        return undefined;
+      }
+      return { outcome: "insufficient-data", success: false, message: inner.reason };
+    }
     const bars = validationBars(dataset, series, inner.validation);
     const data = candidateData(dataset, inner);
     const specs: CandidateSpec[] = MODEL_NAMES.flatMap((model) =>
