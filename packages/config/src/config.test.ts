@@ -72,6 +72,18 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ MLQ_GATE_REGIME_MIN_SYMBOL_SHARE: "1.2" })).toThrow(ConfigValidationError);
   });
 
+  it("reads the webhook settings: off by default, an http(s) URL needs a secret, the request fits in the job's timeout", () => {
+    const off = loadConfig({});
+    expect(off.notify).toEqual({ webhookUrl: undefined, secret: undefined, requestTimeoutMs: 10_000, attempts: 10, backoffMs: 30_000 });
+    expect(off.timeouts.notify).toBe(60_000);
+    const on = loadConfig({ MLQ_NOTIFY_WEBHOOK_URL: "https://hooks.example.com/mlq", MLQ_NOTIFY_SECRET: "0123456789abcdef" });
+    expect(on.notify.webhookUrl).toBe("https://hooks.example.com/mlq");
+    expect(() => loadConfig({ MLQ_NOTIFY_WEBHOOK_URL: "https://hooks.example.com/mlq" })).toThrow(/MLQ_NOTIFY_SECRET is not/);
+    expect(() => loadConfig({ MLQ_NOTIFY_WEBHOOK_URL: "ftp://x.example.com/", MLQ_NOTIFY_SECRET: "0123456789abcdef" })).toThrow(/MLQ_NOTIFY_WEBHOOK_URL.*http/);
+    expect(() => loadConfig({ MLQ_NOTIFY_SECRET: "short" })).toThrow(/MLQ_NOTIFY_SECRET.*16/);
+    expect(() => loadConfig({ MLQ_NOTIFY_REQUEST_TIMEOUT_MS: "60000" })).toThrow(/MLQ_NOTIFY_REQUEST_TIMEOUT_MS must be below MLQ_TIMEOUT_NOTIFY_MS/);
+  });
+
   it("treats empty strings as unset and lets overrides win", () => {
     expect(loadConfig({ MLQ_DB_PATH: "" }).dbPath).toBe("data/trading.db");
     expect(loadConfig({ MLQ_DB_PATH: "a.db" }, { MLQ_DB_PATH: "b.db" }).dbPath).toBe("b.db");

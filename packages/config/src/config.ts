@@ -164,6 +164,7 @@ const SPEC = {
   MLQ_TIMEOUT_AB_EVAL_MS: ["timeouts.abEval", int(30 * 60_000, 1), "ab-eval timeout"],
   MLQ_TIMEOUT_CALIBRATE_MS: ["timeouts.calibrate", int(30 * 60_000, 1), "calibrate timeout"],
   MLQ_TIMEOUT_MONITOR_MS: ["timeouts.monitor", int(5 * 60_000, 1), "monitor timeout"],
+  MLQ_TIMEOUT_NOTIFY_MS: ["timeouts.notify", int(60_000, 1), "notify timeout (one webhook delivery attempt)"],
   MLQ_RETRY_ATTEMPTS: ["retry.attempts", int(3, 1), "attempts for transient failures"],
   MLQ_RETRY_BACKOFF_MS: ["retry.backoffMs", int(10_000, 0), "first exponential backoff delay"],
   MLQ_KEEP_COMPLETED_AGE_S: ["retention.completedAgeSec", int(14 * 86_400), "keep completed jobs this long"],
@@ -217,6 +218,17 @@ const SPEC = {
     z.coerce.number({ error: "expected an integer" }).int("expected an integer").min(1, "expected 1..10").max(10, "expected 1..10").default(1),
     "permutations per feature and model (their mean is stored)",
   ],
+
+  // issue 17: events out (queue notify, apps/worker-notify)
+  MLQ_NOTIFY_WEBHOOK_URL: [
+    "notify.webhookUrl",
+    z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }).optional(),
+    "events (swaps, rollbacks, drift retrains, rejected/expired/skipped versions, jobs failed for good) are POSTed here as signed JSON; unset = no events",
+  ],
+  MLQ_NOTIFY_SECRET: ["notify.secret", z.string().min(16, "expected at least 16 characters").optional(), "HMAC-SHA256 key of the webhook signature (whsec_<base64> is decoded, anything else used as UTF-8 bytes)"],
+  MLQ_NOTIFY_REQUEST_TIMEOUT_MS: ["notify.requestTimeoutMs", int(10_000, 100), "one webhook request may take this long before it counts as failed"],
+  MLQ_NOTIFY_ATTEMPTS: ["notify.attempts", int(10, 1), "delivery attempts per event (exponential backoff between them)"],
+  MLQ_NOTIFY_BACKOFF_MS: ["notify.backoffMs", int(30_000, 0), "first backoff delay between delivery attempts (doubles each time)"],
 } as const satisfies Record<string, readonly [string, z.ZodType, string]>;
 
 type Spec = typeof SPEC;
@@ -295,6 +307,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
     if (cfg.search.mode === "grid" && gridSize > cfg.search.candidates)
       problems.push(`MLQ_SEARCH_CANDIDATES=${cfg.search.candidates}: the MLQ_SEARCH_* grid has ${gridSize} combinations; raise it or shorten the lists`);
+    if (cfg.notify.webhookUrl && !cfg.notify.secret)
+      problems.push("MLQ_NOTIFY_WEBHOOK_URL is set but MLQ_NOTIFY_SECRET is not: every event is signed, set a secret of at least 16 characters");
+    if (cfg.notify.requestTimeoutMs >= cfg.timeouts.notify)
+      problems.push("MLQ_NOTIFY_REQUEST_TIMEOUT_MS must be below MLQ_TIMEOUT_NOTIFY_MS (one request inside one delivery attempt)");
     if (!/^redis(s)?:\/\//.test(cfg.redisUrl)) problems.push(`REDIS_URL=${JSON.stringify(cfg.redisUrl)}: expected a redis:// or rediss:// URL`);
     if (cfg.queuePrefix.includes(":")) problems.push(`MLQ_QUEUE_PREFIX=${JSON.stringify(cfg.queuePrefix)}: must not contain ':'`);
     try {

@@ -2,7 +2,16 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { loadConfig } from "@mlq/config";
 import { ConfigError } from "@mlq/core";
-import { MAX_PAYLOAD_BYTES, PayloadError, QUEUE_DEFINITIONS, QUEUE_NAMES, jobCatalog, parsePayload } from "./catalog.js";
+import {
+  MAX_PAYLOAD_BYTES,
+  PayloadError,
+  QUEUE_DEFINITIONS,
+  QUEUE_NAMES,
+  SCHEDULED_QUEUES,
+  jobCatalog,
+  parsePayload,
+  type QueueDefinition,
+} from "./catalog.js";
 
 describe("parsePayload", () => {
   it.each([
@@ -114,13 +123,26 @@ describe("jobCatalog", () => {
 
   it("has a scheduled payload that its own schema accepts, and distinct scheduler ids with our prefix", () => {
     const ids = new Set<string>();
-    for (const q of QUEUE_NAMES) {
-      expect(() => parsePayload(q, QUEUE_DEFINITIONS[q].scheduledPayload)).not.toThrow();
-      expect(QUEUE_DEFINITIONS[q].schedulerId.startsWith("mlq-")).toBe(true);
-      expect(QUEUE_DEFINITIONS[q].schedulerId).not.toContain(":");
-      ids.add(QUEUE_DEFINITIONS[q].schedulerId);
+    for (const q of SCHEDULED_QUEUES) {
+      const def: QueueDefinition = QUEUE_DEFINITIONS[q];
+      expect(() => parsePayload(q, def.scheduledPayload)).not.toThrow();
+      expect(def.schedulerId!.startsWith("mlq-")).toBe(true);
+      expect(def.schedulerId).not.toContain(":");
+      ids.add(def.schedulerId!);
     }
-    expect(ids.size).toBe(QUEUE_NAMES.length);
-    expect([...QUEUE_NAMES]).toEqual(["retrain", "ab-eval", "calibrate", "monitor"]);
+    expect(ids.size).toBe(SCHEDULED_QUEUES.length);
+    expect([...QUEUE_NAMES]).toEqual(["retrain", "ab-eval", "calibrate", "monitor", "notify"]);
+    expect([...SCHEDULED_QUEUES]).toEqual(["retrain", "ab-eval", "calibrate", "monitor"]);
+  });
+
+  it("notify: no scheduler, a one-minute timeout and its own retry policy; an event id is a valid job id", () => {
+    const cat = jobCatalog(loadConfig({ MLQ_NOTIFY_ATTEMPTS: "6", MLQ_NOTIFY_BACKOFF_MS: "5000" }));
+    expect(cat.notify).toMatchObject({ scheduled: false, schedulerId: "", pattern: "", timeoutMs: 60_000, retry: { attempts: 6, backoff: { type: "exponential", delay: 5000 } } });
+    const event = { id: "role-12-promote-1764806400000", type: "champion.promoted", occurredAt: "2026-12-04T00:00:00.000Z", summary: "2 promoted" };
+    expect(parsePayload("notify", event)).toEqual({ ...event, data: {} });
+    expect(() => parsePayload("notify", { ...event, id: "repeat:mlq:1" })).toThrow(/invalid notify payload: id: expected 1-128/);
+    expect(() => parsePayload("notify", { ...event, id: "123" })).toThrow(PayloadError);
+    expect(() => parsePayload("notify", { ...event, type: "something" })).toThrow(/type/);
+    expect(() => parsePayload("notify", { ...event, url: "http://elsewhere" })).toThrow(/unknown field url/);
   });
 });

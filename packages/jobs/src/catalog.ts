@@ -5,7 +5,7 @@ import { ConfigError } from "@mlq/core";
 import type { MlqErrorOptions } from "@mlq/core";
 import type { Config } from "@mlq/config";
 
-export const QUEUE_NAMES = ["retrain", "ab-eval", "calibrate", "monitor"] as const;
+export const QUEUE_NAMES = ["retrain", "ab-eval", "calibrate", "monitor", "notify"] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** JSON size above which a payload is refused (payloads are small option bags, never data). */
@@ -47,11 +47,39 @@ export const MonitorPayloadSchema = z.strictObject({
 });
 export type MonitorPayload = z.output<typeof MonitorPayloadSchema>;
 
+/** What raises an event (SPEC §8 "notify"): role changes of the promotion loop, drift retrains, jobs that failed for good. */
+export const NOTIFY_EVENT_TYPES = [
+  "champion.promoted",
+  "champion.force_swapped",
+  "champion.rolled_back",
+  "challenger.rejected",
+  "challenger.expired",
+  "candidate.skipped",
+  "retrain.drift",
+  "job.failed",
+] as const;
+export type NotifyEventType = (typeof NOTIFY_EVENT_TYPES)[number];
+
+/** Event ids are also the notify job's id (a second raise of one event is a no-op): no ':' and not all digits. */
+export const NOTIFY_EVENT_ID = /^(?!\d+$)[A-Za-z0-9._-]{1,128}$/;
+
+/** One event, as delivered (the webhook body is this object without requestedBy). */
+export const NotifyPayloadSchema = z.strictObject({
+  id: z.string().regex(NOTIFY_EVENT_ID, "expected 1-128 of [A-Za-z0-9._-], not all digits"),
+  type: z.enum(NOTIFY_EVENT_TYPES),
+  occurredAt: z.iso.datetime(),
+  summary: z.string().min(1).max(1000),
+  data: z.record(z.string(), z.unknown()).default({}),
+  requestedBy,
+});
+export type NotifyPayload = z.output<typeof NotifyPayloadSchema>;
+
 export interface PayloadByQueue {
   retrain: RetrainPayload;
   "ab-eval": AbEvalPayload;
   calibrate: CalibratePayload;
   monitor: MonitorPayload;
+  notify: NotifyPayload;
 }
 export type PayloadFor<Q extends QueueName> = PayloadByQueue[Q];
 /** What callers may pass (defaults not yet applied). */
@@ -63,11 +91,11 @@ export interface QueueDefinition {
   readonly jobName: string;
   /** Payload of the scheduled job. */
   readonly scheduledPayload: Readonly<Record<string, unknown>>;
-  /** Scheduler id (our ids start with SCHEDULER_ID_PREFIX so stale ones can be found and removed). */
-  readonly schedulerId: string;
+  /** Scheduler id (our ids start with SCHEDULER_ID_PREFIX so stale ones can be found and removed); absent: no scheduler. */
+  readonly schedulerId?: string;
   /** Config keys of the cron pattern and timeout. */
-  readonly cronSetting: keyof Config["schedules"];
-  readonly cronEnvVar: string;
+  readonly cronSetting?: Exclude<keyof Config["schedules"], "tz" | "recheckMs">;
+  readonly cronEnvVar?: string;
   readonly timeoutSetting: keyof Config["timeouts"];
   /**
    * Deduplication id when at most one job of this queue may exist at a time (waiting, delayed or
@@ -117,7 +145,17 @@ export const QUEUE_DEFINITIONS = {
     cronEnvVar: "MLQ_CRON_MONITOR",
     timeoutSetting: "monitor",
   },
+  // No scheduler: other jobs raise events; retried with its own backoff (MLQ_NOTIFY_*), never blocking them.
+  notify: {
+    schema: NotifyPayloadSchema,
+    jobName: "notify",
+    scheduledPayload: {},
+    timeoutSetting: "notify",
+  },
 } as const satisfies Record<QueueName, QueueDefinition>;
+
+/** Queues with a job scheduler; the others only take jobs that someone enqueues. */
+export const SCHEDULED_QUEUES = QUEUE_NAMES.filter((q) => (QUEUE_DEFINITIONS[q] as QueueDefinition).schedulerId !== undefined);
 
 export interface RetryPolicy {
   attempts: number;
@@ -132,6 +170,8 @@ export interface RetentionPolicy {
 export interface ResolvedQueue {
   queue: QueueName;
   jobName: string;
+  /** False for queues without a scheduler (schedulerId, pattern and cronEnvVar are then empty). */
+  scheduled: boolean;
   schedulerId: string;
   pattern: string;
   tz: string;
@@ -145,22 +185,25 @@ export interface ResolvedQueue {
 }
 
 /** The catalog with the config's timeouts, retry, retention and schedules filled in. */
-export function jobCatalog(config: Pick<Config, "schedules" | "timeouts" | "retry" | "retention">): Record<QueueName, ResolvedQueue> {
+export function jobCatalog(config: Pick<Config, "schedules" | "timeouts" | "retry" | "retention" | "notify">): Record<QueueName, ResolvedQueue> {
   const retry: RetryPolicy = { attempts: config.retry.attempts, backoff: { type: "exponential", delay: config.retry.backoffMs } };
   const retention = retentionOptions(config.retention);
   const out = {} as Record<QueueName, ResolvedQueue>;
   for (const queue of QUEUE_NAMES) {
     const def: QueueDefinition = QUEUE_DEFINITIONS[queue];
+    // An event's delivery retries on its own schedule: an endpoint may be down for hours.
+    const policy = queue === "notify" ? { attempts: config.notify.attempts, backoff: { type: "exponential" as const, delay: config.notify.backoffMs } } : retry;
     out[queue] = {
       queue,
       jobName: def.jobName,
-      schedulerId: def.schedulerId,
-      pattern: config.schedules[def.cronSetting] as string,
+      scheduled: def.schedulerId !== undefined,
+      schedulerId: def.schedulerId ?? "",
+      pattern: def.cronSetting ? config.schedules[def.cronSetting] : "",
       tz: config.schedules.tz,
-      cronEnvVar: def.cronEnvVar,
+      cronEnvVar: def.cronEnvVar ?? "",
       scheduledPayload: { ...(def.scheduledPayload as Record<string, unknown>) },
       timeoutMs: config.timeouts[def.timeoutSetting],
-      retry: { attempts: retry.attempts, backoff: { ...retry.backoff } },
+      retry: { attempts: policy.attempts, backoff: { ...policy.backoff } },
       retention,
       exclusiveId: def.exclusiveId,
     };

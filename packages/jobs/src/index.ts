@@ -7,6 +7,10 @@ export {
   AbEvalPayloadSchema,
   CalibratePayloadSchema,
   MonitorPayloadSchema,
+  NotifyPayloadSchema,
+  NOTIFY_EVENT_TYPES,
+  NOTIFY_EVENT_ID,
+  SCHEDULED_QUEUES,
   PayloadError,
   parsePayload,
   jobCatalog,
@@ -19,6 +23,8 @@ export type {
   AbEvalPayload,
   CalibratePayload,
   MonitorPayload,
+  NotifyPayload,
+  NotifyEventType,
   PayloadFor,
   PayloadInput,
   QueueDefinition,
@@ -41,7 +47,8 @@ export { requestCancel, recentCancellations, cancelChannel, cancelAuditKey, CANC
 export type { CancelOutcome, CancelRecord } from "./cancel.js";
 export { claimExclusive, releaseStaleExclusive, exclusiveHolder, deduplicationKey } from "./exclusive.js";
 export { runWorker, formatDuration, classifyFailure, throttledProgress } from "./run-worker.js";
-export type { RunWorkerOptions, WorkerHandle, JobIo, JobHandler, JobSummary } from "./run-worker.js";
+export type { RunWorkerOptions, WorkerHandle, JobIo, JobHandler, JobSummary, JobFailure } from "./run-worker.js";
+export { createNotifier, jobFailedEvent, NULL_NOTIFIER, type Notifier, type NotifierOptions, type NotifyEventInput } from "./notifier.js";
 export { startWorkerProcess, type WorkerProcessOptions } from "./worker-process.js";
 export { createProducer, validateCron } from "./producer.js";
 export type {

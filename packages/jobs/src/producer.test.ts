@@ -7,7 +7,7 @@ import type { Config } from "@mlq/config";
 import { ConfigError, TransientDbError } from "@mlq/core";
 import type { Logger } from "@mlq/core";
 import { createLogger } from "@mlq/logger";
-import { PayloadError, QUEUE_NAMES } from "./catalog.js";
+import { PayloadError, SCHEDULED_QUEUES } from "./catalog.js";
 import type { QueueName } from "./catalog.js";
 import { deleteKeysWithPrefix } from "./redis.js";
 import { runWorker } from "./run-worker.js";
@@ -78,7 +78,7 @@ describe("producer (real Redis)", () => {
   }
   async function schedulerSummary() {
     const out: Record<string, unknown[]> = {};
-    for (const name of QUEUE_NAMES) {
+    for (const name of SCHEDULED_QUEUES) {
       const q = queue(name);
       const s = await q.getJobSchedulers();
       out[name] = s.map((x) => [x.key, x.pattern, x.tz]);

@@ -8,7 +8,7 @@ import type { Redis } from "ioredis";
 import { ConfigError, errorMessage } from "@mlq/core";
 import type { Logger } from "@mlq/core";
 import type { Config } from "@mlq/config";
-import { PayloadError, QUEUE_NAMES, SCHEDULER_ID_PREFIX, isQueueName, jobCatalog, parsePayload } from "./catalog.js";
+import { PayloadError, QUEUE_NAMES, SCHEDULED_QUEUES, SCHEDULER_ID_PREFIX, isQueueName, jobCatalog, parsePayload } from "./catalog.js";
 import type { QueueName, ResolvedQueue } from "./catalog.js";
 import { requestCancel } from "./cancel.js";
 import type { CancelOutcome } from "./cancel.js";
@@ -190,7 +190,7 @@ export function createProducer(options: ProducerOptions): Producer {
   }
 
   async function reconcile(phase: "start" | "recheck"): Promise<void> {
-    for (const q of QUEUE_NAMES) {
+    for (const q of SCHEDULED_QUEUES) {
       const rq = catalog[q];
       const existing = await queues[q].getJobSchedulers(0, -1, true);
       for (const s of existing) {
@@ -237,7 +237,7 @@ export function createProducer(options: ProducerOptions): Producer {
     queues,
 
     async start() {
-      for (const q of QUEUE_NAMES) validateCron(catalog[q].pattern, catalog[q].tz, catalog[q].cronEnvVar);
+      for (const q of SCHEDULED_QUEUES) validateCron(catalog[q].pattern, catalog[q].tz, catalog[q].cronEnvVar);
       const evictionWarning = await checkNoEviction(connection);
       if (evictionWarning) logger.warn(evictionWarning);
       await reconcileOnce("start");
@@ -246,7 +246,7 @@ export function createProducer(options: ProducerOptions): Producer {
           reconcileOnce("recheck").catch((err: unknown) => logger.warn("scheduler re-check failed", { error: errorMessage(err) }));
         }, recheckMs);
       }
-      logger.info("producer started", { prefix, schedulers: QUEUE_NAMES.map((q) => `${catalog[q].schedulerId} ${catalog[q].pattern} ${catalog[q].tz}`) });
+      logger.info("producer started", { prefix, schedulers: SCHEDULED_QUEUES.map((q) => `${catalog[q].schedulerId} ${catalog[q].pattern} ${catalog[q].tz}`) });
     },
 
     async enqueue(queue, payload, opts = {}) {
@@ -295,7 +295,7 @@ export function createProducer(options: ProducerOptions): Producer {
 
     async schedules() {
       const out: ScheduleInfo[] = [];
-      for (const q of QUEUE_NAMES) {
+      for (const q of SCHEDULED_QUEUES) {
         const rq = catalog[q];
         const registered = await queues[q].getJobSchedulers(0, -1, true);
         const ours = registered.filter((s) => (s.id ?? s.key).startsWith(SCHEDULER_ID_PREFIX));

@@ -3,7 +3,7 @@ import { InputDataError, TransientDbError } from "@mlq/core";
 import { createLogger } from "@mlq/logger";
 import { requestCancel, recentCancellations } from "./cancel.js";
 import { runWorker, classifyFailure, formatDuration, throttledProgress } from "./run-worker.js";
-import type { JobHandler, JobIo, RunWorkerOptions, WorkerHandle } from "./run-worker.js";
+import type { JobFailure, JobHandler, JobIo, RunWorkerOptions, WorkerHandle } from "./run-worker.js";
 import type { QueueName } from "./catalog.js";
 import { RedisFixture, waitFinished, waitFor, waitState, workerConnection } from "./test-support.test-util.js";
 
@@ -89,6 +89,29 @@ describe("runWorker (real Redis)", () => {
     const { logs } = await q.getJobLogs("r-1");
     expect(logs.some((l) => / info training \{"k":1\}$/.test(l))).toBe(true);
     expect(logs.some((l) => l.includes("job started"))).toBe(true);
+  });
+
+  it("reports a job that failed for good once: after its last attempt, or at once for an unrecoverable error; not for attempts that will be retried", async () => {
+    const failures: JobFailure[] = [];
+    let calls = 0;
+    start(
+      "calibrate",
+      async () => {
+        calls += 1;
+        throw calls <= 3 ? new TransientDbError(`busy ${calls}`) : new InputDataError("no paper_trades");
+      },
+      { onFailedForGood: (f) => failures.push(f) },
+    );
+    const q = fx.queue("calibrate");
+    await q.add("calibrate", {}, { jobId: "c-1", attempts: 3, backoff: { type: "fixed", delay: 10 } });
+    expect(await (await waitFinished(q, "c-1")).getState()).toBe("failed");
+    await q.add("calibrate", {}, { jobId: "c-2", attempts: 3, backoff: { type: "fixed", delay: 10 } });
+    await waitFinished(q, "c-2");
+    await waitFor("the second report", async () => (failures.length === 2 ? true : undefined));
+    expect(failures).toEqual([
+      { queue: "calibrate", jobId: "c-1", jobName: "calibrate", attempt: 3, maxAttempts: 3, error: "busy 3" },
+      { queue: "calibrate", jobId: "c-2", jobName: "calibrate", attempt: 1, maxAttempts: 3, error: "no paper_trades" },
+    ]);
   });
 
   it("fails an invalid payload at once with the validation message and no retry", async () => {

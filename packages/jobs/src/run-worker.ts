@@ -56,6 +56,17 @@ export interface RunWorkerOptions<Q extends QueueName> {
   installSignalHandlers?: boolean | undefined;
   /** Minimum interval between progress writes to Redis (default 500 ms). */
   progressThrottleMs?: number | undefined;
+  /** Called (not awaited) when a job fails and will not be retried: its last attempt, or an unrecoverable error. */
+  onFailedForGood?: ((failure: JobFailure) => unknown) | undefined;
+}
+
+export interface JobFailure {
+  queue: QueueName;
+  jobId: string;
+  jobName: string;
+  attempt: number;
+  maxAttempts: number;
+  error: string;
 }
 
 export interface WorkerHandle {
@@ -234,10 +245,20 @@ export function runWorker<Q extends QueueName>(options: RunWorkerOptions<Q>): Wo
         }
         throw new DelayedError(message);
       }
+      const failure: JobFailure = { queue, jobId, jobName: job.name, attempt, maxAttempts, error: message };
+      const reportFinal = (): void => {
+        try {
+          void Promise.resolve(options.onFailedForGood?.(failure)).catch((hookErr: unknown) => log.warn("failure hook failed", { error: errorMessage(hookErr) }));
+        } catch (hookErr) {
+          log.warn("failure hook failed", { error: errorMessage(hookErr) });
+        }
+      };
       if (decision === "unrecoverable") {
         log.error("job failed", { error: message, retry: false, durationMs: Date.now() - started });
+        reportFinal();
         throw new UnrecoverableError(message);
       }
+      if (attempt >= maxAttempts) reportFinal();
       log.error("job failed, will retry if attempts remain", { error: message, retry: true, durationMs: Date.now() - started });
       throw err instanceof Error ? err : new Error(message);
     } finally {

@@ -8,3 +8,25 @@ export { runCalibrateTask } from "./calibrate-task.js";
 export type { CalibrateTaskPayload } from "./calibrate-task.js";
 export { runMonitorTask, monitorPolicyFromConfig } from "./monitor-task.js";
 export type { MonitorTaskPayload } from "./monitor-task.js";
+export { runNotifyTask, type NotifyTaskSummary } from "./notify-task.js";
+export {
+  deliverWebhook,
+  signWebhook,
+  verifyWebhook,
+  webhookBody,
+  webhookKey,
+  WebhookDeliveryError,
+  type Delivery,
+  type DeliverOptions,
+  type WebhookEvent,
+} from "./webhook.js";
+export {
+  driftRetrainNotice,
+  lastRoleEventId,
+  roleEventNotices,
+  roleEventsAfter,
+  withRoleNotices,
+  type Notice,
+  type NoticeType,
+  type RaiseNotices,
+} from "./notify-events.js";

@@ -92,7 +92,7 @@ export function registerOps(program: Command): void {
     .action((opts: { json?: boolean }) => {
       const config = cliConfig() as unknown as Record<string, unknown>;
       const valueAt = (path: string) => path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], config);
-      const rows = ENV_VARS.map((v) => ({ name: v.name, value: /PASSWORD|TOKEN/.test(v.name) && valueAt(v.path) ? "***" : valueAt(v.path), help: v.help }));
+      const rows = ENV_VARS.map((v) => ({ name: v.name, value: /PASSWORD|TOKEN|SECRET|WEBHOOK_URL/.test(v.name) && valueAt(v.path) ? "***" : valueAt(v.path), help: v.help }));
       if (opts.json) printJson(rows);
       else printTable(null, ["variable", "value", "meaning"], rows.map((r) => [r.name, r.value === undefined ? "(unset)" : r.value, r.help]));
     });

@@ -23,6 +23,7 @@ export function registerUp(program: Command): void {
         "worker-ab",
         "worker-calibrate",
         "worker-monitor",
+        "worker-notify",
         ...(opts.dashboard ? (["dashboard"] as const) : []),
         ...(serve ? (["serve"] as const) : []),
       ];
