@@ -8,7 +8,7 @@ import type { ManifestInput } from "./manifest.js";
 import { fakeModels, manifestInput } from "./registry.test-util.js";
 import type { RoleEvent } from "./role-history.js";
 import { appendRoleEvents } from "./role-store.js";
-import { readVersionCard, roleSpansOf, versionCard } from "./version-card.js";
+import { readVersionCard, roleSpansOf } from "./version-card.js";
 import { diffVersionCards } from "./version-diff.js";
 import { saveModelSet } from "./version-store.js";
 
@@ -166,26 +166,31 @@ describe("versionCard", () => {
 });
 
 describe("diffVersionCards", () => {
-  const base = versionCard({ manifest: manifestOf(FULL, "2"), manifestSha256: null, integrity: "verified", events: [] });
-  it("metrics and importances side by side with b − a and both ranks; only the settings that differ", () => {
-    const other = versionCard({
-      manifest: manifestOf(
-        {
-          ...FULL,
-          metrics: { direction: { auc: 0.65, accuracy: 0.55 } },
-          slippageMult: 1.5,
-          featureImportance: {
-            ...(FULL.featureImportance as object),
-            models: { direction: { loss: "log_loss", baseline_loss: 0.6, importance: { ret_1: 0.02, ret_5: 0.01 } } },
-          },
+  let dir: string;
+  let modelsDir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "mlq-diff-"));
+    modelsDir = join(dir, "models");
+    saveModelSet(modelsDir, 1, { models: fakeModels(1), manifest: manifestInput });
+    saveModelSet(modelsDir, 2, { models: fakeModels(2), manifest: FULL });
+    saveModelSet(modelsDir, 3, {
+      models: fakeModels(3),
+      manifest: {
+        ...FULL,
+        metrics: { direction: { auc: 0.65, accuracy: 0.55 } },
+        slippageMult: 1.5,
+        featureImportance: {
+          ...(FULL["featureImportance"] as object),
+          models: { direction: { loss: "log_loss", baseline_loss: 0.6, importance: { ret_1: 0.02, ret_5: 0.01 } } },
         },
-        "3",
-      ),
-      manifestSha256: null,
-      integrity: "verified",
-      events: [],
+      },
     });
-    const d = diffVersionCards(base, other);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const card = (v: string) => readVersionCard(null, modelsDir, v);
+
+  it("metrics and importances side by side with b − a and both ranks; only the settings that differ", () => {
+    const d = diffVersionCards(card("2"), card("3"));
     expect(d.metrics.find((r) => r.key === "direction.auc")).toMatchObject({ a: 0.61, b: 0.65 });
     expect(d.metrics.find((r) => r.key === "direction.auc")!.delta).toBeCloseTo(0.04, 12);
     expect(d.metrics.find((r) => r.key === "direction.logLoss")).toEqual({ key: "direction.logLoss", a: 0.68, b: null, delta: null });
@@ -199,35 +204,9 @@ describe("diffVersionCards", () => {
   });
 
   it("against a version without importance: says which one, keeps the other's values", () => {
-    const old = versionCard({ manifest: manifestOf(manifestInput, "1"), manifestSha256: null, integrity: "verified", events: [] });
-    const d = diffVersionCards(old, base);
+    const d = diffVersionCards(card("1"), card("2"));
     expect(d.importanceMissing).toEqual(["1"]);
     expect(d.importance!.find((r) => r.feature === "ret_5" && r.model === "direction")).toMatchObject({ a: null, b: 0.011, delta: null });
     expect(d.windows.find((r) => r.key === "window.trainEndMs")).toMatchObject({ a: null, b: T(-48) });
   });
 });
-
-/** The manifest saveModelSet would write for `input` (without touching disk). */
-function manifestOf(input: ManifestInput, version: string) {
-  const { featureNames, params, dataWindow, rowCounts, metrics, slippageMult, embargoHours, extra, trainedThroughMs, featureImportance } =
-    input;
-  return JSON.parse(
-    JSON.stringify({
-      format: "mlq-model-set/1",
-      version,
-      created_at: "2026-11-01T00:00:00.000Z",
-      code_version: { package: "@mlq/ml", package_version: "0.1.0", git_sha: null },
-      models: { direction: { file: "direction.xgb", sha256: "0".repeat(64), bytes: 4 } },
-      feature_names: featureNames,
-      params,
-      data_window: dataWindow,
-      row_counts: rowCounts ?? {},
-      metrics,
-      slippage_mult: slippageMult ?? null,
-      embargo_hours: embargoHours ?? null,
-      extra,
-      trained_through_ms: trainedThroughMs,
-      feature_importance: featureImportance,
-    }),
-  );
-}
