@@ -66,9 +66,9 @@ describe("mlq CLI", () => {
 
   it("exits 2 for retry and cancel of a job id that does not exist", async () => {
     const retry = await fx.cli(["retry", "no-such-job"]);
-    expectOneLineFailure(retry, 2, /^mlq: job no-such-job not found in retrain, ab-eval, calibrate, monitor$/m);
+    expectOneLineFailure(retry, 2, /^mlq: job no-such-job not found in retrain, ab-eval, calibrate, monitor, notify$/m);
     const cancel = await fx.cli(["cancel", "no-such-job"]);
-    expectOneLineFailure(cancel, 2, /^mlq: no job no-such-job in retrain, ab-eval, calibrate, monitor$/m);
+    expectOneLineFailure(cancel, 2, /^mlq: no job no-such-job in retrain, ab-eval, calibrate, monitor, notify$/m);
   });
 
   it("runs retrain --dry-run --local on a demo database: exit 0, the gates table, no model trained", async () => {
