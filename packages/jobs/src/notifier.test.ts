@@ -69,30 +69,20 @@ describe("createNotifier (real Redis)", () => {
 
 describe("jobFailedEvent", () => {
   it("makes a valid event id of any job id (scheduled ids hold ':') and says what failed", () => {
-    const e = jobFailedEvent(
-      {
-        queue: "retrain",
-        jobId: "repeat:mlq-retrain-daily:1764853200000",
-        jobName: "retrain",
-        attempt: 3,
-        maxAttempts: 3,
-        error: "SQLITE_BUSY",
-      },
-      Date.UTC(2026, 11, 4),
-    );
-    expect(e).toEqual({
+    const failure = {
+      queue: "retrain" as const,
+      jobId: "repeat:mlq-retrain-daily:1764853200000",
+      jobName: "retrain",
+      attempt: 3,
+      maxAttempts: 3,
+      error: "SQLITE_BUSY",
+    };
+    expect(jobFailedEvent(failure, Date.UTC(2026, 11, 4))).toEqual({
       id: "job-failed-retrain-repeat_mlq-retrain-daily_1764853200000-a3",
       type: "job.failed",
       occurredAt: "2026-12-04T00:00:00.000Z",
       summary: "retrain job repeat:mlq-retrain-daily:1764853200000 failed for good (attempt 3 of 3): SQLITE_BUSY",
-      data: {
-        queue: "retrain",
-        jobId: "repeat:mlq-retrain-daily:1764853200000",
-        jobName: "retrain",
-        attempt: 3,
-        maxAttempts: 3,
-        error: "SQLITE_BUSY",
-      },
+      data: failure,
     });
   });
 });
