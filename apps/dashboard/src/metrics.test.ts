@@ -3,6 +3,7 @@ import type { Queue } from "bullmq";
 import { silentLogger } from "@mlq/core";
 import { createFixture, type Fixture } from "./fixtures.test-util.js";
 import { openDatabase } from "@mlq/db";
+import { insertShadowRun } from "@mlq/ab";
 import { createMetrics, newDurations } from "./metrics.js";
 import { createPromotionFixture, NOW } from "./promotion-fixture.test-util.js";
 import { readStatus } from "./status-data.js";
@@ -94,6 +95,7 @@ describe("createMetrics", () => {
     expect(text).toContain(`mlq_ab_looks${ev} 1`);
     expect(text).toContain(`mlq_ab_alpha_k${ev} 0.05`);
     expect(text).toContain(`mlq_ab_challenger_expires_timestamp_seconds${ev} ${(f.times.rolledBackAt + 60 * 86_400_000) / 1000}`);
+    expect(text).not.toContain("mlq_shadow_ok{");
 
     // The counter follows the history: one more event, one more count; an unreadable history keeps the counts.
     const conn = openDatabase(f.dbPath);
@@ -112,5 +114,25 @@ describe("createMetrics", () => {
     const replaced = await m.scrape();
     expect(replaced).toContain('mlq_role_events_total{event="rollback"} 0');
     expect(replaced).toContain('mlq_role_events_total{event="register"} 5');
+  });
+  it("exposes the newest shadow evaluation of the current pair: bars, HAC z, p(challenger no worse), and whether it gave a p-value", async () => {
+    const f = createPromotionFixture();
+    fixture = f;
+    const conn = openDatabase(f.dbPath);
+    try {
+      const base = { reason: null, windowStartMs: NOW - 86_400_000, windowEndMs: NOW, minBars: 4500, symbols: ["BTCUSDT"], perSymbol: [], horizonBars: 15, costPerSide: 0.001 };
+      const stats = { thresholds: { a: 0.6, b: 0.6 }, tradesA: 10, tradesB: 12, sharpeA: 0.01, sharpeB: 0.02, difference: 0.01, correlation: 0.8, meanA: 1e-5, meanB: 2e-5, jkmZ: 2.2 };
+      const method = { blockLength: 30, resamples: 2000, seed: 16, kernel: "parzen", bandwidth: 30 };
+      insertShadowRun(conn, { ...base, ...stats, status: "ok", versionA: "1", versionB: "3", bars: 9000, hacZ: 1.9, pBetter: 0.03, pWorse: 0.97, testStatus: "ok", method, curves: null }, { nowMs: NOW, abRunId: null, jobId: null });
+    } finally {
+      conn.close();
+    }
+    const m = createMetrics({ queues: [], redisStatus: () => "ready", readStatus: () => readStatus({ dbPath: f.dbPath, modelsDir: f.modelsDir, tradeLimit: 0, now: () => NOW }), logger: silentLogger });
+    const text = await m.scrape();
+    const pair = '{version_a="1",version_b="3"}';
+    expect(text).toContain(`mlq_shadow_ok${pair} 1`);
+    expect(text).toContain(`mlq_shadow_bars${pair} 9000`);
+    expect(text).toContain(`mlq_shadow_hac_z${pair} 1.9`);
+    expect(text).toContain(`mlq_shadow_p_worse${pair} 0.97`);
   });
 });

@@ -102,13 +102,19 @@ export function createMetrics(deps: MetricsDeps): DashboardMetrics {
   const evalLooks = gauge("mlq_ab_looks", "Looks the current evaluation has taken");
   const evalAlpha = gauge("mlq_ab_alpha_k", "α_k granted to the current challenger");
   const evalExpires = gauge("mlq_ab_challenger_expires_timestamp_seconds", "When the current challenger's evaluation expires (Unix seconds)");
+  // The newest paired shadow evaluation of the current pair (issue 16): labelled by the pair it compared.
+  const shadowPair = ["version_a", "version_b"] as const;
+  const shadowBars = gauge("mlq_shadow_bars", "Paired bars of the newest shadow evaluation", shadowPair);
+  const shadowHacZ = gauge("mlq_shadow_hac_z", "HAC-studentized paired Sharpe z (challenger − champion) of the newest shadow evaluation", shadowPair);
+  const shadowPWorse = gauge("mlq_shadow_p_worse", "Block-bootstrap one-sided p that the challenger is no worse (small: worse) of the newest shadow evaluation", shadowPair);
+  const shadowOk = gauge("mlq_shadow_ok", "1 when the newest shadow evaluation gave a p-value, 0 when it had too few bars or failed", shadowPair);
   const counted = new Map<string, number>();
   const seen = new Set<string>();
 
   function refreshPromotion(p: PromotionView | null): void {
     roleInfo.reset();
     pinned.reset();
-    for (const g of [evalZ, evalBoundary, evalInfo, evalLooks, evalAlpha, evalExpires]) g.reset();
+    for (const g of [evalZ, evalBoundary, evalInfo, evalLooks, evalAlpha, evalExpires, shadowBars, shadowHacZ, shadowPWorse, shadowOk]) g.reset();
     // Unreadable history: keep the counters where they were (a counter never goes down).
     if (!p) return;
     const totals = Object.entries(p.eventCounts);
@@ -130,6 +136,14 @@ export function createMetrics(deps: MetricsDeps): DashboardMetrics {
     ];
     for (const [role, h] of holders) if (h) roleInfo.set({ role, version: h.version }, 1);
     if (p.champion) pinned.set({ version: p.champion.version }, p.champion.pinned ? 1 : 0);
+    const sh = p.shadow;
+    if (sh) {
+      const pair = { version_a: sh.versionA, version_b: sh.versionB };
+      shadowOk.set(pair, sh.status === "ok" ? 1 : 0);
+      if (sh.bars !== null) shadowBars.set(pair, sh.bars);
+      if (sh.hacZ !== null) shadowHacZ.set(pair, sh.hacZ);
+      if (sh.pWorse !== null) shadowPWorse.set(pair, sh.pWorse);
+    }
     const e = p.evaluation;
     if (!e || !p.champion || !p.challenger) return;
     const labels = { champion: p.champion.version, challenger: p.challenger.version };
