@@ -5,5 +5,5 @@ import { monitorHandler } from "./processor.js";
 await startWorkerProcess({
   queue: "monitor",
   config: loadConfig(),
-  makeHandler: (config, _logger, notifier) => monitorHandler(config, (events) => notifier.raise(events)),
+  makeHandler: (config, logger, notifier) => monitorHandler(config, logger, (events) => notifier.raise(events)),
 });

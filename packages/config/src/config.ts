@@ -208,6 +208,13 @@ const SPEC = {
     num(0.99, (s) => s.gt(0, "expected 0 < q ≤ 1").max(1, "expected 0 < q ≤ 1")),
     "per-feature PSI threshold: this quantile of the training period's window PSIs",
   ],
+  MLQ_DRIFT_MIN_PSI: [
+    "drift.minPsi",
+    num(0.3, (s) => s.min(0, "expected ≥ 0")),
+    "floor of every feature's PSI threshold (a training-period quantile near PSI's sampling noise flags ordinary days)",
+  ],
+  MLQ_DRIFT_RETRAIN: ["drift.retrain", bool(true), "the hourly monitor enqueues a `drift` retrain when the champion's drift rule fires"],
+  MLQ_DRIFT_COOLDOWN_HOURS: ["drift.cooldownHours", num(24, (s) => s.min(0, "expected ≥ 0")), "at most one drift retrain per this many hours"],
   MLQ_IMPORTANCE_ROWS: [
     "importance.sampleRows",
     z.coerce.number({ error: "expected an integer" }).int("expected an integer").min(0, "expected 0..20000").max(20_000, "expected 0..20000").default(2000),

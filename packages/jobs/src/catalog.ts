@@ -26,7 +26,7 @@ const PATH_KEYS: ReadonlyMap<string, string> = new Map([
 ]);
 
 export const RetrainPayloadSchema = z.strictObject({
-  trigger: z.enum(["scheduled", "force", "smoke", "dry-run"]).default("scheduled"),
+  trigger: z.enum(["scheduled", "force", "smoke", "dry-run", "drift"]).default("scheduled"),
   requestedBy,
 });
 export type RetrainPayload = z.output<typeof RetrainPayloadSchema>;

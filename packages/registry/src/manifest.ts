@@ -48,12 +48,19 @@ export interface ManifestSymbolDrift {
  */
 export interface ManifestDriftBaseline {
   method: "psi-deciles";
+  /**
+   * The scale the features are binned on: "trailing-vol-100" = returns, MACD and ATR divided by the
+   * trailing 100-bar realized vol (ml's `driftFeatureView`); absent (older manifests) = raw features.
+   */
+  feature_scale?: string;
   epsilon: number;
   window_hours: number;
   step_hours: number;
   min_bars: number;
   min_features: number;
   threshold_quantile: number;
+  /** Floor of every threshold (MLQ_DRIFT_MIN_PSI; absent in older manifests: none). */
+  min_psi?: number;
   /** The training rows the bins and thresholds come from. */
   reference: { split: "train"; from_ms: number; to_ms: number };
   status: "calibrated" | "no baseline";

@@ -7,7 +7,9 @@ export type { AbEvalTaskPayload } from "./ab-eval-task.js";
 export { runCalibrateTask } from "./calibrate-task.js";
 export type { CalibrateTaskPayload } from "./calibrate-task.js";
 export { runMonitorTask, monitorPolicyFromConfig } from "./monitor-task.js";
-export type { MonitorTaskPayload } from "./monitor-task.js";
+export type { MonitorTaskPayload, MonitorTaskOptions, MonitorTaskSummary } from "./monitor-task.js";
+export { runDriftStep, loadDriftRows, DRIFT_WARMUP_MS } from "./drift-step.js";
+export type { DriftStepDeps, DriftStepPolicy, DriftStepSummary, EnqueueDriftRetrain, VersionDriftSummary } from "./drift-step.js";
 export { runNotifyTask, type NotifyTaskSummary } from "./notify-task.js";
 export {
   deliverWebhook,

@@ -78,7 +78,12 @@ describe("runMonitorTask", () => {
     expect(dbRows(fx, "SELECT (SELECT count(*) FROM ab_test_runs) AS runs, (SELECT count(*) FROM model_role_events) AS events")).toEqual(
       before,
     );
-    expect(io.stages).toEqual(["roles", "done"]);
+    // The decay step's stages, then the drift step's (no champion: nothing scored, one check row).
+    expect(io.stages).toEqual(["roles", "done", "drift", "done"]);
+    expect(s.drift).toMatchObject({ status: "no champion", action: "none", triggered: false });
+    expect(dbRows(fx, "SELECT status, action, job_id FROM drift_checks")).toEqual([
+      { status: "no champion", action: "none", job_id: "job-7" },
+    ]);
   });
 
   it("rolls a decaying champion back under the job id, with the configured models directory", async () => {
@@ -105,6 +110,12 @@ describe("runMonitorTask", () => {
       "rollback: record",
       "rollback: done",
       "done",
+      "drift",
+      "drift",
+      "drift",
+      "done",
     ]);
+    // The restored champion's manifest predates drift baselines: "no baseline", not an error.
+    expect(s.drift).toMatchObject({ status: "no baseline", action: "none", champion: { version: "1", status: "no baseline" } });
   });
 });

@@ -1,11 +1,10 @@
 import type { Command } from "commander";
-import type { MonitorSummary } from "@mlq/ab";
-import { localTaskIo, runMonitorTask } from "@mlq/tasks";
+import { localTaskIo, runMonitorTask, type MonitorTaskSummary } from "@mlq/tasks";
 import { cliConfig, stderrLogger } from "../context.js";
 import { fmt, kv } from "../output.js";
 import { queueConfig, runJobCommand } from "../queue-client.js";
 
-export function printMonitorSummary(s: MonitorSummary): void {
+export function printMonitorSummary(s: MonitorTaskSummary): void {
   const left = Object.entries(s.leftOut)
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${k} ${n}`)
@@ -24,19 +23,34 @@ export function printMonitorSummary(s: MonitorSummary): void {
       ["champion now", s.championAfter ?? "none"],
     ]) + `\n\n${s.reason}\n`,
   );
+  const d = s.drift;
+  if (!d) return;
+  if (d.status === "failed") {
+    process.stdout.write(`\n${kv([["drift", `failed: ${d.error}`]])}\n`);
+    return;
+  }
+  process.stdout.write(
+    "\n" +
+      kv([
+        ["drift check", `#${d.checkId}: ${d.status}${d.windowFromIso ? ` (window ${d.windowFromIso} to ${d.windowToIso})` : ""}`],
+        ["drift triggered", d.triggered ? "yes" : "no"],
+        ["drift action", d.retrainJobId ? `${d.action} (retrain job ${d.retrainJobId})` : d.action],
+      ]) +
+      `\n\n${d.reason}\n`,
+  );
 }
 
 export function registerMonitor(program: Command): void {
   program
     .command("monitor")
-    .description("watch the champion for decay (CUSUM) once; roll back to the previous champion on an alarm")
+    .description("watch the champion once: decay (CUSUM; roll back on an alarm) and feature drift (PSI; a drift retrain when it fires)")
     .option("--db <path>", "SQLite database, with --local (default $MLQ_DB_PATH; queued jobs use the worker's)")
     .option("--local", "run in this process without Redis")
     .option("--no-wait", "enqueue and return the job id at once")
     .option("--json", "machine-readable output")
     .action(async (opts: { db?: string; local?: boolean; wait: boolean; json?: boolean }) => {
       const config = opts.local ? cliConfig({ MLQ_DB_PATH: opts.db }) : queueConfig({ db: opts.db });
-      await runJobCommand<MonitorSummary>({
+      await runJobCommand<MonitorTaskSummary>({
         config,
         queue: "monitor",
         payload: {},

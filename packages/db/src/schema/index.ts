@@ -9,3 +9,4 @@ export * from "./candles.js";
 export * from "./model-roles.js";
 export * from "./shadow-eval-runs.js";
 export * from "./retrain-trials.js";
+export * from "./feature-drift.js";

@@ -7,7 +7,7 @@ export const retrainRuns = sqliteTable(
     tsMs: integer("ts_ms").notNull(),
     tsIso: text("ts_iso").notNull(),
     jobId: text("job_id"),
-    triggerReason: text("trigger_reason", { enum: ["scheduled", "force", "smoke", "dry-run"] }).notNull(),
+    triggerReason: text("trigger_reason", { enum: ["scheduled", "force", "smoke", "dry-run", "drift"] }).notNull(),
     gatePass: integer("gate_pass"),
     gateDetails: text("gate_details"),
     paperDays: real("paper_days"),

@@ -6,6 +6,7 @@ import { createRng, HOUR_MS } from "@mlq/core";
 import type { ManifestDriftBaseline, ManifestEntryThreshold, ManifestFeatureImportance } from "@mlq/registry";
 import type { Dataset } from "../dataset/build-dataset.js";
 import { featureDriftBaseline, predictionBaseline, type FeatureDriftBaseline, type PredictionBaseline } from "../drift/baseline.js";
+import { DRIFT_FEATURE_SCALE, driftFeatureView } from "../drift/drift-view.js";
 import {
   permutationImportance,
   permutationStack,
@@ -60,31 +61,39 @@ export interface DriftBaselineOptions {
   minFeatures: number;
   thresholdQuantile: number;
   minBars?: number;
+  /** Floor of every feature's threshold (MLQ_DRIFT_MIN_PSI). */
+  minPsi?: number;
 }
 
 /**
- * The feature drift baseline of the training rows. It needs no model, so the train stage computes it
- * on the main thread while the workers train.
+ * The feature drift baseline of the training rows, on the drift view of the features
+ * (`driftFeatureView`: scale-dependent features over the trailing 100-bar vol). It needs no model, so
+ * the train stage computes it on the main thread while the workers train.
  */
 export function trainingDriftBaseline(
   dataset: Pick<Dataset, "X" | "featureNames" | "ts" | "symbolIndex" | "symbols">,
   train: Int32Array,
   options: DriftBaselineOptions,
 ): FeatureDriftBaseline {
+  const cols = dataset.featureNames.length;
+  // Only the train rows are copied into the view (the dataset may hold a million rows).
+  const X = new Float64Array(train.length * cols);
+  train.forEach((r, i) => X.set(dataset.X.subarray(r * cols, (r + 1) * cols), i * cols));
   return featureDriftBaseline(
     {
       featureNames: dataset.featureNames,
       symbols: dataset.symbols,
-      X: dataset.X,
-      ts: dataset.ts,
-      symbolIndex: dataset.symbolIndex,
-      rows: train,
+      X: driftFeatureView(dataset.featureNames, X),
+      ts: Float64Array.from(train, (r) => dataset.ts[r]!),
+      symbolIndex: Int32Array.from(train, (r) => dataset.symbolIndex[r]!),
+      rows: Int32Array.from(train, (_, i) => i),
     },
     {
       windowMs: options.windowHours * HOUR_MS,
       minFeatures: options.minFeatures,
       thresholdQuantile: options.thresholdQuantile,
       ...(options.minBars !== undefined ? { minBars: options.minBars } : {}),
+      ...(options.minPsi !== undefined ? { minThreshold: options.minPsi } : {}),
     },
   );
 }
@@ -183,12 +192,14 @@ export function manifestBaselines(
     },
     driftBaseline: {
       method: "psi-deciles",
+      feature_scale: DRIFT_FEATURE_SCALE,
       epsilon: f.epsilon,
       window_hours: f.windowMs / HOUR_MS,
       step_hours: f.stepMs / HOUR_MS,
       min_bars: f.minBars,
       min_features: f.minFeatures,
       threshold_quantile: f.thresholdQuantile,
+      min_psi: f.minThreshold,
       reference: { split: "train", from_ms: f.fromMs, to_ms: f.toMs },
       status: f.status,
       windows: f.windows,

@@ -158,6 +158,8 @@ export interface FeatureDriftOptions extends DriftWindowOptions {
   thresholdQuantile: number;
   /** Fewer scored windows → "no baseline" for that symbol (default 48, two days stepped hourly). */
   minWindows?: number;
+  /** Floor of every threshold (`calibrateDriftRule`). */
+  minThreshold?: number;
 }
 
 export interface SymbolDriftBaseline {
@@ -175,6 +177,8 @@ export interface FeatureDriftBaseline {
   epsilon: number;
   minFeatures: number;
   thresholdQuantile: number;
+  /** Floor of every threshold. */
+  minThreshold: number;
   /** First and last reference bar. */
   fromMs: number;
   toMs: number;
@@ -207,6 +211,7 @@ export function featureDriftBaseline(input: FeatureDriftInput, options: FeatureD
     minFeatures,
     thresholdQuantile,
     minWindows,
+    minThreshold,
   } = options;
   const cols = featureNames.length;
   if (rows.length === 0) throw new InputDataError("featureDriftBaseline: no reference rows (drift/baseline.ts)");
@@ -251,7 +256,7 @@ export function featureDriftBaseline(input: FeatureDriftInput, options: FeatureD
       { windowMs, minBars, epsilon },
     );
     const scored = psis.filter((p): p is number[] => p !== null);
-    const calibration = calibrateDriftRule(scored, { minFeatures, quantile: thresholdQuantile, minWindows });
+    const calibration = calibrateDriftRule(scored, { minFeatures, quantile: thresholdQuantile, minWindows, minThreshold });
     if (calibration.status === "calibrated") {
       psis.forEach((p, w) => {
         if (p === null) return;
@@ -270,6 +275,7 @@ export function featureDriftBaseline(input: FeatureDriftInput, options: FeatureD
     epsilon,
     minFeatures,
     thresholdQuantile,
+    minThreshold: minThreshold ?? 0,
     fromMs,
     toMs,
     status: calibrated ? "calibrated" : "no baseline",

@@ -45,6 +45,8 @@ export interface CalibrateDriftOptions {
   quantile: number;
   /** Fewer training windows than this → "no baseline" (default 48: two days stepped hourly). */
   minWindows?: number;
+  /** Floor of every threshold (default 0): a quantile near PSI's sampling noise would flag ordinary windows. */
+  minThreshold?: number;
 }
 
 export type DriftCalibration =
@@ -76,7 +78,8 @@ export function calibrateDriftRule(trainingWindows: readonly (readonly number[])
     throw new InputDataError(`calibrateDriftRule: windows have differing feature counts (drift/drift-rule.ts)`);
   }
   const thresholds: number[] = [];
-  for (let f = 0; f < features; f++) thresholds.push(percentile(trainingWindows.map((w) => w[f]!), quantile * 100));
+  const floor = options.minThreshold ?? 0;
+  for (let f = 0; f < features; f++) thresholds.push(Math.max(floor, percentile(trainingWindows.map((w) => w[f]!), quantile * 100)));
   const triggers = trainingWindows.filter((w) => driftTriggered(w, thresholds, minFeatures)).length;
   return { status: "calibrated", thresholds, falseTriggerRate: triggers / windows, windows };
 }

@@ -23,3 +23,28 @@ export {
   type ReferenceBins,
   type SymbolDriftBaseline,
 } from "./baseline.js";
+export {
+  driftWindow,
+  scoreVersionDrift,
+  decideDriftRetrain,
+  type DriftRows,
+  type DriftRetrainAction,
+  type DriftRetrainPolicy,
+  type FeatureDriftScore,
+  type ScoreDriftOptions,
+  type SymbolDriftScore,
+  type SymbolDriftStatus,
+  type VersionDriftScore,
+} from "./monitor-drift.js";
+export { DRIFT_FEATURE_SCALE, driftFeatureView } from "./drift-view.js";
+export {
+  PREDICTION_DRIFT_FEATURE,
+  recordDriftCheck,
+  lastDriftRetrainMs,
+  latestDriftCheck,
+  listDriftChecks,
+  type DriftCheckAction,
+  type DriftCheckRecord,
+  type DriftCheckRow,
+  type FeatureDriftRow,
+} from "./drift-store.js";

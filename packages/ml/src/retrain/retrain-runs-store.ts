@@ -5,7 +5,7 @@ import { requireTables, tableExists, writeTx, type Connection, type Sqlite } fro
 import type { GateResult } from "@mlq/gates";
 import { gateLogByRun, gateSymbols, type GateLogEntry } from "./gate-store.js";
 
-export type RetrainTrigger = "scheduled" | "force" | "smoke" | "dry-run";
+export type RetrainTrigger = "scheduled" | "force" | "smoke" | "dry-run" | "drift";
 
 export const INTERRUPTED_ATTEMPT_MSG = "attempt interrupted (worker died or lost its job lock); the job was run again";
 
