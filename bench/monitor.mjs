@@ -4,7 +4,10 @@
 // `runAbEvaluation` (which attributes every trade again for the A/B row) and the file writes.
 // Each timed run starts from a fresh copy of the database and the models directory (copying is
 // not timed). Also measured: the same run on a healthy champion, which writes nothing (reference).
-// Build first: pnpm turbo run build (core, db, registry, ab). Standalone: `node bench/monitor.mjs`.
+// Also the drift step (`runDriftStep`): champion and challenger, 2 symbols × 11 features over the last
+// 24 h of bars (features with 6 h warm-up, both direction models' probabilities, PSIs, the check
+// written), on a database of 16 days of one-minute candles with a trend planted after training.
+// Build first: pnpm turbo run build (core, db, registry, ab, ml, tasks, demo-data). Standalone: `node bench/monitor.mjs`.
 import { copyFileSync, cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +15,9 @@ import { pathToFileURL } from "node:url";
 import { DEFAULT_AB_POLICY, runMonitor } from "../packages/ab/dist/index.js";
 import { openMigrated, writeTx } from "../packages/db/dist/index.js";
 import { fillSlotWithAlpha, recordChampionChange, registerVersion, saveModelSet, syncRoleFiles } from "../packages/registry/dist/index.js";
+import { simulateDemoCandles } from "../packages/demo-data/dist/index.js";
+import { buildFeatureRows, manifestBaselines, predictionBaseline, trainBooster, trainingDriftBaseline } from "../packages/ml/dist/index.js";
+import { runDriftStep } from "../packages/tasks/dist/index.js";
 
 export const TRADES = 35_719;
 const TARGET_MS = 200;
@@ -143,6 +149,122 @@ function timeRuns(template, scratch, runs, expectAction) {
   return { times, cpu, summary };
 }
 
+const DRIFT_TARGET_MS = 300;
+const DRIFT_SYMBOLS = ["BTC-USDT", "ETH-USDT"];
+/** The drift bench's clock: 5 minutes past the hour that ends its 16 days of bars. */
+const DRIFT_FROM_MS = Date.UTC(2026, 0, 5);
+const DRIFT_NOW_MS = DRIFT_FROM_MS + 16 * DAY_MS + 5 * 60_000;
+
+/** 16 days of candles (a trend after day 14), champion 1 and challenger 2 with drift baselines and real direction boosters. */
+export async function makeDriftBenchDb(dir) {
+  const modelsDir = join(dir, "models");
+  const dbPath = join(dir, "drift.db");
+  const trainToMs = DRIFT_FROM_MS + 14 * DAY_MS;
+  const candles = simulateDemoCandles({
+    seed: 3,
+    symbols: DRIFT_SYMBOLS,
+    fromMs: DRIFT_FROM_MS,
+    minutes: 16 * 1440,
+    shiftFromMs: trainToMs,
+    trendShift: 0.3,
+  });
+  const rows = buildFeatureRows(candles);
+  const cols = rows.featureNames.length;
+  for (const [v, trainedTo] of [
+    [1, trainToMs - DAY_MS],
+    [2, trainToMs],
+  ]) {
+    const train = Int32Array.from({ length: rows.rows }, (_, r) => r).filter((r) => rows.ts[r] < trainedTo);
+    const featureDrift = trainingDriftBaseline(rows, train, { windowHours: 24, minFeatures: 3, thresholdQuantile: 0.99, minPsi: 0.3 });
+    const n = 20_000;
+    const direction = await trainBooster({
+      X: rows.X.subarray(0, n * cols),
+      rows: n,
+      cols,
+      y: Float64Array.from({ length: n }, (_, r) => (rows.X[(r + 1) * cols] > 0 ? 1 : 0)),
+      objective: "binary:logistic",
+      params: { rounds: 100, maxDepth: 6, eta: 0.1, treeMethod: "hist", seed: v },
+    });
+    const probs = Float64Array.from({ length: 1000 }, (_, i) => i / 1000);
+    const { driftBaseline } = manifestBaselines(
+      {
+        featureDrift,
+        predictionDrift: predictionBaseline(
+          probs,
+          Int32Array.from(probs, (_, i) => i % 2),
+          DRIFT_SYMBOLS,
+        ),
+        entryThreshold: { quantile: 0.8, threshold: 0.8, rows: 1000 },
+        importance: null,
+        durationsMs: { predictionDrift: 0, importance: 0 },
+      },
+      rows.featureNames,
+    );
+    saveModelSet(modelsDir, v, {
+      models: [
+        { name: "direction", objective: "binary:logistic", bytes: direction },
+        ...["risk", "price", "momentum", "volatility"].map((name, k) => ({
+          name,
+          bytes: Uint8Array.from({ length: 4096 }, (_, i) => (v + k + i) & 0xff),
+        })),
+      ],
+      manifest: { featureNames: [...rows.featureNames], params: {}, dataWindow: {}, rowCounts: {}, metrics: {}, driftBaseline },
+    });
+  }
+  const conn = openMigrated(dbPath, { create: true });
+  try {
+    const insert = conn.sqlite.prepare(
+      "INSERT INTO candles_1m (symbol, bucket_ts_ms, open, high, low, close, ticks, volume) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    writeTx(conn, () => {
+      for (const c of candles)
+        for (let i = 0; i < c.ts.length; i++)
+          insert.run(c.symbol, c.ts[i], c.open[i], c.high[i], c.low[i], c.close[i], c.ticks[i], c.volume[i]);
+    });
+    registerVersion(conn, modelsDir, { version: "1", runId: null, trigger: "scheduled", nowMs: trainToMs - DAY_MS });
+    registerVersion(conn, modelsDir, { version: "2", runId: null, trigger: "scheduled", nowMs: trainToMs });
+    fillSlotWithAlpha(conn, { nowMs: trainToMs, policy: { alpha: 0.05, budget: 0.25 } });
+  } finally {
+    conn.close();
+  }
+  return { dbPath, modelsDir };
+}
+
+/** Times `runDriftStep` on fresh copies of `template` (copies not timed). */
+async function timeDriftRuns(template, scratch, runs) {
+  const times = [];
+  let summary;
+  for (let i = 0; i < runs; i++) {
+    const dir = join(scratch, `drift-${i}`);
+    const dbPath = join(dir, "drift.db");
+    cpSync(template.dbPath, dbPath);
+    const conn = openMigrated(dbPath);
+    try {
+      const t0 = process.hrtime.bigint();
+      summary = await runDriftStep(
+        {
+          conn,
+          modelsDir: template.modelsDir,
+          logger: silent,
+          nowMs: DRIFT_NOW_MS,
+          jobId: `bench-${i}`,
+          enqueueRetrain: async () => ({ jobId: "retrain-1", deduplicated: false }),
+        },
+        { retrain: true, cooldownHours: 24 },
+      );
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    } finally {
+      conn.close();
+    }
+    if (summary.action !== "enqueued" || summary.challenger?.status !== "scored")
+      throw new Error(
+        `bench/monitor.mjs: expected a scored challenger and an enqueued drift retrain, got ${summary.action}: ${summary.reason}`,
+      );
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { times, summary };
+}
+
 export async function run({ log = console.log } = {}) {
   const scratch = mkdtempSync(join(tmpdir(), "mlq-bench-monitor-"));
   try {
@@ -157,11 +279,25 @@ export async function run({ log = console.log } = {}) {
     log(
       `monitor: ${TRADES} closed trades, champion ${s.champion}: ${s.trades} of them (${s.selection}), CUSUM ${s.statistic.toFixed(2)} vs ${s.threshold.toFixed(2)}, alarm at trade #${s.alarmTrade?.id}, ${s.action} to ${s.championAfter}`,
     );
+    const driftDb = await makeDriftBenchDb(join(scratch, "drift"));
+    await timeDriftRuns(driftDb, scratch, WARMUP);
+    const drift = await timeDriftRuns(driftDb, scratch, RUNS);
+    const dm = median(drift.times);
+    log(
+      `monitor: drift step median ${dm.toFixed(1)} ms wall over ${RUNS} runs (min ${Math.min(...drift.times).toFixed(1)}, max ${Math.max(...drift.times).toFixed(1)}); ${drift.summary.reason.slice(0, 160)}`,
+    );
     const mc = median(roll.cpu);
     log(
       `monitor: rollback step median ${m.toFixed(1)} ms wall, ${mc.toFixed(1)} ms process CPU over ${RUNS} runs (wall min ${Math.min(...roll.times).toFixed(1)}, max ${Math.max(...roll.times).toFixed(1)}); healthy no-op run median ${c.toFixed(1)} ms`,
     );
     return [
+      {
+        name: "monitor drift step: runDriftStep, 2 versions × 2 symbols × 11 features over 24 h of bars (+ 6 h warm-up), probabilities, check written",
+        median: Number(dm.toFixed(2)),
+        unit: "ms",
+        target: DRIFT_TARGET_MS,
+        pass: dm <= DRIFT_TARGET_MS,
+      },
       {
         name: `monitor rollback step: runMonitor over ${TRADES} closed trades ending in a rollback`,
         median: Number(m.toFixed(2)),
