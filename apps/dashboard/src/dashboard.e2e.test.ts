@@ -8,6 +8,7 @@ import { loadConfig } from "@mlq/config";
 import { hashPassword } from "./auth.js";
 import { createDashboard, type Dashboard, type RunningDashboard } from "./dashboard.js";
 import { addModelVersions } from "./card-fixture.test-util.js";
+import { addDriftCheck } from "./drift-fixture.test-util.js";
 import { createFixture, deleteRedisPrefix, testPrefix, type Fixture } from "./fixtures.test-util.js";
 
 // End to end: the dashboard against the real Redis and a small SQLite file, driven by headless
@@ -39,6 +40,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`dashboard in a browser${HAVE_CHROMIUM ? "" : ` 
     running = await dash.listen();
     cards = createFixture({ tradesPerArm: 5 });
     addModelVersions(cards);
+    addDriftCheck(cards);
     cardsDash = await (await createDashboard({ config, dbPath: cards.dbPath, modelsDir: cards.modelsDir, port: 0 })).listen();
 
     // A failed job to retry from the browser: a tiny worker that always throws.
@@ -164,6 +166,37 @@ describe.skipIf(!HAVE_CHROMIUM)(`dashboard in a browser${HAVE_CHROMIUM ? "" : ` 
       expect(await page.locator("#diff-metrics").getByText("direction.auc").count()).toBe(1);
       expect(await page.getByText("Version 1: none recorded.").count()).toBe(1);
       await page.screenshot({ path: join(cards.dir, "diff-1-3.png"), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
+  it("shows the drift heat map: feature × symbol per version, cells coloured against each feature's threshold, linked to the cards", async () => {
+    const context = await browser!.newContext({ httpCredentials: { username: "ops", password: "s3cret" }, viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    try {
+      await page.goto(`${cardsDash.url}/`);
+      const map = page.locator("#drift-champion");
+      expect(await map.getAttribute("data-version")).toBe("1");
+      expect(await map.locator("thead th").allTextContents()).toEqual(["feature", expect.stringMatching(/^BTC-USDT/), expect.stringMatching(/^ETH-USDT/)]);
+      expect(await map.locator("tbody tr").count()).toBe(12);
+      // The three features over their thresholds on BTC are red; ETH's rv_20 at 83 % of its threshold orange.
+      const over = map.locator("td.cell.over");
+      expect(await over.evaluateAll((cells) => cells.map((c) => c.getAttribute("data-feature")))).toEqual(["ret_60", "rsi_14", "bb_pctb"]);
+      // Runs in the page (no DOM lib in this tsconfig).
+      type Styled = { getComputedStyle(el: unknown): { backgroundColor: string } };
+      const colour = (sel: string) => page.locator(sel).evaluate((el) => (globalThis as unknown as Styled).getComputedStyle(el).backgroundColor);
+      expect(await colour("#drift-champion td[data-feature='ret_60'][data-symbol='BTC-USDT']")).toBe("rgb(254, 202, 202)");
+      expect(await colour("#drift-champion td[data-feature='rv_20'][data-symbol='ETH-USDT']")).toBe("rgb(254, 215, 170)");
+      expect(await colour("#drift-champion td[data-feature='ret_1'][data-symbol='ETH-USDT']")).toBe("rgb(220, 252, 231)");
+      expect(await page.locator("#drift-champion td[data-feature='ret_60'][data-symbol='BTC-USDT']").getAttribute("title")).toBe(
+        "ret_60 on BTC-USDT: PSI 0.93 vs threshold 0.30",
+      );
+      expect(await page.locator("#drift-challenger tbody tr").count()).toBe(12);
+      expect(await page.locator("#drift-action").textContent()).toBe("enqueued");
+      await page.locator("#drift").screenshot({ path: join(cards.dir, "drift-heatmap.png") });
+      await page.locator("#drift h3 a.version").first().click();
+      await page.waitForURL(/\/models\/1$/);
     } finally {
       await context.close();
     }

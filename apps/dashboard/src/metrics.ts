@@ -10,7 +10,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Queue } from "bullmq";
 import { errorMessage, type Logger } from "@mlq/core";
-import type { PromotionView, StatusReport } from "./status-data.js";
+import type { DriftView, PromotionView, StatusReport } from "./status-data.js";
 
 export const JOB_STATES = ["waiting", "active", "delayed", "prioritized", "waiting-children", "completed", "failed"] as const;
 
@@ -110,6 +110,31 @@ export function createMetrics(deps: MetricsDeps): DashboardMetrics {
   const shadowOk = gauge("mlq_shadow_ok", "1 when the newest shadow evaluation gave a p-value, 0 when it had too few bars or failed", shadowPair);
   const counted = new Map<string, number>();
   const seen = new Set<string>();
+  // Feature drift: the latest check of the hourly monitor (absent before the first).
+  const driftLabels = ["role", "version", "symbol", "feature"] as const;
+  const driftPsi = gauge("mlq_feature_drift_psi", "PSI of each feature (p_direction: the direction model's probabilities) over the latest drift check's window", driftLabels);
+  const driftThreshold = gauge("mlq_feature_drift_threshold", "Calibrated PSI threshold of each feature (absent without a baseline)", driftLabels);
+  const driftOver = gauge("mlq_feature_drift_features_over", "Features of a symbol strictly over their thresholds in the latest drift check", ["role", "version", "symbol"]);
+  const driftTriggered = gauge("mlq_feature_drift_triggered", "1 when the champion's drift rule fired in the latest check", ["version"]);
+  const driftCheckTs = gauge("mlq_feature_drift_check_timestamp_seconds", "When the latest drift check ran (Unix seconds)", []);
+
+  function refreshDrift(d: DriftView | null): void {
+    for (const g of [driftPsi, driftThreshold, driftOver, driftTriggered, driftCheckTs]) g.reset();
+    if (!d) return;
+    driftCheckTs.set(d.check.tsMs / 1000);
+    if (d.check.champion) driftTriggered.set({ version: d.check.champion }, d.check.triggered ? 1 : 0);
+    const over = new Map<string, { role: string; version: string; symbol: string; n: number }>();
+    for (const r of d.rows) {
+      const labels = { role: r.role, version: r.version, symbol: r.symbol, feature: r.feature };
+      driftPsi.set(labels, r.psi);
+      if (r.threshold !== null) driftThreshold.set(labels, r.threshold);
+      const key = `${r.role} ${r.symbol}`;
+      const o = over.get(key) ?? { role: r.role, version: r.version, symbol: r.symbol, n: 0 };
+      if (r.over) o.n++;
+      over.set(key, o);
+    }
+    for (const o of over.values()) driftOver.set({ role: o.role, version: o.version, symbol: o.symbol }, o.n);
+  }
 
   function refreshPromotion(p: PromotionView | null): void {
     roleInfo.reset();
@@ -196,6 +221,7 @@ export function createMetrics(deps: MetricsDeps): DashboardMetrics {
     if (cal?.positionSizeMultiplier != null) calMultiplier.set(cal.positionSizeMultiplier);
     if (cal?.emaSlippagePerSidePct != null) calSlippage.set(cal.emaSlippagePerSidePct);
     refreshPromotion(report.promotion);
+    refreshDrift(report.drift);
   }
 
   return {

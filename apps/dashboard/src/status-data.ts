@@ -22,7 +22,17 @@ import {
 } from "@mlq/ab";
 import { latestCalibrationRun, type CalibrationRunRecord } from "@mlq/calibration";
 import { openDatabase, tableExists, type Connection } from "@mlq/db";
-import { gateHistory, listRetrainRuns, type GateLogEntry, type GatePoint, type GateSymbolEntry, type RetrainRunRecord } from "@mlq/ml";
+import {
+  gateHistory,
+  latestDriftCheck,
+  listRetrainRuns,
+  type DriftCheckRow,
+  type FeatureDriftRow,
+  type GateLogEntry,
+  type GatePoint,
+  type GateSymbolEntry,
+  type RetrainRunRecord,
+} from "@mlq/ml";
 import { evaluationStartMs, readActiveState, readRoleEvents, replayRoles, ROLE_EVENTS, type ArmLabel, type RoleEventName } from "@mlq/registry";
 
 export type { GatePoint };
@@ -145,6 +155,13 @@ export interface StatusReport {
   equity: EquityView;
   /** null when the role history could not be read (the problem is listed). */
   promotion: PromotionView | null;
+  /** The latest drift check of the monitor and its PSIs; null before the first. */
+  drift: DriftView | null;
+}
+
+export interface DriftView {
+  check: DriftCheckRow;
+  rows: FeatureDriftRow[];
 }
 
 export interface StatusOptions {
@@ -200,6 +217,7 @@ function emptyReport(opts: StatusOptions, now: number): StatusReport {
     calibration: null,
     equity: { method: "none", champion: null, challenger: null, tradesA: 0, tradesB: 0, armA: [], armB: [] },
     promotion: null,
+    drift: null,
   };
 }
 
@@ -275,6 +293,11 @@ function fill(conn: Connection, report: StatusReport, opts: StatusOptions): void
   section(report, "promotion loop", () => {
     if (missingTables(conn, ["model_role_events"], report)) return;
     report.promotion = promotionView(conn, opts);
+  });
+
+  section(report, "feature drift", () => {
+    if (missingTables(conn, ["drift_checks", "feature_drift"], report)) return;
+    report.drift = latestDriftCheck(conn);
   });
 
   if (tradeLimit === 0) return;

@@ -3,6 +3,7 @@
 import type { AbArmRecord, AbRunRecord } from "@mlq/ab";
 import { assumedSlippage, calibrationBuckets, recommendations } from "./calibration-view.js";
 import { html, raw, type SafeHtml } from "./html.js";
+import { DRIFT_CSS, driftSection } from "./drift-section.js";
 import { PROMOTION_CSS, promotionSection } from "./promotion-section.js";
 import type { StatusReport, RetrainRunView, GateResultView, GateSymbolView } from "./status-data.js";
 import { barChart, lineChart, type LineSeries } from "./svg-charts.js";
@@ -49,7 +50,7 @@ details summary{cursor:pointer}
 export function layout(title: string, ctx: PageContext, body: SafeHtml, extraCss = ""): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>${title}</title><style>${raw(CSS + PROMOTION_CSS + extraCss)}</style></head>
+<meta name="robots" content="noindex"><title>${title}</title><style>${raw(CSS + PROMOTION_CSS + DRIFT_CSS + extraCss)}</style></head>
 <body>
 ${ctx.insecureLocal ? html`<div class="banner" role="alert">INSECURE LOCAL MODE: no authentication is configured; anyone who can reach this port controls the queues.</div>` : ""}
 <header><h1>mlq status</h1><nav><a href="/">Status</a><a href="/models">Models</a><a href="/queues/">Queues (Bull Board)</a><a href="/api/status">JSON</a><a href="/metrics">Metrics</a></nav>
@@ -218,7 +219,7 @@ export function renderStatusPage(report: StatusReport, ctx: PageContext): string
   return layout(
     "mlq status",
     ctx,
-    html`<main>${problems}${activeSection(report)}${equitySection(report)}${promotionSection(report.promotion)}${calibrationSection(report, ctx)}${retrainSection(report.retrainRuns, ctx)}${gatesSection(report)}${abSection(report.abRuns, ctx)}
+    html`<main>${problems}${activeSection(report)}${equitySection(report)}${promotionSection(report.promotion)}${driftSection(report.drift)}${calibrationSection(report, ctx)}${retrainSection(report.retrainRuns, ctx)}${gatesSection(report)}${abSection(report.abRuns, ctx)}
 <p class="muted" style="grid-column:1/-1">Generated ${report.generatedAt} from <code>${report.dbPath}</code>.</p></main>`,
   );
 }
