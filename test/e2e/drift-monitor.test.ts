@@ -113,6 +113,12 @@ describe("drift through the monitor queue", () => {
       s1.drift.retrainJobId,
     ]);
     expect(sqlRows(fx.dbPath, "SELECT action FROM drift_checks ORDER BY id")).toEqual([{ action: "enqueued" }, { action: "cooldown" }]);
+
+    // The version card says what the monitor saw since training.
+    const card = await fx.cli(["models", "show", "1"]);
+    expect(card.code, card.stderr).toBe(0);
+    expect(card.stdout).toMatch(/^drift since training$/m);
+    expect(card.stdout).toMatch(/^checks\s+2 \(as champion the rule fired 2 time\(s\), 1 drift retrain\(s\) enqueued\)$/m);
   });
 
   it("mlq monitor --local scores drift and says no retrain was enqueued without a queue", async () => {

@@ -62,7 +62,7 @@ describe("retrain worker: gates and bad input", () => {
       return j && (await j.getState()) === "failed" ? await queue.getJob("bad-payload") : undefined;
     });
     expect(job?.attemptsMade).toBe(1);
-    expect(job?.failedReason).toMatch(/^invalid retrain payload: trigger: .*expected one of "scheduled"\|"force"\|"smoke"\|"dry-run"$/);
+    expect(job?.failedReason).toMatch(/^invalid retrain payload: trigger: .*expected one of "scheduled"\|"force"\|"smoke"\|"dry-run"\|"drift"$/);
     expect(job?.failedReason).not.toContain("\n");
     // BullMQ records an UnrecoverableError by not retrying: nothing is left delayed or waiting.
     expect(await queue.getJobCounts("waiting", "delayed", "active")).toEqual({ waiting: 0, delayed: 0, active: 0 });

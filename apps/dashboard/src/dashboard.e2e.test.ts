@@ -197,6 +197,12 @@ describe.skipIf(!HAVE_CHROMIUM)(`dashboard in a browser${HAVE_CHROMIUM ? "" : ` 
       await page.locator("#drift").screenshot({ path: join(cards.dir, "drift-heatmap.png") });
       await page.locator("#drift h3 a.version").first().click();
       await page.waitForURL(/\/models\/1$/);
+      // The card's drift since training: the latest check, per symbol the features over and the closest one.
+      expect(await page.locator("#card-drift").innerText()).toContain("1 drift check(s) scored it; as champion the rule fired 1 time(s), 1 drift retrain(s) enqueued.");
+      expect(await page.locator("#card-drift-symbols tbody tr").allInnerTexts()).toEqual([
+        expect.stringMatching(/^BTC-USDT\s+3 \/ 11\s+bb_pctb 0\.98 \/ 0\.30$/),
+        expect.stringMatching(/^ETH-USDT\s+0 \/ 11\s+rv_20 0\.25 \/ 0\.30$/),
+      ]);
     } finally {
       await context.close();
     }

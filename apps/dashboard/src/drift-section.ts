@@ -1,13 +1,13 @@
 // The status page's drift heat map (issue 17 item 5): the latest drift check, feature × symbol per
 // version, each cell coloured by its PSI against that feature's own calibrated threshold. Pure.
-import type { FeatureDriftRow } from "@mlq/ml";
+import type { FeatureDriftRow, VersionDriftSince } from "@mlq/ml";
 import { html, type SafeHtml } from "./html.js";
 import type { DriftView } from "./status-data.js";
 
 export const DRIFT_CSS = `
 table.heat td.cell{text-align:right;font-variant-numeric:tabular-nums;min-width:4.5rem}
 td.cell.calm{background:#dcfce7}td.cell.warm{background:#fef9c3}td.cell.hot{background:#fed7aa}td.cell.over{background:#fecaca;color:#7f1d1d;font-weight:600}
-td.cell.none{background:#f3f4f6;color:#6b7280}.legend span{display:inline-block;padding:0 .4rem;margin-right:.3rem;border-radius:4px;font-size:12px}
+td.cell.none{background:#f3f4f6;color:#6b7280}span.cell.calm{background:#dcfce7}span.cell.warm{background:#fef9c3}span.cell.hot{background:#fed7aa}span.cell.over{background:#fecaca}.legend span{display:inline-block;padding:0 .4rem;margin-right:.3rem;border-radius:4px;font-size:12px}
 `;
 
 /**
@@ -92,5 +92,51 @@ export function driftSection(drift: DriftView | null): SafeHtml {
     </p>
     ${champion.length > 0 && check.champion ? heatMap("champion", check.champion, champion) : check.champion ? html`<p class="muted">Champion ${check.champion}: nothing scored (${check.status}).</p>` : ""}
     ${challenger.length > 0 && check.challenger ? heatMap("challenger", check.challenger, challenger) : ""}
+  </section>`;
+}
+
+/** The version card's "drift since training": what the hourly monitor saw of this version. */
+export function driftSinceSection(d: VersionDriftSince | null): SafeHtml {
+  if (!d || !d.latest)
+    return html`<section class="wide" id="card-drift">
+      <h2>Drift since training</h2>
+      <p class="muted">No drift check has scored this version yet.</p>
+    </section>`;
+  const l = d.latest;
+  return html`<section class="wide" id="card-drift">
+    <h2>Drift since training</h2>
+    <p>
+      ${d.checks} drift check(s) scored it; as champion the rule fired ${d.fired} time(s), ${d.retrains} drift retrain(s) enqueued.
+      <span class="muted">Latest: check #${l.checkId} at ${l.tsIso} (as ${l.role}, ${l.windowHours} h window).</span>
+    </p>
+    <div class="scroll">
+      <table id="card-drift-symbols">
+        <thead>
+          <tr>
+            <th>symbol</th>
+            <th class="num">features over</th>
+            <th>closest to its threshold</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${l.symbols.map(
+            (s) =>
+              html`<tr>
+                <td>${s.symbol}</td>
+                <td class="num">${s.featuresOver} / ${s.features}</td>
+                <td>
+                  ${
+                    s.worst
+                      ? html`<span class="cell ${driftCellClass(s.worst.psi, s.worst.threshold)}" style="padding:0 .3rem"
+                          >${s.worst.feature} ${fmt(s.worst.psi)} / ${fmt(s.worst.threshold)}</span
+                        >`
+                      : html`<span class="muted">no baseline</span>`
+                  }
+                </td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
   </section>`;
 }

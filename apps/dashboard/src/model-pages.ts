@@ -2,6 +2,8 @@
 // importance bars per model) and /models/:a/diff/:b. Pure: cards in, HTML out.
 import { isoUtc } from "@mlq/core";
 import type { CardModelImportance, DiffRow, VersionCard, VersionDiff, VersionRoleView } from "@mlq/registry";
+import type { VersionDriftSince } from "@mlq/ml";
+import { DRIFT_CSS, driftSinceSection } from "./drift-section.js";
 import { html, raw, SafeHtml } from "./html.js";
 import { layout, versionLink, type PageContext } from "./status-page.js";
 import { linearScale, PALETTE } from "./svg-charts.js";
@@ -134,7 +136,7 @@ export function renderModelsPage(versions: readonly VersionRoleView[], ctx: Page
   );
 }
 
-export function renderVersionCardPage(c: VersionCard, ctx: PageContext): string {
+export function renderVersionCardPage(c: VersionCard, ctx: PageContext, drift: VersionDriftSince | null = null): string {
   const w = c.dataWindow;
   const head = html`<section class="wide" id="card">
     <h2>
@@ -377,8 +379,8 @@ export function renderVersionCardPage(c: VersionCard, ctx: PageContext): string 
   return layout(
     `mlq version ${c.version}`,
     ctx,
-    html`<main>${head}${window}${gates}${metrics}${importance}${files}${roles}</main>`,
-    MODEL_PAGES_CSS,
+    html`<main>${head}${window}${gates}${metrics}${importance}${driftSinceSection(drift)}${files}${roles}</main>`,
+    MODEL_PAGES_CSS + DRIFT_CSS,
   );
 }
 

@@ -5,7 +5,8 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Express, Response } from "express";
 import { errorMessage, InputDataError } from "@mlq/core";
-import { openDatabase, type Connection } from "@mlq/db";
+import { openDatabase, tableExists, type Connection } from "@mlq/db";
+import { versionDriftSince } from "@mlq/ml";
 import { diffVersionCards, listVersionRoles, listVersions, POINTERS_DIR, readVersionCard, type VersionRoleView } from "@mlq/registry";
 import { roleOf } from "./auth.js";
 import { html } from "./html.js";
@@ -94,8 +95,10 @@ export function mountModelPages(app: Express, opts: ModelRoutesOptions): void {
 
   app.get("/models/:version", (req, res) => {
     try {
-      const card = withConn((conn) => readVersionCard(conn, modelsDir, req.params.version));
-      res.type("html").send(renderVersionCardPage(forRole(res, card), opts.pageContext(res)));
+      const [card, drift] = withConn(
+        (conn) => [readVersionCard(conn, modelsDir, req.params.version), driftSince(conn, req.params.version)] as const,
+      );
+      res.type("html").send(renderVersionCardPage(forRole(res, card), opts.pageContext(res), drift));
     } catch (err) {
       fail(res, err);
     }
@@ -117,11 +120,20 @@ export function mountModelPages(app: Express, opts: ModelRoutesOptions): void {
       res.json(
         forRole(
           res,
-          withConn((conn) => readVersionCard(conn, modelsDir, req.params.version)),
+          withConn((conn) => ({
+            ...readVersionCard(conn, modelsDir, req.params.version),
+            driftSinceTraining: driftSince(conn, req.params.version),
+          })),
         ),
       );
     } catch (err) {
       res.status(err instanceof InputDataError ? 404 : 500).json({ error: forRole(res, errorMessage(err)) });
     }
   });
+}
+
+/** The card's drift since training (null without a database or before the drift tables exist). */
+function driftSince(conn: Connection | null, version: string) {
+  if (!conn || !tableExists(conn.sqlite, "drift_checks")) return null;
+  return versionDriftSince(conn, version);
 }

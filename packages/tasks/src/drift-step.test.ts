@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "@mlq/core";
 import { openMigrated, type Connection } from "@mlq/db";
 import { simulateDemoCandles, type DemoCandles } from "@mlq/demo-data";
-import { latestDriftCheck } from "@mlq/ml";
+import { latestDriftCheck, versionDriftSince } from "@mlq/ml";
 import { fillSlotWithAlpha, registerVersion } from "@mlq/registry";
 import { runDriftStep, type DriftStepDeps } from "./drift-step.js";
 import { insertCandles, saveDriftVersion } from "./drift-simulation.test-util.js";
@@ -91,6 +91,14 @@ describe("runDriftStep", () => {
     expect(s2).toMatchObject({ triggered: true, action: "cooldown", retrainJobId: null });
     expect(s2.reason).toContain("inside the 24 h cooldown");
     expect(again.enqueued).toEqual([]);
+
+    // The version card's "drift since training".
+    const since = versionDriftSince(conn, "1")!;
+    expect(since).toMatchObject({ checks: 2, fired: 2, retrains: 1, latest: { checkId: s2.checkId, role: "champion", windowHours: 24 } });
+    expect(since.latest!.symbols.map((x) => x.symbol)).toEqual(["BTC-USDT", "ETH-USDT"]);
+    expect(Math.max(...since.latest!.symbols.map((x) => x.featuresOver))).toBeGreaterThanOrEqual(3);
+    for (const x of since.latest!.symbols) expect(x.features).toBe(11);
+    expect(versionDriftSince(conn, "9")).toBeNull();
   });
 
   it("reports a deduplicated enqueue (a retrain already waiting), a --local run without a queue, and MLQ_DRIFT_RETRAIN=false", async () => {

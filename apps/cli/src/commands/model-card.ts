@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import type { Config } from "@mlq/config";
 import { isoUtc } from "@mlq/core";
 import { withMigrated } from "@mlq/db";
+import { versionDriftSince, type VersionDriftSince } from "@mlq/ml";
 import { readVersionCard, type VersionCard, type VersionDiff } from "@mlq/registry";
 import { fmt, kv, printTable } from "../output.js";
 
@@ -145,4 +146,34 @@ export function printVersionDiff(d: VersionDiff): void {
   printTable("rows", headers, rows(d.rows));
   if (d.settings.length) printTable("settings that differ", headers, rows(d.settings));
   else out("\nsettings: identical hyperparameters and slippage_mult\n");
+}
+
+/** What the hourly monitor saw of a version since training (null without a database or a check). */
+export async function readDriftSinceCli(config: Config, version: string): Promise<VersionDriftSince | null> {
+  if (!existsSync(config.dbPath)) return null;
+  return withMigrated(config.dbPath, (conn) => versionDriftSince(conn, version));
+}
+
+export function printDriftSince(d: VersionDriftSince | null): void {
+  out("\ndrift since training\n");
+  if (!d || !d.latest) {
+    out("  no drift check has scored this version yet\n");
+    return;
+  }
+  const l = d.latest;
+  out(
+    kv([
+      ["checks", `${d.checks} (as champion the rule fired ${d.fired} time(s), ${d.retrains} drift retrain(s) enqueued)`],
+      ["latest", `check #${l.checkId} at ${l.tsIso} as ${l.role}, ${l.windowHours} h window`],
+    ]) + "\n",
+  );
+  printTable(
+    null,
+    ["symbol", "features over", "closest to its threshold"],
+    l.symbols.map((s) => [
+      s.symbol,
+      `${s.featuresOver} / ${s.features}`,
+      s.worst ? `${s.worst.feature} ${fmt(s.worst.psi)} / ${fmt(s.worst.threshold)}` : "no baseline",
+    ]),
+  );
 }

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { currentRoles, diffVersionCards, listVersionRoles, readRoleEvents, rejectVersion, setPinned, syncRoleFiles } from "@mlq/registry";
-import { printVersionCard, printVersionDiff, readCardsCli } from "./model-card.js";
+import { printDriftSince, printVersionCard, printVersionDiff, readCardsCli, readDriftSinceCli } from "./model-card.js";
 import { cliConfig, stderrLogger, withDb } from "../context.js";
 import { UsageError } from "../errors.js";
 import { printJson, printTable } from "../output.js";
@@ -56,8 +56,12 @@ export function registerModels(program: Command): void {
     async (version: string, o: { db?: string; json?: boolean }) => {
       const config = cliConfig({ MLQ_DB_PATH: o.db });
       const [card] = await readCardsCli(config, [version]);
-      if (o.json) printJson(card);
-      else printVersionCard(card!);
+      const drift = await readDriftSinceCli(config, version);
+      if (o.json) printJson({ ...card, driftSinceTraining: drift });
+      else {
+        printVersionCard(card!);
+        printDriftSince(drift);
+      }
     },
   );
 

@@ -151,3 +151,70 @@ export function listDriftChecks(conn: Connection, options: { limit?: number } = 
     .all(options.limit ?? 20) as (Omit<DriftCheckRow, "triggered"> & { triggered: number })[];
   return rows.map((r) => ({ ...r, triggered: r.triggered === 1 }));
 }
+
+export interface VersionDriftSince {
+  /** Drift checks that scored this version (as champion or challenger). */
+  readonly checks: number;
+  /** Of those, checks where it was champion and its rule fired. */
+  readonly fired: number;
+  /** Drift retrains enqueued while it was champion. */
+  readonly retrains: number;
+  /** The newest check that scored it: per symbol its features over threshold and the largest PSI ÷ threshold. */
+  readonly latest: {
+    readonly checkId: number;
+    readonly tsIso: string;
+    readonly role: "champion" | "challenger";
+    readonly windowHours: number;
+    readonly symbols: readonly {
+      readonly symbol: string;
+      readonly featuresOver: number;
+      readonly features: number;
+      readonly worst: { readonly feature: string; readonly psi: number; readonly threshold: number } | null;
+    }[];
+  } | null;
+}
+
+/** What the monitor saw of one version since it was trained (for its card); null when no check scored it. */
+export function versionDriftSince(conn: Connection, version: string): VersionDriftSince | null {
+  const { sqlite } = conn;
+  const counts = sqlite
+    .prepare(
+      `SELECT count(*) AS checks,
+              coalesce(sum(CASE WHEN c.champion = ? AND c.triggered = 1 THEN 1 ELSE 0 END), 0) AS fired,
+              coalesce(sum(CASE WHEN c.champion = ? AND c.action = 'enqueued' THEN 1 ELSE 0 END), 0) AS retrains,
+              max(c.id) AS latest
+       FROM drift_checks c WHERE EXISTS (SELECT 1 FROM feature_drift f WHERE f.check_id = c.id AND f.version = ?)`,
+    )
+    .get(version, version, version) as { checks: number; fired: number; retrains: number; latest: number | null };
+  if (counts.checks === 0 || counts.latest === null) return null;
+  const rows = sqlite
+    .prepare(
+      `SELECT f.role, f.symbol, f.feature, f.psi, f.threshold, f.over, f.window_hours AS windowHours, c.ts_iso AS tsIso
+       FROM feature_drift f JOIN drift_checks c ON c.id = f.check_id WHERE f.check_id = ? AND f.version = ? ORDER BY f.symbol, f.id`,
+    )
+    .all(counts.latest, version) as {
+    role: "champion" | "challenger";
+    symbol: string;
+    feature: string;
+    psi: number;
+    threshold: number | null;
+    over: number;
+    windowHours: number;
+    tsIso: string;
+  }[];
+  const symbols = [...new Set(rows.map((r) => r.symbol))].map((symbol) => {
+    const own = rows.filter((r) => r.symbol === symbol && r.threshold !== null);
+    let worst: { feature: string; psi: number; threshold: number } | null = null;
+    for (const r of own)
+      if (r.threshold! > 0 && (worst === null || r.psi / r.threshold! > worst.psi / worst.threshold))
+        worst = { feature: r.feature, psi: r.psi, threshold: r.threshold! };
+    return { symbol, featuresOver: own.filter((r) => r.over === 1).length, features: own.length, worst };
+  });
+  const first = rows[0]!;
+  return {
+    checks: counts.checks,
+    fired: counts.fired,
+    retrains: counts.retrains,
+    latest: { checkId: counts.latest, tsIso: first.tsIso, role: first.role, windowHours: first.windowHours, symbols },
+  };
+}

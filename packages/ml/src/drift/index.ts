@@ -43,6 +43,8 @@ export {
   lastDriftRetrainMs,
   latestDriftCheck,
   listDriftChecks,
+  versionDriftSince,
+  type VersionDriftSince,
   type DriftCheckAction,
   type DriftCheckRecord,
   type DriftCheckRow,
