@@ -50,6 +50,8 @@ export async function runMonitorTask(
   options: MonitorTaskOptions = {},
 ): Promise<MonitorTaskSummary> {
   return withMigrated(config.dbPath, async (conn) => {
+    // One set of dependencies (database, models dir, logger, progress, signal, job id) for both steps.
+    const deps = abEvalDeps(config, conn, io);
     let decay: MonitorSummary | undefined;
     let decayError: unknown;
     try {
@@ -64,16 +66,7 @@ export async function runMonitorTask(
     let drift: MonitorTaskSummary["drift"];
     try {
       drift = await runDriftStep(
-        {
-          conn,
-          modelsDir: config.modelsDir,
-          logger: io.logger,
-          progress: io.progress,
-          signal: io.signal,
-          jobId: io.jobId ?? null,
-          nowMs: options.nowMs,
-          enqueueRetrain: options.enqueueRetrain,
-        },
+        { ...deps, nowMs: options.nowMs, enqueueRetrain: options.enqueueRetrain },
         { retrain: config.drift.retrain, cooldownHours: config.drift.cooldownHours },
       );
     } catch (err) {
