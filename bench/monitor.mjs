@@ -15,7 +15,7 @@ import { pathToFileURL } from "node:url";
 import { DEFAULT_AB_POLICY, runMonitor } from "../packages/ab/dist/index.js";
 import { openMigrated, writeTx } from "../packages/db/dist/index.js";
 import { fillSlotWithAlpha, recordChampionChange, registerVersion, saveModelSet, syncRoleFiles } from "../packages/registry/dist/index.js";
-import { simulateDemoCandles } from "../packages/demo-data/dist/index.js";
+import { insertDemoCandles, simulateDemoCandles } from "../packages/demo-data/dist/index.js";
 import { buildFeatureRows, manifestBaselines, predictionBaseline, trainBooster, trainingDriftBaseline } from "../packages/ml/dist/index.js";
 import { runDriftStep } from "../packages/tasks/dist/index.js";
 
@@ -213,14 +213,7 @@ export async function makeDriftBenchDb(dir) {
   }
   const conn = openMigrated(dbPath, { create: true });
   try {
-    const insert = conn.sqlite.prepare(
-      "INSERT INTO candles_1m (symbol, bucket_ts_ms, open, high, low, close, ticks, volume) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    );
-    writeTx(conn, () => {
-      for (const c of candles)
-        for (let i = 0; i < c.ts.length; i++)
-          insert.run(c.symbol, c.ts[i], c.open[i], c.high[i], c.low[i], c.close[i], c.ticks[i], c.volume[i]);
-    });
+    insertDemoCandles(conn, candles);
     registerVersion(conn, modelsDir, { version: "1", runId: null, trigger: "scheduled", nowMs: trainToMs - DAY_MS });
     registerVersion(conn, modelsDir, { version: "2", runId: null, trigger: "scheduled", nowMs: trainToMs });
     fillSlotWithAlpha(conn, { nowMs: trainToMs, policy: { alpha: 0.05, budget: 0.25 } });

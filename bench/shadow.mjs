@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import { runShadowEvaluation } from "../packages/ab/dist/index.js";
 import { createRng } from "../packages/core/dist/index.js";
 import { openMigrated } from "../packages/db/dist/index.js";
-import { planRegimes, simulateMinutePath } from "../packages/demo-data/dist/index.js";
+import { insertDemoCandles, simulateDemoCandles } from "../packages/demo-data/dist/index.js";
 import { listCandleSymbols, loadCandles } from "../packages/market-data/dist/index.js";
 import {
   buildDataset,
@@ -25,7 +25,6 @@ import {
 import { saveModelSet } from "../packages/registry/dist/index.js";
 
 const DAY_MS = 86_400_000;
-const MINUTE_MS = 60_000;
 const T0 = Date.UTC(2026, 2, 2);
 const TRAIN_END = T0 + 5 * DAY_MS;
 const NOW = T0 + 12 * DAY_MS;
@@ -36,23 +35,7 @@ const SCORE_ROWS = 20_000;
 const RUNS = 7;
 
 function writeCandles(conn) {
-  const minutes = 12 * 1440;
-  const insert = conn.sqlite.prepare(
-    "INSERT INTO candles_1m (symbol, bucket_ts_ms, open, high, low, close, ticks, volume) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-  );
-  conn.sqlite.transaction(() => {
-    ["BTCUSDT", "ETHUSDT"].forEach((symbol, k) => {
-      const rng = createRng(7, `bench-shadow:${symbol}`);
-      const plan = planRegimes(rng, T0, minutes);
-      const { logPrice, minuteSigma } = simulateMinutePath(rng, plan, T0, k === 0 ? 60_000 : 3_000, 1);
-      for (let m = 0; m < minutes; m++) {
-        const open = Math.exp(logPrice[m]);
-        const close = Math.exp(logPrice[m + 1]);
-        const wick = Math.exp(minuteSigma[m] * 0.5);
-        insert.run(symbol, T0 + m * MINUTE_MS, open, Math.max(open, close) * wick, Math.min(open, close) / wick, close, 10, 1);
-      }
-    });
-  })();
+  insertDemoCandles(conn, simulateDemoCandles({ seed: 7, symbols: ["BTCUSDT", "ETHUSDT"], fromMs: T0, minutes: 12 * 1440 }));
 }
 
 async function trainVersion(conn, modelsDir, version, labelNoise) {

@@ -3,6 +3,7 @@
 // step's bench). Same regime chain and return process as the demo database; open = previous close,
 // high/low widened by half the minute's σ. Optional planted changes after `shiftFromMs`.
 import { createRng, MINUTE_MS } from "@mlq/core";
+import { writeTx, type Connection } from "@mlq/db";
 import { planRegimes, simulateMinutePath } from "./market-model.js";
 import { symbolProfile } from "./options.js";
 
@@ -68,5 +69,14 @@ export function simulateDemoCandles(options: DemoCandleOptions): DemoCandles[] {
       s.ticks[m] = 4;
     }
     return s;
+  });
+}
+
+/** Writes candles straight into candles_1m in one transaction (no ticks: materialization then has nothing to add). */
+export function insertDemoCandles(conn: Connection, candles: readonly DemoCandles[]): void {
+  const insert = conn.sqlite.prepare("INSERT INTO candles_1m (symbol, bucket_ts_ms, open, high, low, close, ticks, volume) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  writeTx(conn, () => {
+    for (const s of candles)
+      for (let i = 0; i < s.ts.length; i++) insert.run(s.symbol, s.ts[i], s.open[i], s.high[i], s.low[i], s.close[i], s.ticks[i], s.volume[i]);
   });
 }

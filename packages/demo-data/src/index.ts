@@ -29,4 +29,4 @@ export {
   type ModelArm,
 } from "./paper-trades.js";
 export { createRng, hashLabel, type Rng } from "@mlq/core";
-export { simulateDemoCandles, type DemoCandles, type DemoCandleOptions } from "./candles.js";
+export { insertDemoCandles, simulateDemoCandles, type DemoCandles, type DemoCandleOptions } from "./candles.js";

@@ -3,8 +3,7 @@
 // the train stage builds it, then the hourly monitor (scoreVersionDrift + decideDriftRetrain with the
 // cooldown) over the days after training. Optionally a planted shift after training.
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "@mlq/core";
-import { writeTx, type Connection } from "@mlq/db";
-import { simulateDemoCandles, type DemoCandles } from "@mlq/demo-data";
+import { insertDemoCandles, simulateDemoCandles, type DemoCandles } from "@mlq/demo-data";
 import {
   buildFeatureRows,
   decideDriftRetrain,
@@ -132,16 +131,7 @@ function firstAtOrAfter(ts: Float64Array, t: number): number {
 }
 
 /** Writes candles straight into candles_1m (no ticks: materialization then has nothing to add). */
-export function insertCandles(conn: Connection, candles: readonly DemoCandles[]): void {
-  const insert = conn.sqlite.prepare(
-    "INSERT INTO candles_1m (symbol, bucket_ts_ms, open, high, low, close, ticks, volume) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-  );
-  writeTx(conn, () => {
-    for (const s of candles)
-      for (let i = 0; i < s.ts.length; i++)
-        insert.run(s.symbol, s.ts[i], s.open[i], s.high[i], s.low[i], s.close[i], s.ticks[i], s.volume[i]);
-  });
-}
+export const insertCandles = insertDemoCandles;
 
 /**
  * A model version whose manifest holds the drift baseline of the candles before `trainToMs` and whose

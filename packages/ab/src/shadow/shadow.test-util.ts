@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRng, DAY_MS, HOUR_MS, MINUTE_MS } from "@mlq/core";
 import { openMigrated, type Connection } from "@mlq/db";
-import { planRegimes, simulateMinutePath } from "@mlq/demo-data";
+import { insertDemoCandles, simulateDemoCandles } from "@mlq/demo-data";
 import { loadCandles, listCandleSymbols } from "@mlq/market-data";
 import { buildDataset, entryThreshold, FEATURE_NAMES, predict, trainBooster } from "@mlq/ml";
 import { saveModelSet, type ManifestInput } from "@mlq/registry";
@@ -38,26 +38,9 @@ export function shadowFixture(options: CandleOptions): ShadowFixture {
 }
 
 export function writeCandles(conn: Connection, options: CandleOptions): void {
-  const minutes = options.days * 1440;
-  const insert = conn.sqlite.prepare(
-    "INSERT INTO candles_1m (symbol, bucket_ts_ms, open, high, low, close, ticks, volume) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-  );
   const symbols = options.symbols ?? ["BTCUSDT", "ETHUSDT"];
-  conn.sqlite.transaction(() => {
-    symbols.forEach((symbol, k) => {
-      const rng = createRng(options.seed ?? 7, `shadow-candles:${symbol}`);
-      const plan = planRegimes(rng, T0, minutes);
-      const { logPrice, minuteSigma } = simulateMinutePath(rng, plan, T0, k === 0 ? 60_000 : 3_000, 1);
-      for (let m = 0; m < minutes; m++) {
-        const ts = T0 + m * MINUTE_MS;
-        if (options.gap && ts >= options.gap.fromMs && ts < options.gap.toMs) continue;
-        const open = Math.exp(logPrice[m]!);
-        const close = Math.exp(logPrice[m + 1]!);
-        const wick = Math.exp(minuteSigma[m]! * 0.5);
-        insert.run(symbol, ts, open, Math.max(open, close) * wick, Math.min(open, close) / wick, close, 10, 1);
-      }
-    });
-  })();
+  insertDemoCandles(conn, simulateDemoCandles({ seed: options.seed ?? 7, symbols, fromMs: T0, minutes: options.days * 1440 }));
+  if (options.gap) conn.sqlite.prepare("DELETE FROM candles_1m WHERE bucket_ts_ms >= ? AND bucket_ts_ms < ?").run(options.gap.fromMs, options.gap.toMs);
 }
 
 export interface VersionOptions {
