@@ -63,3 +63,5 @@ export type {
   WaitOptions,
 } from "./producer.js";
 export { JobNotFoundError, JobStateError, JobFailedError, WaitTimeoutError } from "./producer-errors.js";
+export { BLOB_CHUNK_BYTES, blobKey, blobCapBytes, blobTtlSec, deleteBlob, fetchBlob, formatBytes, publishBlob } from "./blob-store.js";
+export type { BlobMeta, PublishBlobOptions, PublishedBlob } from "./blob-store.js";
