@@ -39,7 +39,12 @@ describe("publishBlob / fetchBlob", () => {
     expect(BLOB_CHUNK_BYTES).toBe(4 * MiB);
 
     const keys = await keysOf(published.sha256);
-    expect(keys).toEqual([0, 1, 2].map((i) => `${blobKey(prefix, published.sha256)}:${i}`).concat(blobKey(prefix, published.sha256)).sort());
+    expect(keys).toEqual(
+      [0, 1, 2]
+        .map((i) => `${blobKey(prefix, published.sha256)}:${i}`)
+        .concat(blobKey(prefix, published.sha256))
+        .sort(),
+    );
     for (const key of keys) {
       const ttl = await conn.ttl(key);
       expect(ttl, key).toBeGreaterThan(590);
@@ -142,7 +147,9 @@ describe("fetchBlob errors", () => {
     await conn.del(`${blobKey(prefix, sha256)}:1`);
     const attempt = fetchBlob(conn, prefix, sha256);
     await expect(attempt).rejects.toBeInstanceOf(InputDataError);
-    await expect(attempt).rejects.toThrow(`blob ${sha256.slice(0, 12)} under ${prefix} is missing chunk 1 of 3: expired, evicted or deleted`);
+    await expect(attempt).rejects.toThrow(
+      `blob ${sha256.slice(0, 12)} under ${prefix} is missing chunk 1 of 3: expired, evicted or deleted`,
+    );
   });
 
   it("rejects an id that is not a sha256 digest", async () => {
@@ -184,7 +191,10 @@ describe("blobCapBytes", () => {
       capBytes: 512 * MiB,
       source: "¼ of Redis maxmemory 2.0 GiB",
     });
-    expect(await blobCapBytes(fake("# Memory\r\nmaxmemory:0\r\n"))).toEqual({ capBytes: 512 * MiB, source: "default; Redis has no maxmemory" });
+    expect(await blobCapBytes(fake("# Memory\r\nmaxmemory:0\r\n"))).toEqual({
+      capBytes: 512 * MiB,
+      source: "default; Redis has no maxmemory",
+    });
     expect((await blobCapBytes(fake("# Memory\r\n"))).capBytes).toBe(512 * MiB);
   });
 });

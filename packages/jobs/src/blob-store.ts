@@ -68,7 +68,8 @@ function describe(prefix: string, sha256: string): string {
 }
 
 function checkSha(prefix: string, sha256: string): void {
-  if (!SHA256_HEX.test(sha256)) throw new InputDataError(`blob id ${JSON.stringify(sha256.slice(0, 80))} under ${prefix} is not a sha256 hex digest`);
+  if (!SHA256_HEX.test(sha256))
+    throw new InputDataError(`blob id ${JSON.stringify(sha256.slice(0, 80))} under ${prefix} is not a sha256 hex digest`);
 }
 
 /**
@@ -115,7 +116,8 @@ export async function publishBlob(conn: Redis, prefix: string, bytes: Uint8Array
   const { ttlSec } = opts;
   const chunkBytes = opts.chunkBytes ?? BLOB_CHUNK_BYTES;
   if (!(Number.isInteger(ttlSec) && ttlSec > 0)) throw new RangeError(`publishBlob: ttlSec must be a positive integer, got ${ttlSec}`);
-  if (!(Number.isInteger(chunkBytes) && chunkBytes > 0)) throw new RangeError(`publishBlob: chunkBytes must be a positive integer, got ${chunkBytes}`);
+  if (!(Number.isInteger(chunkBytes) && chunkBytes > 0))
+    throw new RangeError(`publishBlob: chunkBytes must be a positive integer, got ${chunkBytes}`);
 
   const cap =
     opts.capBytes !== undefined ? { capBytes: opts.capBytes, source: opts.capSource ?? "set by the caller" } : await blobCapBytes(conn);
@@ -167,7 +169,8 @@ export async function fetchBlob(conn: Redis, prefix: string, sha256: string): Pr
   const raw = await conn.get(blobKey(prefix, sha256));
   if (raw === null) throw new InputDataError(`${what} is expired or deleted: TTL passed or the parent finished`);
   const meta = parseMeta(raw);
-  if (!meta || meta.sha256 !== sha256 || meta.bytes < 0 || meta.chunks < 0) throw new InputDataError(`${what} is corrupt: unreadable meta key`);
+  if (!meta || meta.sha256 !== sha256 || meta.bytes < 0 || meta.chunks < 0)
+    throw new InputDataError(`${what} is corrupt: unreadable meta key`);
 
   const parts: Buffer[] = [];
   for (let start = 0; start < meta.chunks; start += CHUNKS_PER_PIPELINE) {

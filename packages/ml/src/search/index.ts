@@ -23,3 +23,10 @@ export {
   type SearchScores,
   type ValidationBars,
 } from "./score-candidates.js";
+export {
+  CANDIDATE_FORMAT_VERSION,
+  decodeCandidateData,
+  decodePredictions,
+  encodeCandidateData,
+  encodePredictions,
+} from "./candidate-codec.js";
