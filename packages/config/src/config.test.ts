@@ -98,7 +98,10 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ MLQ_DASHBOARD_ALLOWED_HOSTS: "https://dash.example.com/" })).toThrow(/MLQ_DASHBOARD_ALLOWED_HOSTS=.*expected a comma list of host or host:port entries/);
   });
   it("reads the search space: a one-candidate default, comma lists validated, a grid within the candidate budget", () => {
-    expect(loadConfig({}).search).toEqual({ mode: "grid", candidates: 20, seed: 42, innerTrainFraction: 0.7, minDsr: 0.5 });
+    expect(loadConfig({}).search).toEqual({ mode: "grid", candidates: 20, seed: 42, innerTrainFraction: 0.7, minDsr: 0.5, trainer: "auto", blobTtlSec: 21_600 });
+    expect(loadConfig({ MLQ_SEARCH_TRAINER: "flow" }).search.trainer).toBe("flow");
+    expect(() => loadConfig({ MLQ_SEARCH_TRAINER: "ray" })).toThrow(/MLQ_SEARCH_TRAINER="ray": expected auto, flow or local/);
+    expect(() => loadConfig({ MLQ_SEARCH_BLOB_TTL_S: "600" })).toThrow(/MLQ_SEARCH_BLOB_TTL_S=600 is shorter than the retrain timeout/);
     const c = loadConfig({ MLQ_SEARCH_MAX_DEPTH: "3, 4,6,4", MLQ_SEARCH_ETA: "0.05,0.1", MLQ_SEARCH_MODE: "random", MLQ_SEARCH_CANDIDATES: "8" });
     expect(c.search).toMatchObject({ mode: "random", candidates: 8, maxDepth: [3, 4, 6], eta: [0.05, 0.1] });
     const err = (() => {

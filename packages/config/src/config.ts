@@ -114,6 +114,12 @@ const SPEC = {
   MLQ_SEARCH_MIN_CHILD_WEIGHT: ["search.minChildWeight", numList((v) => v >= 0, "numbers >= 0"), "min_child_weight values to try (comma list; unset = 1, XGBoost's default)"],
   MLQ_SEARCH_SUBSAMPLE: ["search.subsample", numList((v) => v > 0 && v <= 1, "numbers in (0, 1]"), "row subsample values to try (comma list; unset = MLQ_XGB_SUBSAMPLE)"],
   MLQ_SEARCH_INNER_TRAIN_FRACTION: ["search.innerTrainFraction", num(0.7, (s) => s.gt(0, "expected 0 < f < 1").lt(1, "expected 0 < f < 1")), "inner split of the outer training part: this share fits candidates, the rest (after purge and embargo) scores them"],
+  MLQ_SEARCH_TRAINER: [
+    "search.trainer",
+    z.enum(["auto", "flow", "local"], { error: "expected auto, flow or local" }).default("auto"),
+    "where the retrain worker trains the candidates: flow = child jobs on the train queue (worker-train hosts), local = its own worker threads, auto = flow when a worker-train is attached",
+  ],
+  MLQ_SEARCH_BLOB_TTL_S: ["search.blobTtlSec", int(6 * 3600, 60), "TTL of the candidate data published to Redis for worker-train hosts (deleted earlier when the retrain ends); at least the retrain timeout"],
   MLQ_SEARCH_MIN_DSR: ["search.minDsr", num(0.5, (s) => s.min(0, "expected 0..1").max(1, "expected 0..1")), "a direction winner whose Deflated Sharpe Ratio is below this is saved but not registered (0 = never blocks)"],
   MLQ_CANDLE_THREADS: ["candles.threads", int(0), "worker threads reading ticks for a large candle build (0 = one per core)"],
   MLQ_FEE_PCT_ROUND_TRIP: ["costs.feePctRoundTrip", num(0.12, (s) => s.min(0)), "round-trip fees (%)"],
@@ -165,6 +171,8 @@ const SPEC = {
   MLQ_TIMEOUT_CALIBRATE_MS: ["timeouts.calibrate", int(30 * 60_000, 1), "calibrate timeout"],
   MLQ_TIMEOUT_MONITOR_MS: ["timeouts.monitor", int(5 * 60_000, 1), "monitor timeout"],
   MLQ_TIMEOUT_NOTIFY_MS: ["timeouts.notify", int(60_000, 1), "notify timeout (one webhook delivery attempt)"],
+  MLQ_TIMEOUT_TRAIN_MS: ["timeouts.train", int(30 * 60_000, 1), "train timeout (one search candidate on a worker-train host)"],
+  MLQ_HOST_ID: ["hostId", z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "expected 1-64 of [A-Za-z0-9._-]").optional(), "this host's name in retrain_trials and logs (default: the OS hostname)"],
   MLQ_RETRY_ATTEMPTS: ["retry.attempts", int(3, 1), "attempts for transient failures"],
   MLQ_RETRY_BACKOFF_MS: ["retry.backoffMs", int(10_000, 0), "first exponential backoff delay"],
   MLQ_KEEP_COMPLETED_AGE_S: ["retention.completedAgeSec", int(14 * 86_400), "keep completed jobs this long"],
@@ -314,6 +322,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
     if (cfg.search.mode === "grid" && gridSize > cfg.search.candidates)
       problems.push(`MLQ_SEARCH_CANDIDATES=${cfg.search.candidates}: the MLQ_SEARCH_* grid has ${gridSize} combinations; raise it or shorten the lists`);
+    if (cfg.search.blobTtlSec * 1000 < cfg.timeouts.retrain)
+      problems.push(`MLQ_SEARCH_BLOB_TTL_S=${cfg.search.blobTtlSec} is shorter than the retrain timeout (MLQ_TIMEOUT_RETRAIN_MS ${cfg.timeouts.retrain}): the candidate data could expire while its children wait`);
     if (cfg.notify.webhookUrl && !cfg.notify.secret)
       problems.push("MLQ_NOTIFY_WEBHOOK_URL is set but MLQ_NOTIFY_SECRET is not: every event is signed, set a secret of at least 16 characters");
     if (cfg.notify.requestTimeoutMs >= cfg.timeouts.notify)

@@ -63,6 +63,20 @@ export class AbortedError extends MlqError {
   }
 }
 
+/**
+ * Not a failure: the run handed work to others (a retrain's search candidates, as child jobs) and
+ * stops here; it continues from its checkpoint when that work is done. Audit rows stay open.
+ */
+export class SuspendedError extends MlqError {
+  constructor(message: string, options?: MlqErrorOptions) {
+    super("SUSPENDED", message, false, options);
+  }
+}
+
+export function isSuspended(err: unknown): boolean {
+  return err instanceof SuspendedError || (err as { name?: unknown } | null)?.name === "SuspendedError";
+}
+
 /** Throws an AbortedError carrying the signal's reason when the signal has fired. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) {

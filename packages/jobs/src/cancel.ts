@@ -5,8 +5,9 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { QueueName } from "./catalog.js";
+import { markFlowCancelled, stopChildren } from "./flow.js";
 
-export type CancelOutcome = "cancelled-waiting" | "signalled-active" | "not-found" | "already-finished";
+export type CancelOutcome = "cancelled-waiting" | "cancelled-waiting-children" | "signalled-active" | "not-found" | "already-finished";
 
 export const CANCEL_REASON = "cancelled by operator";
 /** How many cancel records `<prefix>:mlq:cancellations` keeps. */
@@ -49,7 +50,7 @@ export interface CancelRecord {
   requestedBy?: string | undefined;
 }
 
-const WAITING_STATES = new Set(["waiting", "delayed", "prioritized", "paused", "waiting-children", "wait"]);
+const WAITING_STATES = new Set(["waiting", "delayed", "prioritized", "paused", "wait"]);
 
 /**
  * Cancels `jobId` of `queue`. Waiting/delayed jobs are removed ("cancelled-waiting"); an active
@@ -90,6 +91,14 @@ export async function requestCancel(
       return outcome;
     };
 
+    // A job waiting for its children (a retrain's search) is not removed: its processor must run once
+    // more to close its run row and delete its data. The mark makes that pass end as cancelled; removing
+    // the waiting children and stopping the running ones wakes it.
+    if (state === "waiting-children") {
+      await markFlowCancelled(connection, prefix, queue, jobId);
+      await stopChildren(connection, prefix, job);
+      return await audit("cancelled-waiting-children");
+    }
     if (WAITING_STATES.has(state)) {
       try {
         await job.remove();

@@ -131,8 +131,19 @@ describe("jobCatalog", () => {
       ids.add(def.schedulerId!);
     }
     expect(ids.size).toBe(SCHEDULED_QUEUES.length);
-    expect([...QUEUE_NAMES]).toEqual(["retrain", "ab-eval", "calibrate", "monitor", "notify"]);
+    expect([...QUEUE_NAMES]).toEqual(["retrain", "ab-eval", "calibrate", "monitor", "notify", "train"]);
     expect([...SCHEDULED_QUEUES]).toEqual(["retrain", "ab-eval", "calibrate", "monitor"]);
+  });
+
+  it("train: no scheduler, a 30-minute timeout per candidate, a strict payload that names data by sha256 only", () => {
+    const cat = jobCatalog(loadConfig({}));
+    expect(cat.train).toMatchObject({ scheduled: false, timeoutMs: 30 * 60_000, exclusiveId: undefined });
+    const ok = { runId: 3, dataSha256: "ab".repeat(32), build: "ml-1", model: "direction", candidate: 0, params: { rounds: 5, maxDepth: 3, eta: 0.1, treeMethod: "hist" } };
+    expect(parsePayload("train", ok)).toMatchObject(ok);
+    expect(() => parsePayload("train", { ...ok, dataSha256: "../../etc/passwd" })).toThrow(/dataSha256: expected a sha256 hex digest/);
+    expect(() => parsePayload("train", { ...ok, model: "gamma" })).toThrow(/invalid train payload: model/);
+    expect(() => parsePayload("train", { ...ok, dbPath: "/tmp/x.db" })).toThrow(/dbPath is not accepted in job payloads/);
+    expect(() => parsePayload("train", { ...ok, params: { ...ok.params, maxDepth: 40 } })).toThrow(/params.maxDepth/);
   });
 
   it("notify: no scheduler, a one-minute timeout and its own retry policy; an event id is a valid job id", () => {

@@ -5,7 +5,7 @@ import { ConfigError } from "@mlq/core";
 import type { MlqErrorOptions } from "@mlq/core";
 import type { Config } from "@mlq/config";
 
-export const QUEUE_NAMES = ["retrain", "ab-eval", "calibrate", "monitor", "notify"] as const;
+export const QUEUE_NAMES = ["retrain", "ab-eval", "calibrate", "monitor", "notify", "train"] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** JSON size above which a payload is refused (payloads are small option bags, never data). */
@@ -74,12 +74,40 @@ export const NotifyPayloadSchema = z.strictObject({
 });
 export type NotifyPayload = z.output<typeof NotifyPayloadSchema>;
 
+/** The search's model names (ml's MODEL_NAMES; jobs does not depend on ml). */
+export const TRAIN_MODEL_NAMES = ["direction", "risk", "price", "momentum", "volatility"] as const;
+
+/**
+ * One search candidate of one model, a child of the retrain job that published its data (issue 18).
+ * `dataSha256` names the candidate data in Redis (never a file); `build` is the code version that
+ * encoded it: a worker-train of another build refuses the job.
+ */
+export const TrainPayloadSchema = z.strictObject({
+  runId: z.number().int().positive(),
+  dataSha256: z.string().regex(/^[0-9a-f]{64}$/, "expected a sha256 hex digest"),
+  build: z.string().min(1).max(128),
+  model: z.enum(TRAIN_MODEL_NAMES),
+  candidate: z.number().int().min(0).max(10_000),
+  params: z.strictObject({
+    rounds: z.number().int().min(1).max(100_000),
+    maxDepth: z.number().int().min(1).max(16),
+    eta: z.number().gt(0).max(1),
+    subsample: z.number().gt(0).max(1).optional(),
+    minChildWeight: z.number().min(0).optional(),
+    treeMethod: z.literal("hist"),
+    seed: z.number().int().optional(),
+  }),
+  requestedBy,
+});
+export type TrainPayload = z.output<typeof TrainPayloadSchema>;
+
 export interface PayloadByQueue {
   retrain: RetrainPayload;
   "ab-eval": AbEvalPayload;
   calibrate: CalibratePayload;
   monitor: MonitorPayload;
   notify: NotifyPayload;
+  train: TrainPayload;
 }
 export type PayloadFor<Q extends QueueName> = PayloadByQueue[Q];
 /** What callers may pass (defaults not yet applied). */
@@ -151,6 +179,13 @@ export const QUEUE_DEFINITIONS = {
     jobName: "notify",
     scheduledPayload: {},
     timeoutSetting: "notify",
+  },
+  // No scheduler: a retrain adds its search candidates as children (a BullMQ flow) and waits for them.
+  train: {
+    schema: TrainPayloadSchema,
+    jobName: "train",
+    scheduledPayload: {},
+    timeoutSetting: "train",
   },
 } as const satisfies Record<QueueName, QueueDefinition>;
 

@@ -8,6 +8,8 @@ export {
   CalibratePayloadSchema,
   MonitorPayloadSchema,
   NotifyPayloadSchema,
+  TrainPayloadSchema,
+  TRAIN_MODEL_NAMES,
   NOTIFY_EVENT_TYPES,
   NOTIFY_EVENT_ID,
   SCHEDULED_QUEUES,
@@ -24,6 +26,7 @@ export type {
   CalibratePayload,
   MonitorPayload,
   NotifyPayload,
+  TrainPayload,
   NotifyEventType,
   PayloadFor,
   PayloadInput,
@@ -46,7 +49,20 @@ export type { RedisRole, RedisConnectionOptions } from "./redis.js";
 export { requestCancel, recentCancellations, cancelChannel, cancelAuditKey, CANCEL_REASON } from "./cancel.js";
 export type { CancelOutcome, CancelRecord } from "./cancel.js";
 export { claimExclusive, releaseStaleExclusive, exclusiveHolder, deduplicationKey } from "./exclusive.js";
-export { runWorker, formatDuration, classifyFailure, throttledProgress } from "./run-worker.js";
+export { runWorker, formatDuration, classifyFailure, throttledProgress, isWaitingChildren, FLOW_DATA_KEY } from "./run-worker.js";
+export {
+  addChildren,
+  childJobKey,
+  childrenCounts,
+  clearFlowCancel,
+  flowCancelKey,
+  flowCancelReason,
+  markFlowCancelled,
+  parseJobKey,
+  readChildren,
+  stopChildren,
+  type ChildrenState,
+} from "./flow.js";
 export type { RunWorkerOptions, WorkerHandle, JobIo, JobHandler, JobSummary, JobFailure } from "./run-worker.js";
 export { createNotifier, jobFailedEvent, NULL_NOTIFIER, type Notifier, type NotifierOptions, type NotifyEventInput } from "./notifier.js";
 export { startWorkerProcess, type WorkerProcessOptions } from "./worker-process.js";

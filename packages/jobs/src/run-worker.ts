@@ -1,10 +1,11 @@
 // The worker bootstrap every worker app uses: validated payloads, one AbortSignal per job that
 // fires on timeout / cancel / shutdown, error mapping to retry-or-not, progress and job logs,
 // exclusivity for the retrain queue and graceful shutdown.
-import { DelayedError, UnrecoverableError, Worker } from "bullmq";
+import { DelayedError, UnrecoverableError, WaitingChildrenError, Worker } from "bullmq";
 import type { Job } from "bullmq";
 import type { Redis } from "ioredis";
-import { AbortedError, errorMessage } from "@mlq/core";
+import { z } from "zod";
+import { AbortedError, errorMessage, isSuspended } from "@mlq/core";
 import type { ProgressFn } from "@mlq/core";
 import { jobLogger } from "@mlq/logger";
 import type { AppLogger } from "@mlq/logger";
@@ -34,6 +35,25 @@ export interface JobIo {
   progress: ProgressFn;
   /** Fires on timeout, cancel, BullMQ's own cancel, or shutdown after the grace period. */
   signal: AbortSignal;
+  /** The BullMQ job and its lock token: a handler that adds children and waits for them needs both. */
+  job: Job;
+  token: string | undefined;
+  /** When the job times out (epoch ms): one deadline across every pass of a job that waits for children. */
+  deadlineMs: number;
+  /** The state the job's last checkpoint saved (a job resumed after waiting for children, or after a crash); undefined on a fresh job. */
+  resumeState: unknown;
+  /** Saves `state` (small JSON) with the deadline in the job's data for the next pass; null clears it (the next attempt starts afresh). */
+  checkpoint(state: unknown): Promise<void>;
+}
+
+/** The key of a job's data that runWorker owns: the checkpoint of a job that waits for children. It is not part of the payload. */
+export const FLOW_DATA_KEY = "flow";
+
+const FlowDataSchema = z.object({ deadlineMs: z.number().finite(), state: z.unknown() });
+
+/** True for BullMQ's "the job moved to waiting-children" signal, which is neither a failure nor a completion. */
+export function isWaitingChildren(err: unknown): boolean {
+  return err instanceof WaitingChildrenError || (err as { name?: unknown } | null)?.name === "WaitingChildrenError";
 }
 
 export type JobHandler<Q extends QueueName> = (payload: PayloadFor<Q>, io: JobIo) => Promise<JobSummary>;
@@ -177,8 +197,11 @@ export function runWorker<Q extends QueueName>(options: RunWorkerOptions<Q>): Wo
     const jobId = job.id ?? "?";
     const log = jobLogger(logger, job, {});
     let payload: PayloadFor<Q>;
+    const { [FLOW_DATA_KEY]: rawFlow, ...data } = (job.data ?? {}) as Record<string, unknown>;
+    const flow = rawFlow === undefined ? undefined : FlowDataSchema.safeParse(rawFlow);
     try {
-      payload = parsePayload(queue, job.data);
+      if (flow && !flow.success) throw new PayloadError(`invalid ${queue} job data: its ${FLOW_DATA_KEY} checkpoint is malformed`);
+      payload = parsePayload(queue, data);
     } catch (err) {
       const msg = err instanceof PayloadError ? err.message : `invalid ${queue} payload: ${errorMessage(err)}`;
       log.error("rejected job payload", { error: msg });
@@ -202,16 +225,36 @@ export function runWorker<Q extends QueueName>(options: RunWorkerOptions<Q>): Wo
     };
     bullSignal?.addEventListener("abort", onBullAbort, { once: true });
     if (bullSignal?.aborted) onBullAbort();
+    const deadlineMs = flow?.data?.deadlineMs ?? Date.now() + timeoutMs;
     const timer = setTimeout(() => {
       if (abortJob(jobId, "timeout", `timed out after ${formatDuration(timeoutMs)}`)) log.error("job timed out", { timeoutMs });
-    }, timeoutMs);
+    }, Math.max(0, deadlineMs - Date.now()));
 
     const progress = throttledProgress((p) => job.updateProgress(p), throttleMs, (err) =>
       log.debug("progress update failed", { error: errorMessage(err) }),
     );
     const attempt = job.attemptsMade + 1;
     const maxAttempts = Math.max(1, job.opts.attempts ?? 1);
-    const io: JobIo = { jobId, attempt, maxAttempts, finalAttempt: attempt >= maxAttempts, queue, logger: log, progress: progress.report, signal };
+    const checkpoint = async (state: unknown): Promise<void> => {
+      const next: Record<string, unknown> = { ...data };
+      if (state !== null && state !== undefined) next[FLOW_DATA_KEY] = { deadlineMs, state };
+      await job.updateData(next);
+    };
+    const io: JobIo = {
+      jobId,
+      attempt,
+      maxAttempts,
+      finalAttempt: attempt >= maxAttempts,
+      queue,
+      logger: log,
+      progress: progress.report,
+      signal,
+      job,
+      token,
+      deadlineMs,
+      resumeState: flow?.data?.state,
+      checkpoint,
+    };
     const started = Date.now();
     log.info("job started", { payload, attempt, maxAttempts });
 
@@ -231,6 +274,11 @@ export function runWorker<Q extends QueueName>(options: RunWorkerOptions<Q>): Wo
       return summary;
     } catch (err) {
       await progress.flush();
+      // The handler moved the job to waiting-children (BullMQ's error, or a task's SuspendedError): it runs again when they finish.
+      if ((isWaitingChildren(err) || isSuspended(err)) && entry.kind === undefined) {
+        log.info("job waiting for its children", { durationMs: Date.now() - started, reason: errorMessage(err) });
+        throw isWaitingChildren(err) ? err : new WaitingChildrenError();
+      }
       const kind = entry.kind;
       const decision = classifyFailure(err, kind);
       const message = kind !== undefined ? errorMessage(signal.reason) : errorMessage(err);

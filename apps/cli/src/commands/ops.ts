@@ -80,6 +80,7 @@ export function registerOps(program: Command): void {
           {
             "cancelled-waiting": `job ${jobId} was waiting: removed`,
             "signalled-active": `job ${jobId} is running: its worker was told to abort it`,
+            "cancelled-waiting-children": `job ${jobId} was waiting for its children: waiting ones removed, running ones told to abort; it now ends as cancelled and closes its run`,
             "already-finished": `job ${jobId} had already finished: nothing to cancel`,
           }[outcome] + "\n",
         );

@@ -1,0 +1,121 @@
+// A parent job that fans out children and waits for them, through runWorker on the real Redis:
+// the wait is neither a failure nor a completion, the checkpoint and one deadline survive the wait,
+// the parent runs again when its children finish (or when one fails for good, or when a cancel
+// removes them), and the exclusive retrain slot stays held throughout.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SuspendedError } from "@mlq/core";
+import { createLogger } from "@mlq/logger";
+import { requestCancel } from "./cancel.js";
+import { addChildren, childJobKey, flowCancelReason, parseJobKey, readChildren } from "./flow.js";
+import { exclusiveHolder } from "./exclusive.js";
+import { runWorker, type JobHandler, type JobIo, type RunWorkerOptions, type WorkerHandle } from "./run-worker.js";
+import type { QueueName, TrainPayload } from "./catalog.js";
+import { RedisFixture, waitFinished, waitState } from "./test-support.test-util.js";
+
+const logger = createLogger({ name: "flow-test", console: false });
+
+const params = { rounds: 5, maxDepth: 3, eta: 0.1, treeMethod: "hist" as const };
+const child = (candidate: number, runId = 1): TrainPayload => ({ runId, dataSha256: "a".repeat(64), build: "b1", model: "direction", candidate, params });
+
+describe("flows through runWorker (real Redis)", () => {
+  let fx: RedisFixture;
+  const handles: WorkerHandle[] = [];
+  beforeEach(() => {
+    fx = new RedisFixture();
+  });
+  afterEach(async () => {
+    for (const h of handles.splice(0)) await h.close();
+    await fx.cleanup();
+  });
+
+  function start<Q extends QueueName>(queue: Q, handler: JobHandler<Q>, extra: Partial<RunWorkerOptions<Q>> = {}): WorkerHandle {
+    const h = runWorker({ queue, prefix: fx.prefix, connection: fx.conn, timeoutMs: 10_000, shutdownGraceMs: 2_000, logger, handler, progressThrottleMs: 0, ...extra });
+    handles.push(h);
+    return h;
+  }
+
+  /** A parent that adds `n` children on its first pass, waits, and on the next pass returns what they returned (or throws their failure). */
+  function parentHandler(n: number, passes: { state: unknown; deadlineMs: number; attempt: number }[]): JobHandler<"retrain"> {
+    const train = fx.queue("train");
+    return async (_payload, io: JobIo) => {
+      passes.push({ state: io.resumeState, deadlineMs: io.deadlineMs, attempt: io.attempt });
+      const ids = Array.from({ length: n }, (_, i) => `p${io.jobId}-c${i}`);
+      const st = await readChildren<{ value: number }>(fx.conn, fx.prefix, "train", io.job, ids);
+      if (st.failed.size > 0) throw new Error(`child failed: ${[...st.failed.values()][0]}`);
+      if (st.done.size === n) return { values: ids.map((id) => st.done.get(id)!.value), cancelled: await flowCancelReason(fx.conn, fx.prefix, "retrain", io.jobId) };
+      if ((await flowCancelReason(fx.conn, fx.prefix, "retrain", io.jobId)) !== null) return { cancelled: true, pending: st.pending.size };
+      await io.checkpoint({ step: "children", added: st.missing.size });
+      await addChildren(
+        train,
+        io.job,
+        [...st.missing].map((id, i) => ({ id, name: "train", data: child(i) as unknown as Record<string, unknown> })),
+        { attempts: 1 },
+      );
+      if (await io.job.moveToWaitingChildren(io.token ?? "")) throw new SuspendedError(`waiting for ${n} children`);
+      return { raced: true };
+    };
+  }
+
+  it("suspends the parent, resumes it with its checkpoint and deadline once the children are done, and keeps the retrain slot", async () => {
+    const passes: { state: unknown; deadlineMs: number; attempt: number }[] = [];
+    start("retrain", parentHandler(3, passes));
+    const retrain = fx.queue("retrain");
+    await retrain.add("retrain", { trigger: "force" }, { jobId: "r1", deduplication: { id: "retrain" } });
+    await waitState(retrain, "r1", ["waiting-children"]);
+    // Waiting is neither a failure nor a completion, and the slot is still held by the parent.
+    const waiting = await retrain.getJob("r1");
+    expect(waiting!.attemptsMade).toBe(0);
+    expect(waiting!.failedReason).toBeFalsy();
+    expect(await exclusiveHolder(fx.conn, fx.prefix, "retrain", "retrain")).toBe("r1");
+    expect(waiting!.data).toMatchObject({ trigger: "force", flow: { state: { step: "children", added: 3 } } });
+
+    start("train", async (payload) => ({ value: payload.candidate * 10 }));
+    const done = await waitFinished(retrain, "r1", 15_000);
+    expect(await done.getState()).toBe("completed");
+    expect(done.returnvalue).toEqual({ values: [0, 10, 20], cancelled: null });
+    expect(passes).toHaveLength(2);
+    expect(passes[0]!.state).toBeUndefined();
+    expect(passes[1]!.state).toEqual({ step: "children", added: 3 });
+    // One deadline across both passes.
+    expect(passes[1]!.deadlineMs).toBe(passes[0]!.deadlineMs);
+    expect(passes[1]!.attempt).toBe(1);
+  });
+
+  it("a child that fails for good wakes the parent at once (continueParentOnFailure), which sees the child's reason", async () => {
+    const passes: { state: unknown; deadlineMs: number; attempt: number }[] = [];
+    start("retrain", parentHandler(4, passes));
+    const retrain = fx.queue("retrain");
+    await retrain.add("retrain", { trigger: "force" }, { jobId: "r2" });
+    await waitState(retrain, "r2", ["waiting-children"]);
+    // Only candidate 1 fails; the others never run (this worker takes one job and then is closed).
+    let ran = 0;
+    start("train", async (payload) => {
+      ran++;
+      if (payload.candidate === 0) throw new Error("bad candidate data");
+      await new Promise((r) => setTimeout(r, 60_000));
+      return {};
+    }, { concurrency: 1 });
+    const failed = await waitFinished(retrain, "r2", 15_000);
+    expect(await failed.getState()).toBe("failed");
+    expect(failed.failedReason).toContain("child failed: bad candidate data");
+    expect(passes).toHaveLength(2);
+    expect(ran).toBeGreaterThanOrEqual(1);
+  });
+
+  it("mlq cancel on a parent waiting for its children removes them and wakes the parent, which sees the cancel", async () => {
+    const passes: { state: unknown; deadlineMs: number; attempt: number }[] = [];
+    start("retrain", parentHandler(3, passes));
+    const retrain = fx.queue("retrain");
+    await retrain.add("retrain", { trigger: "force" }, { jobId: "r3" });
+    await waitState(retrain, "r3", ["waiting-children"]);
+    expect(await requestCancel(fx.conn, fx.prefix, "retrain", "r3", { requestedBy: "test" })).toBe("cancelled-waiting-children");
+    const done = await waitFinished(retrain, "r3", 15_000);
+    expect(done.returnvalue).toEqual({ cancelled: true, pending: 0 });
+    expect(await fx.queue("train").getJobCountByTypes("waiting", "active", "delayed")).toBe(0);
+  });
+
+  it("job keys parse back to queue and id", () => {
+    expect(parseJobKey("{p}", childJobKey("{p}", "train", "r-1-direction-0"))).toEqual({ queue: "train", id: "r-1-direction-0" });
+    expect(parseJobKey("{p}", "{q}:train:1")).toBeNull();
+  });
+});
