@@ -3,7 +3,7 @@
 // its BullMQ job lock during long trainings.
 import type { Config } from "@mlq/config";
 import { withMigrated } from "@mlq/db";
-import { runRetrain, type RetrainSummary, type RetrainTrigger } from "@mlq/ml";
+import { runRetrain, type CandidateTrainer, type RetrainSummary, type RetrainTrigger } from "@mlq/ml";
 import type { TaskIo } from "./task-io.js";
 
 export interface RetrainTaskPayload {
@@ -13,6 +13,8 @@ export interface RetrainTaskPayload {
 export interface RetrainTaskOptions {
   /** Recorded in each model version's manifest (e.g. the deployed git commit). */
   readonly codeVersion?: string | undefined;
+  /** Trains the search's candidates (the retrain worker's BullMQ flow); default: worker threads in this process. */
+  readonly candidateTrainer?: CandidateTrainer | undefined;
 }
 
 /**
@@ -22,7 +24,17 @@ export interface RetrainTaskOptions {
 export async function runRetrainTask(config: Config, payload: RetrainTaskPayload, io: TaskIo, options: RetrainTaskOptions = {}): Promise<RetrainSummary> {
   return withMigrated(config.dbPath, async (conn) => {
     const summary = await runRetrain(
-      { conn, config, logger: io.logger, progress: io.progress, signal: io.signal, jobId: io.jobId ?? null, codeVersion: options.codeVersion },
+      {
+        conn,
+        config,
+        logger: io.logger,
+        progress: io.progress,
+        signal: io.signal,
+        jobId: io.jobId ?? null,
+        codeVersion: options.codeVersion,
+        ...(options.candidateTrainer && { candidateTrainer: options.candidateTrainer }),
+        ...(io.checkpoint && { checkpoint: io.checkpoint, resume: io.resumeState }),
+      },
       { trigger: payload.trigger },
     );
     io.logger.info(summary.message, { runId: summary.runId, outcome: summary.outcome });

@@ -16,6 +16,10 @@ export interface TaskIo {
    * run that ends for good leaves its audit row.
    */
   readonly finalAttempt: boolean;
+  /** A queue job's checkpoint store (absent for --local runs, which never suspend). */
+  readonly checkpoint?: ((state: unknown) => Promise<void>) | undefined;
+  /** The checkpoint an earlier pass of the same job saved. */
+  readonly resumeState?: unknown;
 }
 
 /** The io of a run in the CLI's own process: no job id, and nothing retries it. */

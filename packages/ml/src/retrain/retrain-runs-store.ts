@@ -35,6 +35,14 @@ export function openRetrainRun(conn: Connection, run: OpenRunInput): number {
   });
 }
 
+/** True while the run row is 'running' (and belongs to `jobId`): a suspended run may continue on it. */
+export function isRunOpen(conn: Connection, runId: number, jobId: string | null): boolean {
+  const row = conn.sqlite.prepare(`SELECT status, job_id FROM phase2_retrain_runs WHERE id = ?`).get(runId) as
+    | { status: string; job_id: string | null }
+    | undefined;
+  return row?.status === "running" && row.job_id === jobId;
+}
+
 /** Marks the job's rows still 'running' as failed-interrupted; returns how many. */
 export function markInterruptedAttempts(conn: Connection, jobId: string): number {
   return writeTx(

@@ -1,6 +1,6 @@
 // The retrain as a list of named stages, each timed, each with its share of the progress bar,
 // and exactly one phase2_retrain_runs row per attempt (success or failure).
-import { errorMessage, MlqError, noProgress, silentLogger, throwIfAborted, type Logger, type ProgressFn } from "@mlq/core";
+import { errorMessage, isSuspended, MlqError, noProgress, silentLogger, throwIfAborted, type Logger, type ProgressFn } from "@mlq/core";
 import type { Config } from "@mlq/config";
 import type { Connection } from "@mlq/db";
 import type { GateResult } from "@mlq/gates";
@@ -9,7 +9,7 @@ import { checkInputStage, checkModelsDirStage } from "./check-stages.js";
 import { featuresStage, splitStage } from "./dataset-stages.js";
 import { costStage, gatesStage } from "./gate-stages.js";
 import { registerStage, saveStage } from "./registry-stages.js";
-import { closeRetrainRun, failRetrainRun, openRetrainRun } from "./retrain-runs-store.js";
+import { closeRetrainRun, failRetrainRun, isRunOpen, openRetrainRun } from "./retrain-runs-store.js";
 import type { CandleSummary, RetrainEnd, RetrainOutcome, RetrainStage, RetrainState, RetrainTrigger, StageContext } from "./stage.js";
 import { trainStage } from "./train-stage.js";
 import { searchStage, searchText, type SearchOutcome } from "./search-stage.js";
@@ -28,6 +28,41 @@ export interface RetrainDeps {
   codeVersion?: string;
   /** Trains the search's candidates (the retrain worker's BullMQ flow); default: worker threads here. */
   candidateTrainer?: CandidateTrainer;
+  /**
+   * Saves the run's checkpoint where the next pass of the same job finds it (the job's data); null
+   * clears it. Called before a stage that may suspend the run (the search, when its candidates train
+   * as child jobs) and with null when the run fails, so a retry starts afresh.
+   */
+  checkpoint?: (c: RetrainCheckpoint | null) => Promise<void>;
+  /** The checkpoint a previous pass of this job saved: the run continues from it instead of starting over. */
+  resume?: unknown;
+}
+
+/**
+ * What a suspended retrain needs to continue in a new pass: its run row, its clock, and what the
+ * stages before the checkpoint produced (small; the dataset is rebuilt from the candles up to nowMs).
+ */
+export interface RetrainCheckpoint {
+  v: 1;
+  runId: number;
+  nowMs: number;
+  /** Epoch ms when the first pass started: durationSec spans every pass and the waits between them. */
+  startedAtMs: number;
+  trigger: RetrainTrigger;
+  /** The stage the run continues at. */
+  step: string;
+  /** Stages that ran before the checkpoint and are not run again, with their times. */
+  stageMs: Record<string, number>;
+  state: Pick<RetrainState, "candles" | "slippage" | "costFraction" | "gates" | "gatePass">;
+}
+
+/** The checkpoint if `raw` is one this code wrote for `trigger`, else null (the run then starts afresh). */
+export function parseRetrainCheckpoint(raw: unknown, trigger: RetrainTrigger): RetrainCheckpoint | null {
+  const c = raw as Partial<RetrainCheckpoint> | null | undefined;
+  if (!c || typeof c !== "object" || c.v !== 1 || c.trigger !== trigger) return null;
+  if (!Number.isInteger(c.runId) || !Number.isFinite(c.nowMs) || !Number.isFinite(c.startedAtMs) || typeof c.step !== "string") return null;
+  if (!c.stageMs || typeof c.stageMs !== "object" || !c.state || typeof c.state !== "object") return null;
+  return c as RetrainCheckpoint;
 }
 
 export interface RetrainSummary {
@@ -74,6 +109,9 @@ export const RETRAIN_STAGES: readonly RetrainStage[] = [
   registerStage,
 ];
 
+/** Stages a resumed pass runs again: their output (the dataset) is too large for a checkpoint and is rebuilt from the candles up to nowMs. */
+const RESUME_REBUILDS = new Set(["features", "split"]);
+
 /** Runs one retrain. Never throws for a gate failure or too little data: those are results. */
 export async function runRetrain(
   deps: RetrainDeps,
@@ -84,18 +122,26 @@ export async function runRetrain(
   const { trigger } = options;
   const logger = deps.logger ?? silentLogger;
   const progress = deps.progress ?? noProgress;
-  const nowMs = deps.nowMs ?? Date.now();
-  const started = performance.now();
-  const seconds = (): number => (performance.now() - started) / 1000;
-  const runId = openRetrainRun(conn, {
-    nowMs,
-    jobId: deps.jobId ?? null,
-    trigger,
-    volPercentileLo: config.gates.volPercentileLo,
-    volPercentileHi: config.gates.volPercentileHi,
-  });
-  const state: RetrainState = {};
-  const stageMs: Record<string, number> = {};
+  // A pass that resumes a checkpoint keeps its run row and clock, unless that row was closed meanwhile.
+  const parsed = parseRetrainCheckpoint(deps.resume, trigger);
+  const resume = parsed && isRunOpen(conn, parsed.runId, deps.jobId ?? null) ? parsed : null;
+  if (deps.resume !== undefined && deps.resume !== null && !resume)
+    logger.warn("retrain checkpoint not usable (other trigger, closed run or unknown format): starting afresh", {});
+  const nowMs = resume?.nowMs ?? deps.nowMs ?? Date.now();
+  const startedAtMs = resume?.startedAtMs ?? Date.now();
+  const seconds = (): number => (Date.now() - startedAtMs) / 1000;
+  const runId =
+    resume?.runId ??
+    openRetrainRun(conn, {
+      nowMs,
+      jobId: deps.jobId ?? null,
+      trigger,
+      volPercentileLo: config.gates.volPercentileLo,
+      volPercentileHi: config.gates.volPercentileHi,
+    });
+  const state: RetrainState = resume ? { ...resume.state } : {};
+  const stageMs: Record<string, number> = resume ? { ...resume.stageMs } : {};
+  if (resume) logger.info("retrain resumed from its checkpoint", { runId, step: resume.step });
   const base = {
     conn,
     config,
@@ -114,6 +160,7 @@ export async function runRetrain(
   try {
     let end: RetrainEnd | undefined;
     for (const stage of stages) {
+      if (resume && stage.name in resume.stageMs) continue;
       const [from, to] = stage.progress;
       const ctx: StageContext = {
         ...base,
@@ -124,6 +171,11 @@ export async function runRetrain(
       // A turn of the event loop between stages lets BullMQ renew the job lock.
       await new Promise<void>((resolve) => setImmediate(resolve));
       throwIfAborted(deps.signal);
+      if (stage.checkpointBefore && deps.checkpoint && !resume) {
+        const done = Object.fromEntries(Object.entries(stageMs).filter(([name]) => !RESUME_REBUILDS.has(name)));
+        const { candles, slippage, costFraction, gates, gatePass } = state;
+        await deps.checkpoint({ v: 1, runId, nowMs, startedAtMs, trigger, step: stage.name, stageMs: done, state: { candles, slippage, costFraction, gates, gatePass } });
+      }
       const t0 = performance.now();
       try {
         end = await stage.run(ctx);
@@ -147,6 +199,15 @@ export async function runRetrain(
     return { ...summary, durationSec: seconds() };
   } catch (err) {
     const msg = errorMessage(err);
+    if (isSuspended(err)) {
+      logger.info("retrain suspended: waiting for its search candidates", { runId, reason: msg });
+      throw err;
+    }
+    try {
+      await deps.checkpoint?.(null);
+    } catch (cpErr) {
+      logger.warn("could not clear the retrain checkpoint", { runId, error: errorMessage(cpErr) });
+    }
     try {
       failRetrainRun(conn, runId, { errorMsg: msg, gatePass: state.gatePass ?? null, durationSec: seconds() });
     } catch (auditErr) {

@@ -46,6 +46,8 @@ export function defaultCandidateTrainer(ctx: Pick<StageContext, "config">): Cand
 export const searchStage: RetrainStage = {
   name: "search",
   progress: [30, 55],
+  // A flow trainer hands the candidates to child jobs and suspends the run; the next pass continues here.
+  checkpointBefore: true,
   async run(ctx) {
     const { config, state } = ctx;
     const { retrain, search } = config;
@@ -85,6 +87,7 @@ export const searchStage: RetrainStage = {
     ctx.progress(0, `candidate 0/${specs.length}`);
     const outcomes = await trainer.train(data, specs, {
       signal: ctx.signal,
+      runId: ctx.runId,
       onResult: (done, total) => ctx.progress((done / total) * 100, `candidate ${done}/${total}`),
     });
     const policy = { horizonBars: retrain.horizonBars, costPerSide: costFraction / 2, entryQuantile: config.shadow.entryQuantile };

@@ -83,6 +83,8 @@ export interface RetrainStage {
   readonly name: string;
   /** The share of the run's progress bar this stage covers, [from, to] in percent. */
   readonly progress: readonly [number, number];
+  /** The run saves a checkpoint before this stage: it may suspend the run (hand work to child jobs) and continue in a later pass. */
+  readonly checkpointBefore?: boolean;
   /** True when the stage does not apply to this run (e.g. no models-dir check on a dry run). */
   skip?(ctx: StageContext): boolean;
   run(ctx: StageContext): RetrainEnd | undefined | Promise<RetrainEnd | undefined>;

@@ -42,7 +42,12 @@ export interface CandidateTrainer {
   train(
     data: CandidateData,
     specs: readonly CandidateSpec[],
-    options?: { signal?: AbortSignal; onResult?: (done: number, total: number) => void },
+    options?: {
+      signal?: AbortSignal;
+      onResult?: (done: number, total: number) => void;
+      /** The retrain run the search belongs to (a flow names its children after it). */
+      runId?: number;
+    },
   ): Promise<CandidateOutcome[]>;
 }
 
