@@ -21,7 +21,7 @@ export const CHILDREN_DIR = fileURLToPath(new URL("./children/", import.meta.url
 /** Fixed end of the demo history, so the same seed gives the same database on every run. */
 export const DEMO_END_MS = Date.UTC(2025, 0, 15);
 
-export type WorkerApp = "worker-retrain" | "worker-ab" | "worker-calibrate" | "worker-monitor" | "worker-notify";
+export type WorkerApp = "worker-retrain" | "worker-ab" | "worker-calibrate" | "worker-monitor" | "worker-notify" | "worker-train";
 
 /** A small demo database (~1 s): 200k ticks over 21 days, 400 trades, fixed end. */
 export function demoDb(out: string, options: Partial<DemoOptions> = {}): Promise<DemoSummary> {
