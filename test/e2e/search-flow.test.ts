@@ -1,7 +1,7 @@
 // Issue 18: the retrain's hyperparameter search as a BullMQ flow across training hosts. The built
 // worker-retrain fans a 2 × 5 search out as child jobs on the train queue; two worker-train
 // processes (own MLQ_HOST_ID, own temp dir, no database and no models dir they could share) train
-// them from the data the parent published to Redis; the retrain waits in waiting-children, resumes,
+// them from the data the parent published to Redis (MLQ_SEARCH_TRAINER=auto finds them attached); the retrain waits in waiting-children, resumes,
 // and registers exactly what the same search trains in one process.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -11,7 +11,7 @@ import { listRetrainTrials, runRetrain, type RetrainSummary } from "@mlq/ml";
 import { loadModelSet, readPointer } from "@mlq/registry";
 import { E2eFixture, appEntry, demoDb, sqlRows, waitFor, type Spawned } from "./support.js";
 
-const SEARCH_ENV = { MLQ_SEARCH_MAX_DEPTH: "2,3", MLQ_SEARCH_MIN_DSR: "0", MLQ_SEARCH_TRAINER: "flow", MLQ_IMPORTANCE_ROWS: "0" };
+const SEARCH_ENV = { MLQ_SEARCH_MAX_DEPTH: "2,3", MLQ_SEARCH_MIN_DSR: "0", MLQ_SEARCH_TRAINER: "auto", MLQ_IMPORTANCE_ROWS: "0" };
 
 describe("hyperparameter search as a BullMQ flow", () => {
   let fx: E2eFixture;
