@@ -50,7 +50,11 @@ describe("hyperparameter search as a BullMQ flow", () => {
     const { jobId } = await fx.producer(SEARCH_ENV).enqueue("retrain", { trigger: "force" });
     const queue = fx.queue("retrain");
     // The parent leaves the active list for waiting-children while its children train.
-    await waitFor("the retrain to wait for its children", async () => ((await (await queue.getJob(jobId))?.getState()) === "waiting-children" ? true : undefined), 60_000);
+    await waitFor(
+      "the retrain to wait for its children",
+      async () => ((await (await queue.getJob(jobId))?.getState()) === "waiting-children" ? true : undefined),
+      60_000,
+    );
     const job = await waitFor(
       "the retrain to finish",
       async () => {
@@ -88,7 +92,12 @@ describe("hyperparameter search as a BullMQ flow", () => {
 
     // The same search in one process, on a copy of the database at the same time: the same winners, the same model bytes.
     const localConn = openMigrated(local);
-    const config = fx.config({ ...SEARCH_ENV, MLQ_SEARCH_TRAINER: "local", MLQ_DB_PATH: local, MLQ_MODELS_DIR: join(fx.dir, "local-models") });
+    const config = fx.config({
+      ...SEARCH_ENV,
+      MLQ_SEARCH_TRAINER: "local",
+      MLQ_DB_PATH: local,
+      MLQ_MODELS_DIR: join(fx.dir, "local-models"),
+    });
     const nowMs = sqlRows<{ ts_ms: number }>(fx.dbPath, "SELECT ts_ms FROM phase2_retrain_runs")[0]!.ts_ms;
     const inProcess = await runRetrain({ conn: localConn, config, nowMs }, { trigger: "force" });
     localConn.close();
@@ -96,7 +105,10 @@ describe("hyperparameter search as a BullMQ flow", () => {
     expect(inProcess.metrics).toEqual(summary.metrics);
     const bytes = (modelsDir: string, s: RetrainSummary) =>
       Object.fromEntries(
-        loadModelSet(modelsDir, { version: s.version!, versionDir: s.modelDir! } as never).models.map((m) => [m.name, Buffer.from(m.bytes).toString("base64")]),
+        loadModelSet(modelsDir, { version: s.version!, versionDir: s.modelDir! } as never).models.map((m) => [
+          m.name,
+          Buffer.from(m.bytes).toString("base64"),
+        ]),
       );
     expect(bytes(fx.modelsDir, summary)).toEqual(bytes(config.modelsDir, inProcess));
     expect(readPointer(fx.modelsDir, "v1_backtest")?.version).toBe(summary.version);

@@ -19,7 +19,14 @@ import {
   stopChildren,
   type TrainPayload,
 } from "@mlq/jobs";
-import { checkCandidateData, decodePredictions, encodeCandidateData, type CandidateOutcome, type CandidateSpec, type CandidateTrainer } from "@mlq/ml";
+import {
+  checkCandidateData,
+  decodePredictions,
+  encodeCandidateData,
+  type CandidateOutcome,
+  type CandidateSpec,
+  type CandidateTrainer,
+} from "@mlq/ml";
 import type { Config } from "@mlq/config";
 
 /** What a worker-train child returns (JSON in the parent's processed hash). */
@@ -106,13 +113,30 @@ export function flowCandidateTrainer(o: FlowTrainerOptions): CandidateTrainer {
               what: "the search's candidate data",
               hint: "lower MLQ_MAX_TRAINING_ROWS or raise Redis maxmemory",
             });
-            await connection.multi().sadd(flowBlobsKey(prefix, parentId), sha256).expire(flowBlobsKey(prefix, parentId), config.search.blobTtlSec).exec();
-            logger.info("search data published", { sha256, bytes: blob.bytes, chunks: blob.chunks, reused: blob.reused, capBytes: cap.capBytes });
+            await connection
+              .multi()
+              .sadd(flowBlobsKey(prefix, parentId), sha256)
+              .expire(flowBlobsKey(prefix, parentId), config.search.blobTtlSec)
+              .exec();
+            logger.info("search data published", {
+              sha256,
+              bytes: blob.bytes,
+              chunks: blob.chunks,
+              reused: blob.reused,
+              capBytes: cap.capBytes,
+            });
             published = true;
           }
           const children = [...st.missing].map((id) => {
             const spec = byId.get(id)!;
-            const payload: TrainPayload = { runId, dataSha256: sha256, build: o.build, model: spec.model, candidate: spec.candidate, params: spec.params };
+            const payload: TrainPayload = {
+              runId,
+              dataSha256: sha256,
+              build: o.build,
+              model: spec.model,
+              candidate: spec.candidate,
+              params: spec.params,
+            };
             return { id, name: "train", data: payload as unknown as Record<string, unknown> };
           });
           await addChildren(o.trainQueue, job, children, {
@@ -150,7 +174,8 @@ export async function cleanUpFlow(connection: Redis, prefix: string, job: Job, l
     for (const sha of shas) await deleteBlob(connection, prefix, sha);
     await connection.del(key);
     const stopped = await stopChildren(connection, prefix, job);
-    if (shas.length > 0 || stopped.removed + stopped.signalled > 0) logger.info("search flow cleaned up", { blobs: shas.length, ...stopped });
+    if (shas.length > 0 || stopped.removed + stopped.signalled > 0)
+      logger.info("search flow cleaned up", { blobs: shas.length, ...stopped });
   } catch (err) {
     logger.warn("could not clean up the search flow (its data expires by TTL)", { error: (err as Error).message });
   }

@@ -7,5 +7,10 @@ await startWorkerProcess({
   queue: "retrain",
   config: loadConfig(),
   makeHandler: (config, logger, notifier) =>
-    retrainHandler(config, process.env.MLQ_CODE_VERSION, (events) => notifier.raise(events), () => (flow ??= openFlowResources(config, logger))),
+    retrainHandler(
+      config,
+      process.env.MLQ_CODE_VERSION,
+      (events) => notifier.raise(events),
+      () => (flow ??= openFlowResources(config, logger)),
+    ),
 });

@@ -35,13 +35,26 @@ export function openFlowResources(config: Config, logger?: Logger): FlowResource
   };
 }
 
-export function retrainHandler(config: Config, codeVersion = "unknown", raise?: RaiseNotices, flow?: () => FlowResources): JobHandler<"retrain"> {
+export function retrainHandler(
+  config: Config,
+  codeVersion = "unknown",
+  raise?: RaiseNotices,
+  flow?: () => FlowResources,
+): JobHandler<"retrain"> {
   return async (payload, io) => {
     const resources = config.search.trainer === "local" || !flow ? undefined : flow();
     const useFlow = resources ? await chooseFlow(config, resources, io, payload.trigger) : false;
     const candidateTrainer: CandidateTrainer | undefined =
       resources && useFlow
-        ? flowCandidateTrainer({ config, connection: resources.connection, trainQueue: resources.trainQueue, job: io.job, token: io.token, build: mlBuildHash(), logger: io.logger })
+        ? flowCandidateTrainer({
+            config,
+            connection: resources.connection,
+            trainQueue: resources.trainQueue,
+            job: io.job,
+            token: io.token,
+            build: mlBuildHash(),
+            logger: io.logger,
+          })
         : undefined;
     // A `mlq cancel` that arrived while the job waited for its children: this pass ends the run as cancelled.
     const cancel = new AbortController();
@@ -50,11 +63,15 @@ export function retrainHandler(config: Config, codeVersion = "unknown", raise?: 
     const taskIo = {
       ...io,
       signal: AbortSignal.any([io.signal, cancel.signal]),
-      ...(candidateTrainer ? { checkpoint: io.checkpoint, resumeState: io.resumeState } : { checkpoint: undefined, resumeState: undefined }),
+      ...(candidateTrainer
+        ? { checkpoint: io.checkpoint, resumeState: io.resumeState }
+        : { checkpoint: undefined, resumeState: undefined }),
     };
     let suspended = false;
     try {
-      const summary = await withRoleNotices(config, raise, io.logger, () => runRetrainTask(config, payload, taskIo, { codeVersion, candidateTrainer }));
+      const summary = await withRoleNotices(config, raise, io.logger, () =>
+        runRetrainTask(config, payload, taskIo, { codeVersion, candidateTrainer }),
+      );
       // The trigger the monitor's drift rule enqueues with (the retrain's own enum gains it with the drift monitor).
       if (raise && String(payload.trigger) === "drift") await raise([driftRetrainNotice(summary, io.jobId, Date.now())]);
       return summary as unknown as JobSummary;

@@ -13,10 +13,22 @@ const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
 function data(rows = 300, validationRows = 80, cols = 4): CandidateData {
   let s = 7;
-  const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const r = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
   const X = Float32Array.from({ length: rows * cols }, r);
-  const labels = Object.fromEntries(MODEL_NAMES.map((m) => [m, Float32Array.from({ length: rows }, (_, i) => (m === "direction" ? (X[i * cols]! > 0.5 ? 1 : 0) : X[i * cols + 1]! * 2))]));
-  return { cols, rows, X, labels: labels as CandidateData["labels"], validationRows, Xvalidation: Float32Array.from({ length: validationRows * cols }, r) };
+  const labels = Object.fromEntries(
+    MODEL_NAMES.map((m) => [
+      m,
+      Float32Array.from({ length: rows }, (_, i) => (m === "direction" ? (X[i * cols]! > 0.5 ? 1 : 0) : X[i * cols + 1]! * 2)),
+    ]),
+  );
+  return {
+    cols,
+    rows,
+    X,
+    labels: labels as CandidateData["labels"],
+    validationRows,
+    Xvalidation: Float32Array.from({ length: validationRows * cols }, r),
+  };
 }
 
 const params = { rounds: 5, maxDepth: 3, eta: 0.3, treeMethod: "hist" as const, seed: 42 };
@@ -33,7 +45,8 @@ describe("worker-train's handler (real Redis)", () => {
     await conn.quit();
   });
 
-  const io = (jobId = "t-1") => ({ jobId, logger: silentLogger, progress: () => undefined, signal: new AbortController().signal }) as unknown as JobIo;
+  const io = (jobId = "t-1") =>
+    ({ jobId, logger: silentLogger, progress: () => undefined, signal: new AbortController().signal }) as unknown as JobIo;
 
   it("trains the candidate on the published data and returns the in-process trainer's predictions", async () => {
     const d = data();
@@ -42,7 +55,9 @@ describe("worker-train's handler (real Redis)", () => {
     const payload: TrainPayload = { runId: 1, dataSha256: sha256, build: "b1", model: "direction", candidate: 2, params };
     const out = (await handler(payload, io())) as Record<string, unknown>;
     expect(out).toMatchObject({ key: "direction-2", model: "direction", candidate: 2, dataSha256: sha256, build: "b1", host: "h1" });
-    const [expected] = await inProcessCandidateTrainer({ threads: 0 }).train(d, [{ key: "direction-2", model: "direction", candidate: 2, params }]);
+    const [expected] = await inProcessCandidateTrainer({ threads: 0 }).train(d, [
+      { key: "direction-2", model: "direction", candidate: 2, params },
+    ]);
     expect(decodePredictions(out.predictions as string, d.validationRows)).toEqual(expected!.predictions);
   });
 

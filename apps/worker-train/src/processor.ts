@@ -21,7 +21,10 @@ export interface TrainHandlerOptions {
 }
 
 /** The last few decoded candidate data sets by sha256, so a host fetches and decodes each once. */
-export function candidateDataCache(entries: number, load: (sha256: string) => Promise<CandidateData>): {
+export function candidateDataCache(
+  entries: number,
+  load: (sha256: string) => Promise<CandidateData>,
+): {
   get(sha256: string): Promise<CandidateData>;
   readonly size: number;
 } {
@@ -48,7 +51,9 @@ export function candidateDataCache(entries: number, load: (sha256: string) => Pr
 
 export function trainHandler(o: TrainHandlerOptions): JobHandler<"train"> {
   const prefix = o.config.queuePrefix;
-  const cache = candidateDataCache(o.cacheEntries ?? 2, async (sha256) => decodeCandidateData(await fetchBlob(o.connection, prefix, sha256)));
+  const cache = candidateDataCache(o.cacheEntries ?? 2, async (sha256) =>
+    decodeCandidateData(await fetchBlob(o.connection, prefix, sha256)),
+  );
   const trainer = inProcessCandidateTrainer({ threads: 1, host: o.host });
   return async (payload, io) => {
     if (payload.build !== o.build)
@@ -59,7 +64,9 @@ export function trainHandler(o: TrainHandlerOptions): JobHandler<"train"> {
     const data = await cache.get(payload.dataSha256);
     io.progress({ stage: "train", pct: 10 });
     const key = candidateKey(payload.model, payload.candidate);
-    const [result] = await trainer.train(data, [{ key, model: payload.model, candidate: payload.candidate, params: payload.params }], { signal: io.signal });
+    const [result] = await trainer.train(data, [{ key, model: payload.model, candidate: payload.candidate, params: payload.params }], {
+      signal: io.signal,
+    });
     const r = result!;
     io.logger.info("candidate trained", { key, runId: payload.runId, seconds: r.seconds });
     return {

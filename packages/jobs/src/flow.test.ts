@@ -15,7 +15,14 @@ import { RedisFixture, waitFinished, waitState } from "./test-support.test-util.
 const logger = createLogger({ name: "flow-test", console: false });
 
 const params = { rounds: 5, maxDepth: 3, eta: 0.1, treeMethod: "hist" as const };
-const child = (candidate: number, runId = 1): TrainPayload => ({ runId, dataSha256: "a".repeat(64), build: "b1", model: "direction", candidate, params });
+const child = (candidate: number, runId = 1): TrainPayload => ({
+  runId,
+  dataSha256: "a".repeat(64),
+  build: "b1",
+  model: "direction",
+  candidate,
+  params,
+});
 
 describe("flows through runWorker (real Redis)", () => {
   let fx: RedisFixture;
@@ -29,7 +36,17 @@ describe("flows through runWorker (real Redis)", () => {
   });
 
   function start<Q extends QueueName>(queue: Q, handler: JobHandler<Q>, extra: Partial<RunWorkerOptions<Q>> = {}): WorkerHandle {
-    const h = runWorker({ queue, prefix: fx.prefix, connection: fx.conn, timeoutMs: 10_000, shutdownGraceMs: 2_000, logger, handler, progressThrottleMs: 0, ...extra });
+    const h = runWorker({
+      queue,
+      prefix: fx.prefix,
+      connection: fx.conn,
+      timeoutMs: 10_000,
+      shutdownGraceMs: 2_000,
+      logger,
+      handler,
+      progressThrottleMs: 0,
+      ...extra,
+    });
     handles.push(h);
     return h;
   }
@@ -42,7 +59,11 @@ describe("flows through runWorker (real Redis)", () => {
       const ids = Array.from({ length: n }, (_, i) => `p${io.jobId}-c${i}`);
       const st = await readChildren<{ value: number }>(fx.conn, fx.prefix, "train", io.job, ids);
       if (st.failed.size > 0) throw new Error(`child failed: ${[...st.failed.values()][0]}`);
-      if (st.done.size === n) return { values: ids.map((id) => st.done.get(id)!.value), cancelled: await flowCancelReason(fx.conn, fx.prefix, "retrain", io.jobId) };
+      if (st.done.size === n)
+        return {
+          values: ids.map((id) => st.done.get(id)!.value),
+          cancelled: await flowCancelReason(fx.conn, fx.prefix, "retrain", io.jobId),
+        };
       if ((await flowCancelReason(fx.conn, fx.prefix, "retrain", io.jobId)) !== null) return { cancelled: true, pending: st.pending.size };
       await io.checkpoint({ step: "children", added: st.missing.size });
       await addChildren(
@@ -89,12 +110,16 @@ describe("flows through runWorker (real Redis)", () => {
     await waitState(retrain, "r2", ["waiting-children"]);
     // Only candidate 1 fails; the others never run (this worker takes one job and then is closed).
     let ran = 0;
-    start("train", async (payload) => {
-      ran++;
-      if (payload.candidate === 0) throw new Error("bad candidate data");
-      await new Promise((r) => setTimeout(r, 60_000));
-      return {};
-    }, { concurrency: 1 });
+    start(
+      "train",
+      async (payload) => {
+        ran++;
+        if (payload.candidate === 0) throw new Error("bad candidate data");
+        await new Promise((r) => setTimeout(r, 60_000));
+        return {};
+      },
+      { concurrency: 1 },
+    );
     const failed = await waitFinished(retrain, "r2", 15_000);
     expect(await failed.getState()).toBe("failed");
     expect(failed.failedReason).toContain("child failed: bad candidate data");

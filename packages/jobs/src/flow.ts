@@ -47,7 +47,13 @@ export interface ChildrenState<T> {
 }
 
 /** Where each of `ids` (children of `parent` on `childQueue`) stands. */
-export async function readChildren<T>(conn: Redis, prefix: string, childQueue: string, parent: Job, ids: readonly string[]): Promise<ChildrenState<T>> {
+export async function readChildren<T>(
+  conn: Redis,
+  prefix: string,
+  childQueue: string,
+  parent: Job,
+  ids: readonly string[],
+): Promise<ChildrenState<T>> {
   const [rawValues, rawFailures] = await Promise.all([parent.getChildrenValues<T>(), parent.getIgnoredChildrenFailures()]);
   const values = rawValues ?? {};
   const failures = rawFailures ?? {};

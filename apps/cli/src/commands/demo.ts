@@ -58,7 +58,8 @@ export function registerDemo(program: Command): void {
           `MLQ_CHALLENGER_MAX_DAYS=${history.challengerMaxDays} for the demo: today's look is look 1 of that evaluation\n`,
       );
 
-      const workers = supervise(["worker-calibrate", "worker-retrain", "worker-ab"], { env: { ...process.env, ...env, REDIS_URL: config.redisUrl }, restart: false, stdio: "ignore" });
+      // worker-train: the retrain's search candidates go through the train queue as a BullMQ flow (MLQ_SEARCH_TRAINER=auto finds it).
+      const workers = supervise(["worker-calibrate", "worker-retrain", "worker-train", "worker-ab"], { env: { ...process.env, ...env, REDIS_URL: config.redisUrl }, restart: false, stdio: "ignore" });
       try {
         await withProducer(config, async (producer) => {
           const run = async <S>(queue: QueueName, payload: Record<string, unknown>, print: (s: S) => void): Promise<void> => {

@@ -49,8 +49,9 @@ export interface RetrainCheckpoint {
   /** Epoch ms when the first pass started: durationSec spans every pass and the waits between them. */
   startedAtMs: number;
   trigger: RetrainTrigger;
-  /** The stage the run continues at. */
+  /** The stage the run continues at, and when it started (its time in stageMs spans the wait for the children). */
   step: string;
+  atMs: number;
   /** Stages that ran before the checkpoint and are not run again, with their times. */
   stageMs: Record<string, number>;
   state: Pick<RetrainState, "candles" | "slippage" | "costFraction" | "gates" | "gatePass">;
@@ -60,7 +61,14 @@ export interface RetrainCheckpoint {
 export function parseRetrainCheckpoint(raw: unknown, trigger: RetrainTrigger): RetrainCheckpoint | null {
   const c = raw as Partial<RetrainCheckpoint> | null | undefined;
   if (!c || typeof c !== "object" || c.v !== 1 || c.trigger !== trigger) return null;
-  if (!Number.isInteger(c.runId) || !Number.isFinite(c.nowMs) || !Number.isFinite(c.startedAtMs) || typeof c.step !== "string") return null;
+  if (
+    !Number.isInteger(c.runId) ||
+    !Number.isFinite(c.nowMs) ||
+    !Number.isFinite(c.startedAtMs) ||
+    typeof c.step !== "string" ||
+    !Number.isFinite(c.atMs)
+  )
+    return null;
   if (!c.stageMs || typeof c.stageMs !== "object" || !c.state || typeof c.state !== "object") return null;
   return c as RetrainCheckpoint;
 }
@@ -174,13 +182,24 @@ export async function runRetrain(
       if (stage.checkpointBefore && deps.checkpoint && !resume) {
         const done = Object.fromEntries(Object.entries(stageMs).filter(([name]) => !RESUME_REBUILDS.has(name)));
         const { candles, slippage, costFraction, gates, gatePass } = state;
-        await deps.checkpoint({ v: 1, runId, nowMs, startedAtMs, trigger, step: stage.name, stageMs: done, state: { candles, slippage, costFraction, gates, gatePass } });
+        await deps.checkpoint({
+          v: 1,
+          runId,
+          nowMs,
+          startedAtMs,
+          trigger,
+          step: stage.name,
+          atMs: Date.now(),
+          stageMs: done,
+          state: { candles, slippage, costFraction, gates, gatePass },
+        });
       }
       const t0 = performance.now();
       try {
         end = await stage.run(ctx);
       } finally {
-        stageMs[stage.name] = Math.round(performance.now() - t0);
+        // The stage a resumed run continues at counts from its start in the first pass (the wait included).
+        stageMs[stage.name] = resume?.step === stage.name ? Date.now() - resume.atMs : Math.round(performance.now() - t0);
       }
       if (end) break;
     }
