@@ -139,6 +139,22 @@ describe("flows through runWorker (real Redis)", () => {
     expect(await fx.queue("train").getJobCountByTypes("waiting", "active", "delayed")).toBe(0);
   });
 
+  it("one timeout spans every pass: a parent whose deadline passed while it waited fails as timed out when it resumes", async () => {
+    const passes: { state: unknown; deadlineMs: number; attempt: number }[] = [];
+    start("retrain", parentHandler(2, passes), { timeoutMs: 1_500 });
+    const retrain = fx.queue("retrain");
+    await retrain.add("retrain", { trigger: "force" }, { jobId: "r4" });
+    await waitState(retrain, "r4", ["waiting-children"]);
+    const deadline = ((await retrain.getJob("r4"))!.data as { flow: { deadlineMs: number } }).flow.deadlineMs;
+    // The children only run after the deadline has passed.
+    await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now()) + 100));
+    start("train", async () => ({ value: 1 }));
+    const failed = await waitFinished(retrain, "r4", 15_000);
+    expect(await failed.getState()).toBe("failed");
+    expect(failed.failedReason).toBe("timed out after 1.5s");
+    expect(passes.map((p) => p.deadlineMs)).toEqual([deadline, deadline]);
+  });
+
   it("job keys parse back to queue and id", () => {
     expect(parseJobKey("{p}", childJobKey("{p}", "train", "r-1-direction-0"))).toEqual({ queue: "train", id: "r-1-direction-0" });
     expect(parseJobKey("{p}", "{q}:train:1")).toBeNull();
