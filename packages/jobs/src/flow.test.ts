@@ -8,6 +8,7 @@ import { createLogger } from "@mlq/logger";
 import { requestCancel } from "./cancel.js";
 import { addChildren, childJobKey, flowCancelReason, parseJobKey, readChildren } from "./flow.js";
 import { exclusiveHolder } from "./exclusive.js";
+import { wakeOverdueParents } from "./flow-watchdog.js";
 import { runWorker, type JobHandler, type JobIo, type RunWorkerOptions, type WorkerHandle } from "./run-worker.js";
 import type { QueueName, TrainPayload } from "./catalog.js";
 import { RedisFixture, waitFinished, waitState } from "./test-support.test-util.js";
@@ -153,6 +154,22 @@ describe("flows through runWorker (real Redis)", () => {
     expect(await failed.getState()).toBe("failed");
     expect(failed.failedReason).toBe("timed out after 1.5s");
     expect(passes.map((p) => p.deadlineMs)).toEqual([deadline, deadline]);
+  });
+
+  it("the watchdog wakes a parent still waiting past its deadline (no training host attached): it runs again and sees the timeout", async () => {
+    const passes: { state: unknown; deadlineMs: number; attempt: number }[] = [];
+    start("retrain", parentHandler(3, passes), { timeoutMs: 60_000 });
+    const retrain = fx.queue("retrain");
+    await retrain.add("retrain", { trigger: "force" }, { jobId: "r5" });
+    await waitState(retrain, "r5", ["waiting-children"]);
+    const deadline = passes[0]!.deadlineMs;
+    const o = { connection: fx.conn, prefix: fx.prefix, queue: "retrain" as const, timeoutMs: 60_000, logger };
+    expect(await wakeOverdueParents({ ...o, now: () => deadline - 1 })).toEqual([]);
+    expect(await wakeOverdueParents({ ...o, now: () => deadline + 1 })).toEqual(["r5"]);
+    const done = await waitFinished(retrain, "r5", 15_000);
+    expect(done.returnvalue).toEqual({ cancelled: true, pending: 0 });
+    expect(await flowCancelReason(fx.conn, fx.prefix, "retrain", "r5")).toBe("timed out after 1min (still waiting for its children)");
+    expect(await fx.queue("train").getJobCountByTypes("waiting", "active", "delayed")).toBe(0);
   });
 
   it("job keys parse back to queue and id", () => {

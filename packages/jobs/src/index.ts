@@ -63,6 +63,7 @@ export {
   stopChildren,
   type ChildrenState,
 } from "./flow.js";
+export { startFlowWatchdog, wakeOverdueParents, type FlowWatchdogOptions } from "./flow-watchdog.js";
 export type { RunWorkerOptions, WorkerHandle, JobIo, JobHandler, JobSummary, JobFailure } from "./run-worker.js";
 export { createNotifier, jobFailedEvent, NULL_NOTIFIER, type Notifier, type NotifierOptions, type NotifyEventInput } from "./notifier.js";
 export { startWorkerProcess, type WorkerProcessOptions } from "./worker-process.js";

@@ -226,9 +226,12 @@ export function runWorker<Q extends QueueName>(options: RunWorkerOptions<Q>): Wo
     bullSignal?.addEventListener("abort", onBullAbort, { once: true });
     if (bullSignal?.aborted) onBullAbort();
     const deadlineMs = flow?.data?.deadlineMs ?? Date.now() + timeoutMs;
-    const timer = setTimeout(() => {
+    const onTimeout = (): void => {
       if (abortJob(jobId, "timeout", `timed out after ${formatDuration(timeoutMs)}`)) log.error("job timed out", { timeoutMs });
-    }, Math.max(0, deadlineMs - Date.now()));
+    };
+    const timer = setTimeout(onTimeout, Math.max(0, deadlineMs - Date.now()));
+    // A job resumed after its deadline (it waited for children too long) fails before its handler runs.
+    if (deadlineMs <= Date.now()) onTimeout();
 
     const progress = throttledProgress((p) => job.updateProgress(p), throttleMs, (err) =>
       log.debug("progress update failed", { error: errorMessage(err) }),
@@ -262,6 +265,7 @@ export function runWorker<Q extends QueueName>(options: RunWorkerOptions<Q>): Wo
     // does not check its signal (it keeps running detached until it next awaits something).
     let stopRace: () => void = () => undefined;
     const aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) return reject(signal.reason as Error);
       const onAbort = (): void => reject(signal.reason as Error);
       signal.addEventListener("abort", onAbort, { once: true });
       stopRace = () => signal.removeEventListener("abort", onAbort);
