@@ -49,10 +49,26 @@ describe("parsePayload", () => {
   });
 
   it.each([
-    ["calibrate", { outPath: "/tmp/x/owned.json" }, "invalid calibrate payload: outPath is not accepted in job payloads: workers use their configured calibration file (MLQ_CALIBRATION_PATH)"],
-    ["retrain", { trigger: "force", dbPath: "/other.db" }, "invalid retrain payload: dbPath is not accepted in job payloads: workers use their configured database (MLQ_DB_PATH)"],
-    ["ab-eval", { dbPath: 5 }, "invalid ab-eval payload: dbPath is not accepted in job payloads: workers use their configured database (MLQ_DB_PATH)"],
-    ["monitor", { modelsDir: "/m" }, "invalid monitor payload: modelsDir is not accepted in job payloads: workers use their configured models directory (MLQ_MODELS_DIR)"],
+    [
+      "calibrate",
+      { outPath: "/tmp/x/owned.json" },
+      "invalid calibrate payload: outPath is not accepted in job payloads: workers use their configured calibration file (MLQ_CALIBRATION_PATH)",
+    ],
+    [
+      "retrain",
+      { trigger: "force", dbPath: "/other.db" },
+      "invalid retrain payload: dbPath is not accepted in job payloads: workers use their configured database (MLQ_DB_PATH)",
+    ],
+    [
+      "ab-eval",
+      { dbPath: 5 },
+      "invalid ab-eval payload: dbPath is not accepted in job payloads: workers use their configured database (MLQ_DB_PATH)",
+    ],
+    [
+      "monitor",
+      { modelsDir: "/m" },
+      "invalid monitor payload: modelsDir is not accepted in job payloads: workers use their configured models directory (MLQ_MODELS_DIR)",
+    ],
     [
       "calibrate",
       { dbPath: "/a.db", outPath: "/b.json", modelsDir: "/m" },
@@ -118,7 +134,10 @@ describe("jobCatalog", () => {
       exclusiveId: undefined,
       scheduledPayload: {},
     });
-    expect(jobCatalog(loadConfig({ MLQ_CRON_MONITOR: "*/15 * * * *", MLQ_TIMEOUT_MONITOR_MS: "60000" })).monitor).toMatchObject({ pattern: "*/15 * * * *", timeoutMs: 60_000 });
+    expect(jobCatalog(loadConfig({ MLQ_CRON_MONITOR: "*/15 * * * *", MLQ_TIMEOUT_MONITOR_MS: "60000" })).monitor).toMatchObject({
+      pattern: "*/15 * * * *",
+      timeoutMs: 60_000,
+    });
   });
 
   it("has a scheduled payload that its own schema accepts, and distinct scheduler ids with our prefix", () => {
@@ -138,7 +157,14 @@ describe("jobCatalog", () => {
   it("train: no scheduler, a 30-minute timeout per candidate, a strict payload that names data by sha256 only", () => {
     const cat = jobCatalog(loadConfig({}));
     expect(cat.train).toMatchObject({ scheduled: false, timeoutMs: 30 * 60_000, exclusiveId: undefined });
-    const ok = { runId: 3, dataSha256: "ab".repeat(32), build: "ml-1", model: "direction", candidate: 0, params: { rounds: 5, maxDepth: 3, eta: 0.1, treeMethod: "hist" } };
+    const ok = {
+      runId: 3,
+      dataSha256: "ab".repeat(32),
+      build: "ml-1",
+      model: "direction",
+      candidate: 0,
+      params: { rounds: 5, maxDepth: 3, eta: 0.1, treeMethod: "hist" },
+    };
     expect(parsePayload("train", ok)).toMatchObject(ok);
     expect(() => parsePayload("train", { ...ok, dataSha256: "../../etc/passwd" })).toThrow(/dataSha256: expected a sha256 hex digest/);
     expect(() => parsePayload("train", { ...ok, model: "gamma" })).toThrow(/invalid train payload: model/);
@@ -148,8 +174,19 @@ describe("jobCatalog", () => {
 
   it("notify: no scheduler, a one-minute timeout and its own retry policy; an event id is a valid job id", () => {
     const cat = jobCatalog(loadConfig({ MLQ_NOTIFY_ATTEMPTS: "6", MLQ_NOTIFY_BACKOFF_MS: "5000" }));
-    expect(cat.notify).toMatchObject({ scheduled: false, schedulerId: "", pattern: "", timeoutMs: 60_000, retry: { attempts: 6, backoff: { type: "exponential", delay: 5000 } } });
-    const event = { id: "role-12-promote-1764806400000", type: "champion.promoted", occurredAt: "2026-12-04T00:00:00.000Z", summary: "2 promoted" };
+    expect(cat.notify).toMatchObject({
+      scheduled: false,
+      schedulerId: "",
+      pattern: "",
+      timeoutMs: 60_000,
+      retry: { attempts: 6, backoff: { type: "exponential", delay: 5000 } },
+    });
+    const event = {
+      id: "role-12-promote-1764806400000",
+      type: "champion.promoted",
+      occurredAt: "2026-12-04T00:00:00.000Z",
+      summary: "2 promoted",
+    };
     expect(parsePayload("notify", event)).toEqual({ ...event, data: {} });
     expect(() => parsePayload("notify", { ...event, id: "repeat:mlq:1" })).toThrow(/invalid notify payload: id: expected 1-128/);
     expect(() => parsePayload("notify", { ...event, id: "123" })).toThrow(PayloadError);

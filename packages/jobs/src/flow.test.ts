@@ -9,9 +9,9 @@ import { requestCancel } from "./cancel.js";
 import { addChildren, childJobKey, flowCancelReason, parseJobKey, readChildren } from "./flow.js";
 import { exclusiveHolder } from "./exclusive.js";
 import { wakeOverdueParents } from "./flow-watchdog.js";
-import { runWorker, type JobHandler, type JobIo, type RunWorkerOptions, type WorkerHandle } from "./run-worker.js";
+import { type JobHandler, type JobIo, type RunWorkerOptions, type WorkerHandle } from "./run-worker.js";
 import type { QueueName, TrainPayload } from "./catalog.js";
-import { RedisFixture, waitFinished, waitState } from "./test-support.test-util.js";
+import { RedisFixture, startTestWorker, waitFinished, waitState } from "./test-support.test-util.js";
 
 const logger = createLogger({ name: "flow-test", console: false });
 
@@ -36,21 +36,8 @@ describe("flows through runWorker (real Redis)", () => {
     await fx.cleanup();
   });
 
-  function start<Q extends QueueName>(queue: Q, handler: JobHandler<Q>, extra: Partial<RunWorkerOptions<Q>> = {}): WorkerHandle {
-    const h = runWorker({
-      queue,
-      prefix: fx.prefix,
-      connection: fx.conn,
-      timeoutMs: 10_000,
-      shutdownGraceMs: 2_000,
-      logger,
-      handler,
-      progressThrottleMs: 0,
-      ...extra,
-    });
-    handles.push(h);
-    return h;
-  }
+  const start = <Q extends QueueName>(queue: Q, handler: JobHandler<Q>, extra: Partial<RunWorkerOptions<Q>> = {}): WorkerHandle =>
+    startTestWorker(fx, handles, logger, queue, handler, { shutdownGraceMs: 2_000, ...extra });
 
   /** A parent that adds `n` children on its first pass, waits, and on the next pass returns what they returned (or throws their failure). */
   function parentHandler(n: number, passes: { state: unknown; deadlineMs: number; attempt: number }[]): JobHandler<"retrain"> {

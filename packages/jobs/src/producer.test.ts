@@ -24,7 +24,8 @@ interface Captured extends Logger {
 }
 function capture(): Captured {
   const lines: Captured["lines"] = [];
-  const at = (level: string) => (msg: string, fields?: Record<string, unknown>) => void lines.push({ level, msg, ...(fields ? { fields } : {}) });
+  const at = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
+    void lines.push({ level, msg, ...(fields ? { fields } : {}) });
   return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }
 
@@ -72,7 +73,16 @@ describe("producer (real Redis)", () => {
     return q;
   }
   function worker<Q extends QueueName>(name: Q, handler: JobHandler<Q>): WorkerHandle {
-    const h = runWorker({ queue: name, prefix, redisUrl: REDIS_URL, timeoutMs: 10_000, shutdownGraceMs: 1_000, logger: appLogger, handler, progressThrottleMs: 0 });
+    const h = runWorker({
+      queue: name,
+      prefix,
+      redisUrl: REDIS_URL,
+      timeoutMs: 10_000,
+      shutdownGraceMs: 1_000,
+      logger: appLogger,
+      handler,
+      progressThrottleMs: 0,
+    });
     cleanups.push(() => h.close());
     return h;
   }
@@ -147,7 +157,9 @@ describe("producer (real Redis)", () => {
     const deadline = Date.now() + 5_000;
     while (Date.now() < deadline && (await queue("ab-eval").getJobSchedulers()).length === 0) await new Promise((r) => setTimeout(r, 25));
     expect((await queue("ab-eval").getJobSchedulers()).map((s) => s.key)).toEqual(["mlq-ab-eval-daily"]);
-    expect(log.lines.some((l) => l.level === "warn" && l.msg.startsWith("scheduler had vanished") && l.fields?.queue === "ab-eval")).toBe(true);
+    expect(log.lines.some((l) => l.level === "warn" && l.msg.startsWith("scheduler had vanished") && l.fields?.queue === "ab-eval")).toBe(
+      true,
+    );
   });
 
   it("refuses to start on an invalid cron pattern, naming the setting, and registers nothing", async () => {

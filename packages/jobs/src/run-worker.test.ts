@@ -2,10 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InputDataError, TransientDbError } from "@mlq/core";
 import { createLogger } from "@mlq/logger";
 import { requestCancel, recentCancellations } from "./cancel.js";
-import { runWorker, classifyFailure, formatDuration, throttledProgress } from "./run-worker.js";
+import { classifyFailure, formatDuration, throttledProgress } from "./run-worker.js";
 import type { JobFailure, JobHandler, JobIo, RunWorkerOptions, WorkerHandle } from "./run-worker.js";
 import type { QueueName } from "./catalog.js";
-import { RedisFixture, waitFinished, waitFor, waitState, workerConnection } from "./test-support.test-util.js";
+import { RedisFixture, startTestWorker, waitFinished, waitFor, waitState, workerConnection } from "./test-support.test-util.js";
 
 const logger = createLogger({ name: "jobs-test", console: false });
 
@@ -34,7 +34,12 @@ describe("throttledProgress", () => {
   it("sends the first report and stage changes at once, coalesces the rest to the latest value", async () => {
     let t = 0;
     const sent: unknown[] = [];
-    const { report, flush } = throttledProgress((p) => (sent.push(p), Promise.resolve()), 1000, () => undefined, () => t);
+    const { report, flush } = throttledProgress(
+      (p) => (sent.push(p), Promise.resolve()),
+      1000,
+      () => undefined,
+      () => t,
+    );
     report({ stage: "load", pct: 1 });
     report({ stage: "load", pct: 2 });
     report({ stage: "load", pct: 3 });
@@ -42,12 +47,20 @@ describe("throttledProgress", () => {
     t = 500;
     report({ stage: "train", pct: 20 });
     await flush();
-    expect(sent).toEqual([{ stage: "load", pct: 1 }, { stage: "train", pct: 100, detail: "model 1/5" }, { stage: "train", pct: 20 }]);
+    expect(sent).toEqual([
+      { stage: "load", pct: 1 },
+      { stage: "train", pct: 100, detail: "model 1/5" },
+      { stage: "train", pct: 20 },
+    ]);
   });
 
   it("never throws when the write fails", async () => {
     const errors: unknown[] = [];
-    const { report, flush } = throttledProgress(() => Promise.reject(new Error("redis down")), 10, (e) => errors.push(e));
+    const { report, flush } = throttledProgress(
+      () => Promise.reject(new Error("redis down")),
+      10,
+      (e) => errors.push(e),
+    );
     expect(() => report({ stage: "a", pct: 1 })).not.toThrow();
     await flush();
     expect(errors).toHaveLength(1);
@@ -65,11 +78,8 @@ describe("runWorker (real Redis)", () => {
     await fx.cleanup();
   });
 
-  function start<Q extends QueueName>(queue: Q, handler: JobHandler<Q>, extra: Partial<RunWorkerOptions<Q>> = {}): WorkerHandle {
-    const h = runWorker({ queue, prefix: fx.prefix, connection: fx.conn, timeoutMs: 10_000, shutdownGraceMs: 5_000, logger, handler, progressThrottleMs: 0, ...extra });
-    handles.push(h);
-    return h;
-  }
+  const start = <Q extends QueueName>(queue: Q, handler: JobHandler<Q>, extra: Partial<RunWorkerOptions<Q>> = {}): WorkerHandle =>
+    startTestWorker(fx, handles, logger, queue, handler, extra);
 
   it("validates the payload, runs the handler and stores its summary, progress and job log", async () => {
     const seen: unknown[] = [];
@@ -180,7 +190,9 @@ describe("runWorker (real Redis)", () => {
     await q.add("calibrate", { outPath: "/tmp/x/owned.json" }, { jobId: "p-1", attempts: 3, backoff: { type: "fixed", delay: 10 } });
     const job = await waitFinished(q, "p-1");
     expect(await job.getState()).toBe("failed");
-    expect(job.failedReason).toBe("invalid calibrate payload: outPath is not accepted in job payloads: workers use their configured calibration file (MLQ_CALIBRATION_PATH)");
+    expect(job.failedReason).toBe(
+      "invalid calibrate payload: outPath is not accepted in job payloads: workers use their configured calibration file (MLQ_CALIBRATION_PATH)",
+    );
     expect(job.attemptsMade).toBe(1);
     expect(calls).toBe(0);
   });
@@ -311,7 +323,11 @@ describe("runWorker (real Redis)", () => {
     await waitState(q, "hold-1", ["active"]);
     await q.add("retrain", { trigger: "scheduled" }, { jobId: "sched-1" }); // scheduler jobs carry no deduplication
     const skipped = await waitFinished(q, "sched-1");
-    expect(skipped.returnvalue).toEqual({ skipped: true, reason: "skipped: another retrain is running or queued (job hold-1)", otherJobId: "hold-1" });
+    expect(skipped.returnvalue).toEqual({
+      skipped: true,
+      reason: "skipped: another retrain is running or queued (job hold-1)",
+      otherJobId: "hold-1",
+    });
     release();
     await waitFinished(q, "hold-1");
     expect(ran).toEqual(["hold-1"]);

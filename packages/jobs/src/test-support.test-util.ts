@@ -4,6 +4,9 @@ import { Queue } from "bullmq";
 import type { Job } from "bullmq";
 import { Redis } from "ioredis";
 import { deleteKeysWithPrefix } from "./redis.js";
+import { runWorker, type JobHandler, type RunWorkerOptions, type WorkerHandle } from "./run-worker.js";
+import type { QueueName } from "./catalog.js";
+import type { AppLogger } from "@mlq/logger";
 
 export const TEST_REDIS_URL = "redis://127.0.0.1:6379";
 
@@ -50,19 +53,51 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>,
 
 /** Resolves with the job once it is completed or failed (after its last attempt). */
 export function waitFinished(queue: Queue, jobId: string, timeoutMs = 10_000): Promise<Job> {
-  return waitFor(`job ${jobId} to finish`, async () => {
-    const job = await queue.getJob(jobId);
-    if (!job) return undefined;
-    const state = await job.getState();
-    // Re-read once finished: the job may have finished between getJob and getState.
-    return state === "completed" || state === "failed" ? await queue.getJob(jobId) : undefined;
-  }, timeoutMs);
+  return waitFor(
+    `job ${jobId} to finish`,
+    async () => {
+      const job = await queue.getJob(jobId);
+      if (!job) return undefined;
+      const state = await job.getState();
+      // Re-read once finished: the job may have finished between getJob and getState.
+      return state === "completed" || state === "failed" ? await queue.getJob(jobId) : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 export function waitState(queue: Queue, jobId: string, states: string[], timeoutMs = 10_000): Promise<string> {
-  return waitFor(`job ${jobId} to be ${states.join("|")}`, async () => {
-    const job = await queue.getJob(jobId);
-    const state = job ? await job.getState() : "missing";
-    return states.includes(state) ? state : undefined;
-  }, timeoutMs);
+  return waitFor(
+    `job ${jobId} to be ${states.join("|")}`,
+    async () => {
+      const job = await queue.getJob(jobId);
+      const state = job ? await job.getState() : "missing";
+      return states.includes(state) ? state : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/** A runWorker on the fixture's prefix and connection (10 s timeout, no progress throttle), tracked in `handles` for closing. */
+export function startTestWorker<Q extends QueueName>(
+  fx: RedisFixture,
+  handles: WorkerHandle[],
+  logger: AppLogger,
+  queue: Q,
+  handler: JobHandler<Q>,
+  extra: Partial<RunWorkerOptions<Q>> = {},
+): WorkerHandle {
+  const h = runWorker({
+    queue,
+    prefix: fx.prefix,
+    connection: fx.conn,
+    timeoutMs: 10_000,
+    shutdownGraceMs: 5_000,
+    logger,
+    handler,
+    progressThrottleMs: 0,
+    ...extra,
+  });
+  handles.push(h);
+  return h;
 }

@@ -57,6 +57,25 @@ function pipeline(calls: string[], suspend: () => boolean, failAtDone = false): 
   ];
 }
 
+/** A run suspended at its search: its deps (with a recording checkpoint store) and the checkpoint it saved. */
+async function suspendedRun(jobId: string) {
+  fx = retrainFixture();
+  const saved: (RetrainCheckpoint | null)[] = [];
+  const deps = {
+    conn: fx.conn,
+    config: fx.config,
+    nowMs: NOW,
+    jobId,
+    checkpoint: async (c: RetrainCheckpoint | null) => void saved.push(c),
+  };
+  await runRetrain(
+    deps,
+    { trigger: "force" },
+    pipeline([], () => true),
+  ).catch(() => undefined);
+  return { deps, saved, cp: saved[0]!, conn: fx.conn };
+}
+
 describe("runRetrain across a suspension", () => {
   it("checkpoints before the search, keeps the run row open while suspended, and resumes on it without re-running earlier stages", async () => {
     fx = retrainFixture();
@@ -103,21 +122,7 @@ describe("runRetrain across a suspension", () => {
   });
 
   it("a resumed pass that fails closes the run row as failed and clears the checkpoint, so a retry starts afresh", async () => {
-    fx = retrainFixture();
-    const saved: (RetrainCheckpoint | null)[] = [];
-    const deps = {
-      conn: fx.conn,
-      config: fx.config,
-      nowMs: NOW,
-      jobId: "r-2",
-      checkpoint: async (c: RetrainCheckpoint | null) => void saved.push(c),
-    };
-    await runRetrain(
-      deps,
-      { trigger: "force" },
-      pipeline([], () => true),
-    ).catch(() => undefined);
-    const cp = saved[0]!;
+    const { deps, saved, cp, conn } = await suspendedRun("r-2");
     const err = await runRetrain(
       { ...deps, resume: cp },
       { trigger: "force" },
@@ -125,26 +130,12 @@ describe("runRetrain across a suspension", () => {
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputDataError);
     expect(saved).toEqual([cp, null]);
-    expect(runRow(fx.conn, cp.runId)).toMatchObject({ status: "failed", error_msg: "the registry refused the set" });
+    expect(runRow(conn, cp.runId)).toMatchObject({ status: "failed", error_msg: "the registry refused the set" });
   });
 
   it("a checkpoint whose run was closed meanwhile (or of another trigger, or malformed) is ignored: a new run starts", async () => {
-    fx = retrainFixture();
-    const saved: (RetrainCheckpoint | null)[] = [];
-    const deps = {
-      conn: fx.conn,
-      config: fx.config,
-      nowMs: NOW,
-      jobId: "r-3",
-      checkpoint: async (c: RetrainCheckpoint | null) => void saved.push(c),
-    };
-    await runRetrain(
-      deps,
-      { trigger: "force" },
-      pipeline([], () => true),
-    ).catch(() => undefined);
-    const cp = saved[0]!;
-    fx.conn.sqlite.prepare("UPDATE phase2_retrain_runs SET status = 'failed' WHERE id = ?").run(cp.runId);
+    const { deps, cp, conn } = await suspendedRun("r-3");
+    conn.sqlite.prepare("UPDATE phase2_retrain_runs SET status = 'failed' WHERE id = ?").run(cp.runId);
     const calls: string[] = [];
     const s = await runRetrain(
       { ...deps, resume: cp },
