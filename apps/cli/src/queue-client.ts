@@ -45,6 +45,10 @@ export interface JobCommand<S> {
   print: (summary: S) => void;
   /** Exit code for a finished summary (default 0). */
   exitCode?: (summary: S) => number;
+  /** While waiting for a queued job (not with --json): e.g. a progress line; stopped when the job ends. */
+  watch?: (producer: Producer, jobId: string) => { stop(): Promise<void> };
+  /** After a queued job completed, before its summary is printed (the producer is still open). */
+  completed?: (producer: Producer, jobId: string, summary: S) => Promise<void>;
 }
 
 export async function runJobCommand<S>(cmd: JobCommand<S>): Promise<void> {
@@ -59,14 +63,21 @@ export async function runJobCommand<S>(cmd: JobCommand<S>): Promise<void> {
         if (!cmd.wait) return { queued: res };
         if (res.deduplicated) process.stderr.write(`${res.message}\n`);
         else if (!cmd.json) process.stderr.write(`enqueued ${cmd.queue} job ${res.jobId}; waiting for a worker (Ctrl-C stops waiting, not the job)\n`);
-        const result = await producer.waitForJob(cmd.queue, res.jobId, {
-          onProgress: (p) => {
-            const pr = p as { stage?: string; pct?: number; detail?: string } | number | null;
-            if (pr && typeof pr === "object" && typeof pr.pct === "number") bar.update({ stage: pr.stage ?? cmd.queue, pct: pr.pct, ...(pr.detail ? { detail: pr.detail } : {}) });
-            else if (typeof pr === "number") bar.update({ stage: cmd.queue, pct: pr });
-          },
-        });
-        return { result: result as unknown as S, jobId: res.jobId };
+        const watch = cmd.json ? undefined : cmd.watch?.(producer, res.jobId);
+        let result: S;
+        try {
+          result = (await producer.waitForJob(cmd.queue, res.jobId, {
+            onProgress: (p) => {
+              const pr = p as { stage?: string; pct?: number; detail?: string } | number | null;
+              if (pr && typeof pr === "object" && typeof pr.pct === "number") bar.update({ stage: pr.stage ?? cmd.queue, pct: pr.pct, ...(pr.detail ? { detail: pr.detail } : {}) });
+              else if (typeof pr === "number") bar.update({ stage: cmd.queue, pct: pr });
+            },
+          })) as unknown as S;
+        } finally {
+          await watch?.stop();
+        }
+        if (!cmd.json) await cmd.completed?.(producer, res.jobId, result).catch(() => undefined);
+        return { result, jobId: res.jobId };
       });
       if ("queued" in done && done.queued) {
         bar.stop();

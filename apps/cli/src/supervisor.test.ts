@@ -56,7 +56,12 @@ describe("supervise", () => {
   it("runs N instances of one app and restarts only the one that exited", async () => {
     const exits: [string, number | null][] = [];
     const procs = appInstances("worker-train", 3, (i) => ({ INSTANCE: String(i) })).map((p) => ({ ...p, entry: join(dir, "app.mjs") }));
-    group = supervise(procs, { env: { ...process.env, DIR: dir }, stdio: "ignore", restartDelayMs: 50, onExit: (key, code) => exits.push([key, code]) });
+    group = supervise(procs, {
+      env: { ...process.env, DIR: dir },
+      stdio: "ignore",
+      restartDelayMs: 50,
+      onExit: (key, code) => exits.push([key, code]),
+    });
     expect([...group.children.keys()]).toEqual(["worker-train#1", "worker-train#2", "worker-train#3"]);
 
     // Instance 2 crashed once and came back; 1 and 3 kept their first process.
@@ -78,10 +83,17 @@ describe("supervise", () => {
     await group.stop();
     expect(lines("stops").sort()).toEqual(["1", "2", "3"]);
     for (const c of group.children.values()) expect(c.exitCode ?? c.signalCode).not.toBeNull();
-    expect(exits.slice(1).map(([key, code]) => `${key} ${code}`).sort()).toEqual(["worker-train#1 0", "worker-train#2 0", "worker-train#3 0"]);
+    expect(
+      exits
+        .slice(1)
+        .map(([key, code]) => `${key} ${code}`)
+        .sort(),
+    ).toEqual(["worker-train#1 0", "worker-train#2 0", "worker-train#3 0"]);
   });
 
   it("refuses a key given twice", () => {
-    expect(() => supervise(["producer", { key: "producer", app: "producer" }], { env: {}, stdio: "ignore" })).toThrow(/key producer given twice/);
+    expect(() => supervise(["producer", { key: "producer", app: "producer" }], { env: {}, stdio: "ignore" })).toThrow(
+      /key producer given twice/,
+    );
   });
 });

@@ -4,7 +4,16 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-export type AppName = "producer" | "worker-retrain" | "worker-ab" | "worker-calibrate" | "worker-monitor" | "worker-notify" | "worker-train" | "dashboard" | "serve";
+export type AppName =
+  | "producer"
+  | "worker-retrain"
+  | "worker-ab"
+  | "worker-calibrate"
+  | "worker-monitor"
+  | "worker-notify"
+  | "worker-train"
+  | "dashboard"
+  | "serve";
 
 export function appEntry(app: AppName): string {
   // apps/cli/{src,dist}/supervisor.* -> apps/<app>/dist/main.js

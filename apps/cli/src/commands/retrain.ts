@@ -1,10 +1,13 @@
 import type { Command } from "commander";
-import type { RetrainSummary, RetrainTrigger } from "@mlq/ml";
+import type { Config } from "@mlq/config";
+import { openDatabase } from "@mlq/db";
+import { listRetrainTrials, type RetrainSummary, type RetrainTrigger } from "@mlq/ml";
 import { localTaskIo, runRetrainTask } from "@mlq/tasks";
 import { UsageError } from "../errors.js";
 import { cliConfig, stderrLogger } from "../context.js";
 import { fmt, kv, printTable } from "../output.js";
 import { queueConfig, runJobCommand } from "../queue-client.js";
+import { childHosts, searchTrainerLine, watchSearch } from "../search-progress.js";
 
 interface RetrainOptions {
   dryRun?: boolean;
@@ -49,8 +52,8 @@ export function metricsRows(metrics: Record<string, unknown>): unknown[][] {
   });
 }
 
-/** The search: each model's winner on the inner validation bars, and the direction winner's DSR. */
-function printSearch(search: NonNullable<RetrainSummary["search"]>): void {
+/** The search: each model's winner on the inner validation bars, the direction winner's DSR, and where the candidates trained. */
+function printSearch(search: NonNullable<RetrainSummary["search"]>, hosts: readonly string[]): void {
   const d = search.deflated;
   printTable(
     `Search (${search.candidates.length} candidates, ${search.trainer}; inner train ${search.inner.trainRows} / validation ${search.inner.validationRows} rows)`,
@@ -69,9 +72,25 @@ function printSearch(search: NonNullable<RetrainSummary["search"]>): void {
   process.stdout.write(
     `Deflated Sharpe Ratio of the direction winner: ${fmt(d.dsr)} (Sharpe/bar ${fmt(d.sharpe)} vs SR0 ${fmt(d.expectedMaxSharpe)}; N ${d.trials}, effective ${fmt(d.effectiveTrials)}, ρ̄ ${fmt(d.averageCorrelation)}; ${search.passed ? "passes" : "below"} MLQ_SEARCH_MIN_DSR ${search.minDsr}${search.candidates.length === 1 ? ", not enforced for one candidate" : ""})\n`,
   );
+  process.stdout.write(`${searchTrainerLine(search.trainer, hosts)}\n`);
 }
 
-export function printRetrainSummary(s: RetrainSummary): void {
+/** The hosts in a run's trials (empty when the database cannot be read here). */
+export function trialHosts(dbPath: string, runId: number): string[] {
+  try {
+    const conn = openDatabase(dbPath, { readonly: true });
+    try {
+      return [...new Set(listRetrainTrials(conn, runId).map((t) => t.host))].sort();
+    } finally {
+      conn.close();
+    }
+  } catch {
+    return [];
+  }
+}
+
+/** `hosts`: where the search's candidates trained (the flow's children, or the run's trials). */
+export function printRetrainSummary(s: RetrainSummary, hosts: readonly string[] = []): void {
   process.stdout.write(`retrain run #${s.runId} (${s.trigger}): ${s.outcome}\n${s.message}\n`);
   printTable("Gates", ["gate", "result", "value", "threshold", "details"], gateRows(s.gates));
   const symbols = regimeSymbolRows(s.gates);
@@ -84,7 +103,7 @@ export function printRetrainSummary(s: RetrainSummary): void {
       s.candles.coverage.map((c) => [c.symbol, c.rows, c.firstTsMs ? new Date(c.firstTsMs).toISOString() : null, c.lastTsMs ? new Date(c.lastTsMs).toISOString() : null]),
     );
   }
-  if (s.search) printSearch(s.search);
+  if (s.search) printSearch(s.search, hosts);
   if (s.metrics) printTable("Test metrics", ["model", "", "", "", ""], metricsRows(s.metrics));
   const facts: [string, unknown][] = [];
   if (s.slippageMult !== undefined) facts.push(["slippage_mult", `${fmt(s.slippageMult)} (${s.slippageMultReason ?? ""})`]);
@@ -112,7 +131,8 @@ export function registerRetrain(program: Command): void {
     .option("--json", "machine-readable output")
     .action(async (opts: RetrainOptions) => {
       const trigger = triggerFrom(opts);
-      const config = opts.local ? cliConfig({ MLQ_DB_PATH: opts.db }) : queueConfig({ db: opts.db });
+      const config: Config = opts.local ? cliConfig({ MLQ_DB_PATH: opts.db }) : queueConfig({ db: opts.db });
+      let hosts: string[] = [];
       await runJobCommand<RetrainSummary>({
         config,
         queue: "retrain",
@@ -120,8 +140,26 @@ export function registerRetrain(program: Command): void {
         local: opts.local ?? false,
         wait: opts.wait,
         json: opts.json ?? false,
-        runLocal: (progress) => runRetrainTask(config, { trigger }, localTaskIo(stderrLogger(false), progress)),
-        print: printRetrainSummary,
+        runLocal: async (progress) => {
+          const summary = await runRetrainTask(config, { trigger }, localTaskIo(stderrLogger(false), progress));
+          if (summary.search && !opts.json) hosts = trialHosts(config.dbPath, summary.runId);
+          return summary;
+        },
+        // A search as a flow: its children's progress while the retrain waits for them.
+        watch: (producer, jobId) =>
+          watchSearch({
+            retrain: producer.queues.retrain,
+            train: producer.queues.train,
+            prefix: config.queuePrefix,
+            jobId,
+            write: (line) => process.stderr.write(`${line}\n`),
+          }),
+        completed: async (producer, jobId, summary) => {
+          if (!summary.search) return;
+          const job = summary.search.trainer === "flow" ? await producer.queues.retrain.getJob(jobId) : undefined;
+          hosts = job ? await childHosts(job) : trialHosts(config.dbPath, summary.runId);
+        },
+        print: (summary) => printRetrainSummary(summary, hosts),
       });
     });
 }

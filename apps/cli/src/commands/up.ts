@@ -9,7 +9,8 @@ import { appInstances, supervise, type AppName, type AppProcess } from "../super
 /** `--train-workers`: an integer >= 0 (0 = no worker-train; the search then trains on the retrain worker's threads). */
 export function trainWorkersArg(v: string): number {
   const n = Number(v);
-  if (v.trim() === "" || !Number.isInteger(n) || n < 0 || n > 256) throw new UsageError(`--train-workers expects an integer from 0 to 256, got "${v}"`);
+  if (v.trim() === "" || !Number.isInteger(n) || n < 0 || n > 256)
+    throw new UsageError(`--train-workers expects an integer from 0 to 256, got "${v}"`);
   return n;
 }
 
