@@ -1,7 +1,7 @@
 // What `mlq retrain` shows of a search that runs as a flow: while the retrain waits for its
 // children on the train queue, one line per change (`search: 7/10 candidates done (2 training,
 // 1 waiting) on the train queue`); when it is done, where the candidates trained.
-import { childrenCounts, parseJobKey, type Producer } from "@mlq/jobs";
+import { childrenByState, type Producer } from "@mlq/jobs";
 
 // BullMQ's types as @mlq/jobs hands them out (the CLI does not depend on bullmq itself).
 type Queue = Producer["queues"]["train"];
@@ -33,32 +33,10 @@ export function searchTrainerLine(trainer: string, hosts: readonly string[]): st
   return `search: trainer ${trainer}${unique.length ? `, host${unique.length > 1 ? "s" : ""} ${unique.join(", ")}` : ""}`;
 }
 
-/** Where a parent's children stand: BullMQ's dependency counts, the unfinished ones split by their state on `childQueue`. */
+/** A parent's children by state, in the progress line's words. */
 export async function searchChildrenCounts(parent: Job, childQueue: Queue, prefix: string): Promise<SearchChildrenCounts> {
-  const counts = await childrenCounts(parent);
-  const c: SearchChildrenCounts = {
-    total: counts.processed + counts.unprocessed + counts.failed + counts.ignored,
-    done: counts.processed,
-    failed: counts.failed + counts.ignored,
-    training: 0,
-    waiting: 0,
-    delayed: 0,
-  };
-  if (counts.unprocessed === 0) return c;
-  const deps = await parent.getDependencies({ unprocessed: { count: 10_000 } });
-  const ids = (deps.unprocessed ?? [])
-    .map((k) => parseJobKey(prefix, k))
-    .filter((p) => p?.queue === childQueue.name)
-    .map((p) => p!.id);
-  const states = await Promise.all(ids.map((id) => childQueue.getJobState(id)));
-  for (const s of states) {
-    if (s === "active") c.training++;
-    else if (s === "delayed") c.delayed++;
-    else if (s === "failed") c.failed++;
-    else if (s === "completed") c.done++;
-    else c.waiting++;
-  }
-  return c;
+  const c = await childrenByState(parent, childQueue, prefix);
+  return { total: c.total, done: c.completed, failed: c.failed, training: c.active, waiting: c.waiting, delayed: c.delayed };
 }
 
 export interface SearchWatch {

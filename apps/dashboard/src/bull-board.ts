@@ -102,6 +102,13 @@ export function createBoardRouter(opts: BoardOptions): Router {
     next();
   });
 
+  // A retrain re-adds the search candidates it finds missing on its next pass, so removing them here
+  // would only start them again; cancelling the retrain stops its children for good.
+  router.put("/api/queues/:queueName/:jobId/remove-unprocessed-children", (req: Request, res: Response) => {
+    const id = String(req.params.jobId);
+    bbError(res, 409, "ERRORS.JOB_UNPROCESSED_CHILDREN_NOT_SUPPORTED", `removing the children of ${id} is refused: the retrain adds missing candidates again; run \`mlq cancel ${id}\` to stop it and its children`);
+  });
+
   router.post("/api/queues/:queueName/add", json, (req: Request, res: Response, next: NextFunction) => {
     const queue = String(req.params.queueName);
     if (!isQueueName(queue)) return bbError(res, 404, "ERRORS.QUEUE_NOT_FOUND", `unknown queue ${queue}`);

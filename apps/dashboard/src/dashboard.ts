@@ -94,6 +94,7 @@ export async function createDashboard(opts: DashboardOptions): Promise<Dashboard
 
   const metrics = createMetrics({
     queues: [...queues.values()],
+    prefix: config.queuePrefix,
     redisStatus: () => redis.status,
     readStatus: () => readStatus({ dbPath, modelsDir, tradeLimit: 0, abPolicy: config.ab }),
     logger,

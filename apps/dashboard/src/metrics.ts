@@ -10,6 +10,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Queue } from "bullmq";
 import { errorMessage, type Logger } from "@mlq/core";
+import { childrenByState } from "@mlq/jobs";
 import type { DriftView, PromotionView, StatusReport } from "./status-data.js";
 
 export const JOB_STATES = ["waiting", "active", "delayed", "prioritized", "waiting-children", "completed", "failed"] as const;
@@ -21,8 +22,13 @@ export interface FinishedJob {
   failed: boolean;
 }
 
+/** The states `mlq_search_children` reports (BullMQ's names; `failed` = failed for good). */
+export const CHILD_STATES = ["waiting", "active", "delayed", "completed", "failed"] as const;
+
 export interface MetricsDeps {
   queues: readonly Queue[];
+  /** The key prefix of the queues (to read a retrain's children on the train queue). */
+  prefix?: string;
   /** ioredis-like: `status === "ready"` means connected. */
   redisStatus: () => string;
   /** A status report without paper trades (cheap). */
@@ -67,6 +73,20 @@ export function createMetrics(deps: MetricsDeps): DashboardMetrics {
   if (deps.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: "mlq_dashboard_" });
   const timeout = deps.redisTimeoutMs ?? 3000;
   const jobs = new Gauge({ name: "mlq_queue_jobs", help: "Jobs per queue and state", labelNames: ["queue", "state"] as const, registers: [registry] });
+  // Issue 18: the retrain's search as a flow. queue="train" of mlq_queue_jobs counts every child by
+  // state; these say who trains them and how far each waiting retrain is.
+  const workers = new Gauge({
+    name: "mlq_queue_workers",
+    help: "Workers attached to each queue (BullMQ's CLIENT LIST); queue=train: worker-train processes on all hosts",
+    labelNames: ["queue"] as const,
+    registers: [registry],
+  });
+  const searchChildren = new Gauge({
+    name: "mlq_search_children",
+    help: "Children on the train queue of each retrain job that has any (its search candidates), by state",
+    labelNames: ["job", "state"] as const,
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: "mlq_job_duration_seconds",
     help: "Processing time of finished jobs (finishedOn - processedOn)",
@@ -181,8 +201,37 @@ export function createMetrics(deps: MetricsDeps): DashboardMetrics {
     if (last?.informationFraction != null) evalInfo.set(labels, last.informationFraction);
   }
 
+  async function refreshFlows(): Promise<void> {
+    searchChildren.reset();
+    const retrain = deps.queues.find((q) => q.name === "retrain");
+    const train = deps.queues.find((q) => q.name === "train");
+    if (!retrain || !train) return;
+    try {
+      // At most one retrain is queued or running; a few more states cost nothing.
+      const parents = await withTimeout(retrain.getJobs(["waiting-children", "active"], 0, 9), timeout, "retrain jobs with children");
+      for (const job of parents.filter(Boolean)) {
+        const c = await withTimeout(childrenByState(job, train, deps.prefix ?? "bull"), timeout, `children of retrain job ${job.id}`);
+        if (c.total === 0) continue;
+        for (const state of CHILD_STATES) searchChildren.set({ job: job.id ?? "", state }, c[state]);
+      }
+    } catch (err) {
+      deps.logger.warn("metrics: search children scrape failed", { error: errorMessage(err) });
+    }
+  }
+
   async function refreshQueues(): Promise<void> {
     jobs.reset();
+    workers.reset();
+    await Promise.all(
+      deps.queues.map(async (q) => {
+        try {
+          workers.set({ queue: q.name }, await withTimeout(q.getWorkersCount(), timeout, `workers of ${q.name}`));
+        } catch (err) {
+          // CLIENT LIST may be refused (a managed Redis): no series rather than a wrong 0.
+          deps.logger.debug("metrics: cannot count a queue's workers", { queue: q.name, error: errorMessage(err) });
+        }
+      }),
+    );
     await Promise.all(
       deps.queues.map(async (q) => {
         try {
@@ -230,8 +279,12 @@ export function createMetrics(deps: MetricsDeps): DashboardMetrics {
     async scrape() {
       redisUp.set(deps.redisStatus() === "ready" ? 1 : 0);
       refreshStatus();
-      if (deps.redisStatus() === "ready") await refreshQueues();
-      else jobs.reset();
+      if (deps.redisStatus() === "ready") await Promise.all([refreshQueues(), refreshFlows()]);
+      else {
+        jobs.reset();
+        workers.reset();
+        searchChildren.reset();
+      }
       return registry.metrics();
     },
   };

@@ -64,6 +64,7 @@ export {
   type ChildrenState,
 } from "./flow.js";
 export { startFlowWatchdog, wakeOverdueParents, type FlowWatchdogOptions } from "./flow-watchdog.js";
+export { childrenByState, type ChildrenByState } from "./flow-progress.js";
 export type { RunWorkerOptions, WorkerHandle, JobIo, JobHandler, JobSummary, JobFailure } from "./run-worker.js";
 export { createNotifier, jobFailedEvent, NULL_NOTIFIER, type Notifier, type NotifierOptions, type NotifyEventInput } from "./notifier.js";
 export { startWorkerProcess, type WorkerProcessOptions } from "./worker-process.js";
