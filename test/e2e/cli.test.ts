@@ -37,6 +37,13 @@ describe("mlq CLI", () => {
     expect(r.stdout).toBe("");
   });
 
+  it("exits 2 when mlq up --train-workers is not an integer from 0 to 256, before touching Redis", async () => {
+    for (const bad of ["-1", "two", "1.5", "300"]) {
+      const r = await fx.cli(["up", "--train-workers", bad], { REDIS_URL: "redis://127.0.0.1:1" });
+      expectOneLineFailure(r, 2, new RegExp(`^mlq: --train-workers expects an integer from 0 to 256, got "${bad.replace(".", "\\.")}"$`, "m"));
+    }
+  });
+
   it("exits 1 with 'database path is a directory' when --db names a directory", async () => {
     const dir = join(fx.dir, "a-directory");
     mkdirSync(dir);
@@ -66,9 +73,9 @@ describe("mlq CLI", () => {
 
   it("exits 2 for retry and cancel of a job id that does not exist", async () => {
     const retry = await fx.cli(["retry", "no-such-job"]);
-    expectOneLineFailure(retry, 2, /^mlq: job no-such-job not found in retrain, ab-eval, calibrate, monitor, notify$/m);
+    expectOneLineFailure(retry, 2, /^mlq: job no-such-job not found in retrain, ab-eval, calibrate, monitor, notify, train$/m);
     const cancel = await fx.cli(["cancel", "no-such-job"]);
-    expectOneLineFailure(cancel, 2, /^mlq: no job no-such-job in retrain, ab-eval, calibrate, monitor, notify$/m);
+    expectOneLineFailure(cancel, 2, /^mlq: no job no-such-job in retrain, ab-eval, calibrate, monitor, notify, train$/m);
   });
 
   it("runs retrain --dry-run --local on a demo database: exit 0, the gates table, no model trained", async () => {
