@@ -52,7 +52,7 @@ export function retrainHandler(
             trainQueue: resources.trainQueue,
             job: io.job,
             token: io.token,
-            build: mlBuildHash(),
+            build: mlBuildHash(config.buildId),
             logger: io.logger,
           })
         : undefined;

@@ -14,6 +14,6 @@ await startWorkerProcess({
       config,
       connection: createRedisConnection(config.redisUrl, { role: "worker", connectionName: "mlq-train-blobs", logger }),
       host: config.hostId ?? hostname(),
-      build: mlBuildHash(),
+      build: mlBuildHash(config.buildId),
     }),
 });

@@ -172,6 +172,7 @@ const SPEC = {
   MLQ_TIMEOUT_MONITOR_MS: ["timeouts.monitor", int(5 * 60_000, 1), "monitor timeout"],
   MLQ_TIMEOUT_NOTIFY_MS: ["timeouts.notify", int(60_000, 1), "notify timeout (one webhook delivery attempt)"],
   MLQ_TIMEOUT_TRAIN_MS: ["timeouts.train", int(30 * 60_000, 1), "train timeout (one search candidate on a worker-train host)"],
+  MLQ_BUILD_ID: ["buildId", z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "expected 1-128 of [A-Za-z0-9._-]").optional(), "the code build a search's children must share (default: a hash of @mlq/ml's built code and XGBoost's wasm); stamp the same id on every host of one deployment"],
   MLQ_HOST_ID: ["hostId", z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "expected 1-64 of [A-Za-z0-9._-]").optional(), "this host's name in retrain_trials and logs (default: the OS hostname)"],
   MLQ_RETRY_ATTEMPTS: ["retry.attempts", int(3, 1), "attempts for transient failures"],
   MLQ_RETRY_BACKOFF_MS: ["retry.backoffMs", int(10_000, 0), "first exponential backoff delay"],

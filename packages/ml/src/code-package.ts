@@ -14,11 +14,11 @@ let buildHash: string | undefined;
 /**
  * The build a search's child jobs must share with their parent (issue 18): sha256 over @mlq/ml's
  * built code (dist/, else src/), its version and ml-xgboost's WebAssembly. A worker-train of another
- * build refuses the job instead of training with different code. `MLQ_BUILD_ID` overrides it
- * (a deployment that stamps its own id on every host).
+ * build refuses the job instead of training with different code. `override` (config `MLQ_BUILD_ID`)
+ * replaces it: a deployment that stamps its own id on every host.
  */
-export function mlBuildHash(env: Record<string, string | undefined> = process.env): string {
-  if (env.MLQ_BUILD_ID) return env.MLQ_BUILD_ID;
+export function mlBuildHash(override?: string): string {
+  if (override) return override;
   if (buildHash) return buildHash;
   const h = createHash("sha256");
   h.update(`${ML_CODE_PACKAGE.name}@${ML_CODE_PACKAGE.version}\n`);
