@@ -262,7 +262,7 @@ describe("the search as a BullMQ flow under faults", () => {
 
   it.each([
     {
-      fault: "corrupt",
+      fault: "corrupt in one chunk",
       childReason: /is corrupt: its bytes hash to/,
       reason: /search candidate \S+ failed: blob [0-9a-f]{12} under \S+ is corrupt/,
       inject: async (c: FlowCtx, sha: string) => {
@@ -275,7 +275,7 @@ describe("the search as a BullMQ flow under faults", () => {
       },
     },
     {
-      fault: "expired",
+      fault: "deleted (expired)",
       childReason: /is expired or deleted/,
       reason: /search candidate \S+ failed: blob [0-9a-f]{12} under \S+ is expired or deleted/,
       inject: async (c: FlowCtx) => {
@@ -312,92 +312,125 @@ describe("the search as a BullMQ flow under faults", () => {
     120_000,
   );
 
-  it("mlq cancel of a retrain waiting for slow children: the running child is aborted, the rest removed, the run closes cancelled", async () => {
-    const t0 = Date.now();
-    const c = sharedCtx();
-    const hostEnv = { ...SLOW_ENV, MLQ_SEARCH_ROUNDS: "3000,4000" };
-    const host = trainWorker(c, "host-a", hostEnv);
-    await started(host);
-    const { jobId, worker } = await startRetrain(c, hostEnv);
-    await waitForState(c.retrain, jobId, "waiting-children", 90_000, worker);
-    const { child } = await childInTraining(c, [host]);
-    expect(await c.train.getJobCountByTypes("waiting")).toBeGreaterThan(0);
+  it.each([
+    { children: "one running", hosts: 1 },
+    { children: "all waiting", hosts: 0 },
+  ])(
+    "mlq cancel of a retrain waiting for its children ($children): running ones aborted, the run closes cancelled, nothing is left",
+    async ({ hosts }) => {
+      const t0 = Date.now();
+      const c = sharedCtx();
+      const hostEnv = { ...SLOW_ENV, MLQ_SEARCH_ROUNDS: "3000,4000" };
+      const host = hosts > 0 ? trainWorker(c, "host-a", hostEnv) : undefined;
+      if (host) await started(host);
+      const { jobId, worker } = await startRetrain(c, hostEnv);
+      await waitForState(c.retrain, jobId, "waiting-children", 90_000, worker);
+      const running = host ? (await childInTraining(c, [host])).child : undefined;
+      expect(await c.train.getJobCountByTypes("waiting")).toBe(running ? 9 : 10);
 
-    const cancelledAt = Date.now();
-    const res = await fx.cli(["cancel", jobId], c.env(hostEnv));
-    expect(res.code, res.stderr).toBe(0);
-    expect(res.stdout).toMatch(/was waiting for its children/);
+      const cancelledAt = Date.now();
+      const res = await fx.cli(["cancel", jobId], c.env(hostEnv));
+      expect(res.code, res.stderr).toBe(0);
+      expect(res.stdout).toMatch(/was waiting for its children/);
 
-    await expectFlowFailed(c, jobId, /^cancelled by operator$/, worker);
-    const aborted = (await c.train.getJob(child.id!))!;
-    expect(await aborted.getState()).toBe("failed");
-    expect(aborted.failedReason).toBe("cancelled by operator");
-    expect(await c.train.getJobCountByTypes("completed")).toBe(0);
-    expect(host.output()).toMatch(/job cancelled by operator/);
-    console.log(`[reliability] search flow, cancel: failed ${secs(cancelledAt)} after mlq cancel, case ${secs(t0)}`);
-  }, 120_000);
-
-  it("Redis (AOF) killed and restarted while the children wait: the flow survives and the retrain completes once", async (ctx) => {
-    const t0 = Date.now();
-    if (spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status !== 0) {
-      ctx.skip("redis-server is not on PATH: cannot run a test-owned Redis to restart");
-      return;
-    }
-    const port = await freePort();
-    const redisDir = join(fx.dir, "redis");
-    mkdirSync(redisDir);
-    let server = startRedis(port, redisDir);
-    afterFixture.push(() => server.kill("SIGKILL"));
-    const c = ownCtx(`redis://127.0.0.1:${port}`);
-    await waitFor(
-      "the test's redis-server",
-      async () => ((await c.redis.ping().catch(() => "")) === "PONG" ? true : undefined),
-      20_000,
-      100,
-    );
-
-    const { jobId, worker } = await startRetrain(c);
-    await waitForState(c.retrain, jobId, "waiting-children", 90_000, worker);
-    const blobsBefore = await blobKeys(c);
-    const runIdBefore = /run_id:(\w+)/.exec(await c.redis.info("server"))?.[1];
-    expect(await c.train.getJobCountByTypes("waiting")).toBe(10);
-
-    // kill -9: with appendfsync always, every acknowledged write is in the AOF.
-    server.kill("SIGKILL");
-    await new Promise((r) => server.once("exit", r));
-    const downAt = Date.now();
-    server = startRedis(port, redisDir);
-    await waitFor("redis back", async () => ((await c.redis.ping().catch(() => "")) === "PONG" ? true : undefined), 20_000, 100);
-    await waitFor(
-      "the AOF loaded",
-      async () => ((await c.redis.info("persistence")).includes("loading:0") ? true : undefined),
-      20_000,
-      100,
-    );
-    // Another server process (new run id), the same data: the parent, its children and its blob came back from the AOF.
-    expect(/run_id:(\w+)/.exec(await c.redis.info("server"))?.[1]).not.toBe(runIdBefore);
-    expect(await state(c.retrain, jobId)).toBe("waiting-children");
-    expect(await blobKeys(c)).toEqual(blobsBefore);
-    expect(await c.train.getJobCountByTypes("waiting")).toBe(10);
-
-    const host = trainWorker(c, "host-a");
-    await started(host);
-    const trials = await expectFlowDone(c, jobId, worker);
-    expect(new Set(trials.map((t) => t.host))).toEqual(new Set(["host-a"]));
-    // The retrain worker's connections came back on their own: it ran the resumed pass on the new server.
-    expect(worker.output().match(/job completed/g)).toHaveLength(1);
-    console.log(`[reliability] search flow, Redis kill -9 + restart: done ${secs(downAt)} after the kill, case ${secs(t0)}`);
-
-    function startRedis(p: number, dir: string): ChildProcess {
-      const proc = spawn(
-        "redis-server",
-        ["--port", String(p), "--bind", "127.0.0.1", "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--dir", dir],
-        { stdio: "ignore" },
+      await expectFlowFailed(c, jobId, /^cancelled by operator$/, worker);
+      if (running) {
+        // The running child was told to abort: it failed as cancelled, without a retry.
+        const aborted = (await c.train.getJob(running.id!))!;
+        expect(await aborted.getState()).toBe("failed");
+        expect(aborted.failedReason).toBe("cancelled by operator");
+        expect(aborted.attemptsMade).toBe(1);
+        expect(host!.output()).toMatch(/job cancelled by operator/);
+      }
+      expect(await c.train.getJobCountByTypes("completed")).toBe(0);
+      expect(await c.train.getJobCountByTypes("failed")).toBe(running ? 1 : 0);
+      // The cancel mark is consumed by the pass that closed the run; the audit list keeps the cancel.
+      expect(await c.redis.exists(`${fx.prefix}:mlq:flow-cancel:retrain:${jobId}`)).toBe(0);
+      const audit = (await c.redis.lrange(`${fx.prefix}:mlq:cancellations`, 0, -1)).map(
+        (r) => JSON.parse(r) as { jobId: string; outcome: string },
       );
-      proc.on("error", () => undefined);
-      return proc;
-    }
-  }, 180_000);
+      expect(audit.filter((r) => r.jobId === jobId).map((r) => r.outcome)).toEqual(["cancelled-waiting-children"]);
+      console.log(`[reliability] search flow, cancel (${hosts} host): failed ${secs(cancelledAt)} after mlq cancel, case ${secs(t0)}`);
+    },
+    120_000,
+  );
+
+  it.for<{ during: string; childTraining: boolean }>([
+    { during: "children wait", childTraining: false },
+    { during: "a child trains", childTraining: true },
+  ])(
+    "Redis (AOF) killed and restarted while $during: the flow survives and the retrain completes once",
+    { timeout: 180_000 },
+    async ({ childTraining }, ctx) => {
+      const t0 = Date.now();
+      if (spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status !== 0) {
+        ctx.skip("redis-server is not on PATH: cannot run a test-owned Redis to restart");
+        return;
+      }
+      const port = await freePort();
+      const redisDir = join(fx.dir, "redis");
+      mkdirSync(redisDir);
+      let server = startRedis(port, redisDir);
+      afterFixture.push(() => server.kill("SIGKILL"));
+      const c = ownCtx(`redis://127.0.0.1:${port}`);
+      const redisUp = async (what: string): Promise<void> => {
+        await waitFor(what, async () => ((await c.redis.ping().catch(() => "")) === "PONG" ? true : undefined), 20_000, 100);
+      };
+      await redisUp("the test's redis-server");
+
+      // A child that trains across the outage needs a lock that outlasts it (5 s; the restart takes well under that).
+      const slow = { ...SLOW_ENV, MLQ_SEARCH_ROUNDS: "100,150", MLQ_LOCK_DURATION_MS: "5000", MLQ_STALLED_INTERVAL_MS: "2000" };
+      const early = childTraining ? trainWorker(c, "host-a", slow) : undefined;
+      if (early) await started(early);
+      const { jobId, worker } = await startRetrain(c, childTraining ? slow : {});
+      await waitForState(c.retrain, jobId, "waiting-children", 90_000, worker);
+      const training = early ? (await childInTraining(c, [early])).child : undefined;
+      const blobsBefore = await blobKeys(c);
+      const runIdBefore = /run_id:(\w+)/.exec(await c.redis.info("server"))?.[1];
+      if (!training) expect(await c.train.getJobCountByTypes("waiting")).toBe(10);
+
+      // kill -9: with appendfsync always, every acknowledged write is in the AOF.
+      server.kill("SIGKILL");
+      await new Promise((r) => server.once("exit", r));
+      const downAt = Date.now();
+      server = startRedis(port, redisDir);
+      await redisUp("redis back");
+      // Another server process (new run id), the same data: the parent, its children and its blob came back from the AOF.
+      expect(/run_id:(\w+)/.exec(await c.redis.info("server"))?.[1]).not.toBe(runIdBefore);
+      expect(await state(c.retrain, jobId)).toBe("waiting-children");
+      expect(await blobKeys(c)).toEqual(blobsBefore);
+      if (!training) expect(await c.train.getJobCountByTypes("waiting")).toBe(10);
+
+      const host = early ?? trainWorker(c, "host-a");
+      if (!early) await started(host);
+      const trials = await expectFlowDone(c, jobId, worker);
+      expect(new Set(trials.map((t) => t.host))).toEqual(new Set(["host-a"]));
+      if (training) expect(await state(c.train, training.id!)).toBe("completed");
+      // The retrain worker's connections came back on their own: it ran the resumed pass on the new server.
+      expect(worker.output().match(/job completed/g)).toHaveLength(1);
+      console.log(`[reliability] search flow, Redis kill -9 + restart: done ${secs(downAt)} after the kill, case ${secs(t0)}`);
+
+      function startRedis(p: number, dir: string): ChildProcess {
+        const args = [
+          "--port",
+          String(p),
+          "--bind",
+          "127.0.0.1",
+          "--appendonly",
+          "yes",
+          "--appendfsync",
+          "always",
+          "--save",
+          "",
+          "--dir",
+          dir,
+        ];
+        const proc = spawn("redis-server", args, { stdio: "ignore" });
+        proc.on("error", () => undefined);
+        return proc;
+      }
+    },
+  );
 
   it("a worker-train of another build refuses its child: the retrain fails naming both builds, its data is deleted", async () => {
     const t0 = Date.now();
