@@ -1,7 +1,7 @@
 // `pnpm bench`: runs every benchmark, each in its own child process (so peak RSS belongs to one
 // benchmark), on cached databases (bench/cache.mjs) copied to a scratch directory where a benchmark
 // writes. Prints a table, writes bench/results.json, exits 1 if any target fails (2 on bad usage).
-// Usage: node bench/run.mjs [--only market-data,retrain,ab,calibration,queue,monitor,serve,shadow] [--quick]
+// Usage: node bench/run.mjs [--only market-data,retrain,ab,calibration,queue,monitor,serve,shadow,search-flow] [--quick]
 import { fork } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
@@ -31,6 +31,9 @@ const BENCHES = {
   serve: { module: "serve.mjs", db: "retrain-21d", scratch: true, limitMb: 512, service: "mlq-serve", timeoutMs: 5 * 60_000 },
   // Builds its own candles and two trained versions in a temp dir: db null.
   shadow: { module: "shadow.mjs", db: null, scratch: false, limitMb: 2048, service: "mlq-worker-ab", timeoutMs: 3 * 60_000 },
+  // Spawns the built worker-retrain and worker-train per run, each run on its own copy of its base (so scratch false);
+  // the peak RSS is this process's (the floor's in-process retrain), the workers' are their own.
+  "search-flow": { module: "search-flow.mjs", db: "retrain-21d", scratch: false, limitMb: 4096, service: "mlq-worker-retrain", timeoutMs: 7 * 60_000 },
 };
 
 const REQUIRED_DIST = [
@@ -74,8 +77,10 @@ function spawnBench(name, dbPath) {
     const child = fork(fileURLToPath(import.meta.url), ["--child", name, "--db", dbPath], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
     const timer = setTimeout(() => {
       timedOut = true;
-      log(`bench: ${name} still running after ${bench.timeoutMs / 1000} s: killing it (pid ${child.pid})`);
-      child.kill("SIGKILL");
+      log(`bench: ${name} still running after ${bench.timeoutMs / 1000} s: stopping it (pid ${child.pid})`);
+      // SIGTERM first: a benchmark that spawned processes or holds Redis keys cleans them up (search-flow does).
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), 15_000).unref();
     }, bench.timeoutMs);
     child.on("message", (m) => (message = m));
     child.on("exit", (code, signal) => {
