@@ -33,7 +33,7 @@ const BENCHES = {
   shadow: { module: "shadow.mjs", db: null, scratch: false, limitMb: 2048, service: "mlq-worker-ab", timeoutMs: 3 * 60_000 },
   // Spawns the built worker-retrain and worker-train per run, each run on its own copy of its base (so scratch false);
   // the peak RSS is this process's (the floor's in-process retrain), the workers' are their own.
-  "search-flow": { module: "search-flow.mjs", db: "retrain-21d", scratch: false, limitMb: 4096, service: "mlq-worker-retrain", timeoutMs: 7 * 60_000 },
+  "search-flow": { module: "search-flow.mjs", db: "retrain-21d", scratch: false, limitMb: 4096, service: "mlq-worker-retrain", timeoutMs: 9 * 60_000 },
 };
 
 const REQUIRED_DIST = [

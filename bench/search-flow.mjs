@@ -227,7 +227,11 @@ export async function run({ dbPath, log = console.log, runs = RUNS } = {}) {
       for (;;) {
         job = await queue.getJob(enq.jobId);
         const state = await job?.getState();
-        if (state === "completed") break;
+        // Read again: the job fetched above may predate its completion (no return value yet).
+        if (state === "completed") {
+          job = await queue.getJob(enq.jobId);
+          break;
+        }
         if (state === "failed") throw new Error(`search-flow bench: ${label}: retrain ${enq.jobId} failed: ${job.failedReason}`);
         for (const s of started)
           if (!s.running())
@@ -386,7 +390,7 @@ export async function run({ dbPath, log = console.log, runs = RUNS } = {}) {
     );
 
     // The floor: the same 20 trainings on the same data in plain processes (one, then two with 10 each).
-    const floor = await measureFloor(dir, base, { ...common, ...SEARCH_4 }, log, floorChildren);
+    const floor = await measureFloor(dir, base, { ...common, ...SEARCH_4 }, log, floorChildren, runs);
     add(
       `FLOOR: the 20 trainings in one plain process (one training thread, no queue; Σ training ${round(floor.oneSeconds, 1)} s; runs ${floor.oneRuns.map(Math.round).join(", ")} ms)`,
       floor.oneMs,
@@ -401,7 +405,13 @@ export async function run({ dbPath, log = console.log, runs = RUNS } = {}) {
       "reference",
       true,
     );
-    add(`FLOOR: two plain processes / one (what these 2 shared cores give)`, floor.ratio, "×", "reference", true);
+    add(
+      `FLOOR: two plain processes / one (what these 2 shared cores give), median of ${runs} pairs (${floor.ratios.map((x) => round(x)).join(", ")})`,
+      floor.ratio,
+      "×",
+      "reference",
+      true,
+    );
     add(
       `FLOOR: per training call, its wall time − its training seconds (a training thread started per call, as per worker-train job), mean of 20`,
       floor.callOverheadMs / 20,
@@ -577,7 +587,7 @@ function flowParts(r) {
  * with @mlq/ml's inProcessCandidateTrainer on one thread each — what a worker-train does, minus the queue.
  * Each process loads and decodes first; the clock starts when all are told to go and stops at the last "done".
  */
-async function measureFloor(dir, base, envVars, log, floorChildren) {
+async function measureFloor(dir, base, envVars, log, floorChildren, pairs) {
   const copy = join(dir, "floor.db");
   copyFileSync(base, copy);
   const config = loadConfig({}, { ...envVars, MLQ_DB_PATH: copy, MLQ_MODELS_DIR: join(dir, "floor-models") });
@@ -649,8 +659,7 @@ async function measureFloor(dir, base, envVars, log, floorChildren) {
   const twoRuns = [];
   let oneSeconds = 0;
   let callOverheadMs = 0;
-  // One pair (time: the whole bench should stay near 4 minutes).
-  for (let i = 0; i < 1; i++) {
+  for (let i = 0; i < pairs; i++) {
     for (const k of i % 2 === 0 ? [2, 1] : [1, 2]) {
       const r = await round1(k === 1 ? [all] : halves);
       if (k === 1) {
@@ -662,7 +671,7 @@ async function measureFloor(dir, base, envVars, log, floorChildren) {
     }
   }
   const ratios = oneRuns.map((o, i) => twoRuns[i] / o);
-  return { oneMs: median(oneRuns), twoMs: median(twoRuns), ratio: median(ratios), oneRuns, twoRuns, oneSeconds, callOverheadMs };
+  return { oneMs: median(oneRuns), twoMs: median(twoRuns), ratio: median(ratios), ratios, oneRuns, twoRuns, oneSeconds, callOverheadMs };
 }
 
 /** A floor process: decode the data, say ready, train the given specs on one thread when told, report. */
