@@ -438,7 +438,7 @@ describe("the search as a BullMQ flow under faults", () => {
     const host = trainWorker(c, "host-a", { MLQ_BUILD_ID: "other-build" });
     await started(host);
     const { jobId, worker } = await startRetrain(c);
-    const build = mlBuildHash({});
+    const build = mlBuildHash();
     const reason = new RegExp(
       `search candidate \\S+ failed: train job \\S+ was published by build ${build}; this worker-train runs build other-build`,
     );
