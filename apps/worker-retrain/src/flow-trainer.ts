@@ -15,7 +15,7 @@ import {
   flowCancelReason,
   publishBlob,
   readChildren,
-  retentionOptions,
+  jobCatalog,
   stopChildren,
   type TrainPayload,
 } from "@mlq/jobs";
@@ -140,9 +140,7 @@ export function flowCandidateTrainer(o: FlowTrainerOptions): CandidateTrainer {
             return { id, name: "train", data: payload as unknown as Record<string, unknown> };
           });
           await addChildren(o.trainQueue, job, children, {
-            attempts: config.retry.attempts,
-            backoff: { type: "exponential", delay: config.retry.backoffMs },
-            ...retentionOptions(config.retention),
+            ...childJobOptions(config),
           });
           logger.info("search candidates added to the train queue", { added: children.length, total, runId });
         }
@@ -152,6 +150,25 @@ export function flowCandidateTrainer(o: FlowTrainerOptions): CandidateTrainer {
       }
       throw new Error("flow trainer: the children's state kept changing; giving up this pass");
     },
+  };
+}
+
+/** The children's retry policy is the train queue's; completed ones are kept a day at most (100 at most: each holds its validation predictions). */
+export function childJobOptions(config: Config): {
+  attempts: number;
+  backoff: { type: "exponential"; delay: number };
+  removeOnComplete: { age: number; count: number };
+  removeOnFail: { age: number; count: number };
+} {
+  const train = jobCatalog(config).train;
+  return {
+    attempts: train.retry.attempts,
+    backoff: { ...train.retry.backoff },
+    removeOnComplete: {
+      age: Math.min(train.retention.removeOnComplete.age, 86_400),
+      count: Math.min(train.retention.removeOnComplete.count, 100),
+    },
+    removeOnFail: { ...train.retention.removeOnFail },
   };
 }
 
