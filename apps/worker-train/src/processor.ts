@@ -6,7 +6,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "@mlq/config";
 import { ConfigError } from "@mlq/core";
 import { fetchBlob, type JobHandler, type JobSummary } from "@mlq/jobs";
-import { candidateKey, decodeCandidateData, encodePredictions, inProcessCandidateTrainer, type CandidateData } from "@mlq/ml";
+import { candidateKey, decodeCandidateData, encodePredictions, threadCandidateTrainer, type CandidateData } from "@mlq/ml";
 
 export interface TrainHandlerOptions {
   config: Config;
@@ -54,7 +54,8 @@ export function trainHandler(o: TrainHandlerOptions): JobHandler<"train"> {
   const cache = candidateDataCache(o.cacheEntries ?? 2, async (sha256) =>
     decodeCandidateData(await fetchBlob(o.connection, prefix, sha256)),
   );
-  const trainer = inProcessCandidateTrainer({ threads: 1, host: o.host });
+  // One long-lived training thread per process: its WebAssembly instance is loaded once, not per job.
+  const trainer = threadCandidateTrainer({ host: o.host });
   return async (payload, io) => {
     if (payload.build !== o.build)
       throw new ConfigError(

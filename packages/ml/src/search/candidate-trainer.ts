@@ -4,6 +4,8 @@
 import { hostname } from "node:os";
 import { InputDataError, throwIfAborted } from "@mlq/core";
 import { MODEL_NAMES, MODEL_OBJECTIVES, runTrainTasks, type ModelName } from "../train/model-set.js";
+import { XGBOOST_GLUE_PATH } from "../train/booster.js";
+import { createTrainThread, type TrainThread } from "../train/worker-pool.js";
 import type { TrainTask } from "../train/train-task.js";
 import type { BoosterParams } from "../train/xgboost-binding.js";
 
@@ -113,5 +115,38 @@ export function inProcessCandidateTrainer(options: { threads: number; host?: str
         };
       });
     },
+  };
+}
+
+/**
+ * Trains candidates one after another on one long-lived thread (a worker-train host: one candidate per
+ * job, so the thread and its WebAssembly instance outlive the job). Same results as the in-process trainer.
+ */
+export function threadCandidateTrainer(
+  options: { host?: string; thread?: TrainThread } = {},
+): CandidateTrainer & { close(): Promise<void> } {
+  const host = options.host ?? hostname();
+  const thread = options.thread ?? createTrainThread(XGBOOST_GLUE_PATH);
+  return {
+    kind: "thread",
+    async train(data, specs, { signal, onResult } = {}) {
+      checkCandidateData(data);
+      const out: CandidateOutcome[] = [];
+      for (const spec of specs) {
+        throwIfAborted(signal);
+        const r = await thread.run(candidateTask(data, spec), signal);
+        out.push({
+          key: spec.key,
+          model: spec.model,
+          candidate: spec.candidate,
+          predictions: r.testPredictions,
+          seconds: r.durationMs / 1000,
+          host,
+        });
+        onResult?.(out.length, specs.length);
+      }
+      return out;
+    },
+    close: () => thread.close(),
   };
 }

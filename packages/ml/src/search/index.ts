@@ -6,6 +6,7 @@ export {
   candidateTask,
   checkCandidateData,
   inProcessCandidateTrainer,
+  threadCandidateTrainer,
   type CandidateData,
   type CandidateOutcome,
   type CandidateSpec,

@@ -117,3 +117,82 @@ export async function runTrainTasksInWorkers(tasks: TrainTask[], options: Worker
   }
   return results;
 }
+
+/** One long-lived training thread: its WebAssembly instance is loaded once, not per task. */
+export interface TrainThread {
+  /** Trains one task (tasks queue up, one at a time); an abort terminates the thread (the next task starts a new one). */
+  run(task: TrainTask, signal?: AbortSignal): Promise<TrainTaskResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * A training thread that stays up between tasks, for a process that trains one task per job (a
+ * worker-train host): starting a thread and instantiating XGBoost's WebAssembly costs ~140 ms a call.
+ */
+export function createTrainThread(gluePath: string): TrainThread {
+  const source = workerSource(gluePath);
+  let worker: Worker | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+  const stop = async (): Promise<void> => {
+    const w = worker;
+    worker = undefined;
+    await w?.terminate();
+  };
+  const runOne = (task: TrainTask, signal?: AbortSignal): Promise<TrainTaskResult> =>
+    new Promise<TrainTaskResult>((resolve, reject) => {
+      throwIfAborted(signal);
+      if (!worker) {
+        worker = new Worker(source, { eval: true });
+        // An idle training thread must not keep the process alive.
+        worker.unref();
+      }
+      const w = worker;
+      const cleanup = (): void => {
+        w.off("message", onMessage);
+        w.off("error", onError);
+        w.off("exit", onExit);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const onMessage = (reply: WorkerReply): void => {
+        cleanup();
+        if (reply.ok && reply.result) resolve(reply.result);
+        else
+          reject(
+            new MlqError(reply.wasm ? "XGBOOST_WASM" : "TRAIN_WORKER", `model ${task.name}: ${reply.message ?? "worker failed"}`, false),
+          );
+      };
+      const onError = (err: Error): void => {
+        cleanup();
+        if (worker === w) worker = undefined;
+        reject(new MlqError("TRAIN_WORKER", `training worker crashed: ${err.message}`, false, { cause: err }));
+      };
+      const onExit = (code: number): void => {
+        cleanup();
+        if (worker === w) worker = undefined;
+        reject(new MlqError("TRAIN_WORKER", `training worker exited with code ${code} before finishing`, false));
+      };
+      const onAbort = (): void => {
+        cleanup();
+        const reason: unknown = signal?.reason;
+        // Terminating is the only way to stop a synchronous wasm call mid-training.
+        void stop();
+        reject(new AbortedError(`training aborted: ${reason instanceof Error ? reason.message : String(reason ?? "aborted")}`));
+      };
+      w.on("message", onMessage);
+      w.on("error", onError);
+      w.on("exit", onExit);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      w.postMessage(task);
+    });
+  return {
+    run(task, signal) {
+      const p = queue.then(() => runOne(task, signal));
+      queue = p.catch(() => undefined);
+      return p;
+    },
+    async close() {
+      await queue;
+      await stop();
+    },
+  };
+}
