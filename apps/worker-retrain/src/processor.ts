@@ -11,7 +11,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "@mlq/config";
 import { AbortedError, errorMessage, isSuspended, type Logger } from "@mlq/core";
 import { clearFlowCancel, createRedisConnection, flowCancelReason, type JobHandler, type JobIo, type JobSummary } from "@mlq/jobs";
-import { mlBuildHash, parseRetrainCheckpoint, type CandidateTrainer } from "@mlq/ml";
+import { mlBuildHash, parseRetrainCheckpoint, type CandidateTrainer, type RetrainMemo } from "@mlq/ml";
 import { driftRetrainNotice, runRetrainTask, withRoleNotices, type RaiseNotices } from "@mlq/tasks";
 import { cleanUpFlow, flowCandidateTrainer } from "./flow-trainer.js";
 
@@ -41,6 +41,8 @@ export function retrainHandler(
   raise?: RaiseNotices,
   flow?: () => FlowResources,
 ): JobHandler<"retrain"> {
+  // A suspended run's dataset, kept for its resumed pass when this process runs it (one retrain at a time).
+  const memo: { current?: RetrainMemo } = {};
   return async (payload, io) => {
     const resources = config.search.trainer === "local" || !flow ? undefined : flow();
     const useFlow = resources ? await chooseFlow(config, resources, io, payload.trigger) : false;
@@ -70,7 +72,7 @@ export function retrainHandler(
     let suspended = false;
     try {
       const summary = await withRoleNotices(config, raise, io.logger, () =>
-        runRetrainTask(config, payload, taskIo, { codeVersion, candidateTrainer }),
+        runRetrainTask(config, payload, taskIo, { codeVersion, candidateTrainer, memo }),
       );
       // The trigger the monitor's drift rule enqueues with (the retrain's own enum gains it with the drift monitor).
       if (raise && String(payload.trigger) === "drift") await raise([driftRetrainNotice(summary, io.jobId, Date.now())]);

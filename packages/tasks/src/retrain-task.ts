@@ -3,7 +3,7 @@
 // its BullMQ job lock during long trainings.
 import type { Config } from "@mlq/config";
 import { withMigrated } from "@mlq/db";
-import { runRetrain, type CandidateTrainer, type RetrainSummary, type RetrainTrigger } from "@mlq/ml";
+import { runRetrain, type CandidateTrainer, type RetrainMemo, type RetrainSummary, type RetrainTrigger } from "@mlq/ml";
 import type { TaskIo } from "./task-io.js";
 
 export interface RetrainTaskPayload {
@@ -15,13 +15,20 @@ export interface RetrainTaskOptions {
   readonly codeVersion?: string | undefined;
   /** Trains the search's candidates (the retrain worker's BullMQ flow); default: worker threads in this process. */
   readonly candidateTrainer?: CandidateTrainer | undefined;
+  /** The retrain worker's slot for a suspended run's dataset (see RetrainDeps.memo). */
+  readonly memo?: { current?: RetrainMemo } | undefined;
 }
 
 /**
  * Runs one retrain on `config.dbPath` into `config.modelsDir`. Every attempt writes its own
  * `phase2_retrain_runs` row (a failure closes it as failed), so retries need no special case.
  */
-export async function runRetrainTask(config: Config, payload: RetrainTaskPayload, io: TaskIo, options: RetrainTaskOptions = {}): Promise<RetrainSummary> {
+export async function runRetrainTask(
+  config: Config,
+  payload: RetrainTaskPayload,
+  io: TaskIo,
+  options: RetrainTaskOptions = {},
+): Promise<RetrainSummary> {
   return withMigrated(config.dbPath, async (conn) => {
     const summary = await runRetrain(
       {
@@ -34,6 +41,7 @@ export async function runRetrainTask(config: Config, payload: RetrainTaskPayload
         codeVersion: options.codeVersion,
         ...(options.candidateTrainer && { candidateTrainer: options.candidateTrainer }),
         ...(io.checkpoint && { checkpoint: io.checkpoint, resume: io.resumeState }),
+        ...(options.memo && { memo: options.memo }),
       },
       { trigger: payload.trigger },
     );

@@ -1,5 +1,5 @@
 // Public surface of retrain/: the pipeline, its stages, and the stores of its audit tables.
-export { runRetrain, RETRAIN_STAGES, parseRetrainCheckpoint, type RetrainDeps, type RetrainSummary, type RetrainCheckpoint } from "./run-retrain.js";
+export { runRetrain, RETRAIN_STAGES, parseRetrainCheckpoint, type RetrainDeps, type RetrainSummary, type RetrainCheckpoint, type RetrainMemo } from "./run-retrain.js";
 export {
   needState,
   type CandleSummary,

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { InputDataError, SuspendedError } from "@mlq/core";
 import { listRetrainRuns } from "./retrain-runs-store.js";
 import { retrainFixture, runRow, type RetrainFixture } from "./retrain.test-util.js";
-import { parseRetrainCheckpoint, runRetrain, type RetrainCheckpoint } from "./run-retrain.js";
+import { parseRetrainCheckpoint, runRetrain, type RetrainCheckpoint, type RetrainMemo } from "./run-retrain.js";
 import type { RetrainStage } from "./stage.js";
 
 let fx: RetrainFixture | undefined;
@@ -119,6 +119,48 @@ describe("runRetrain across a suspension", () => {
     expect(saved).toHaveLength(1);
     expect(listRetrainRuns(fx.conn, { limit: 5 })).toHaveLength(1);
     expect(runRow(fx.conn, s.runId)).toMatchObject({ status: "done", ts_ms: NOW, error_msg: null });
+  });
+
+  it("a resumed pass in the same process takes the suspended run's dataset from the memo instead of rebuilding it", async () => {
+    fx = retrainFixture();
+    const calls: string[] = [];
+    const saved: (RetrainCheckpoint | null)[] = [];
+    const memo: { current?: RetrainMemo } = {};
+    let suspended = true;
+    const deps = {
+      conn: fx.conn,
+      config: fx.config,
+      nowMs: NOW,
+      jobId: "r-4",
+      memo,
+      checkpoint: async (c: RetrainCheckpoint | null) => void saved.push(c),
+    };
+    await runRetrain(
+      deps,
+      { trigger: "force" },
+      pipeline(calls, () => suspended),
+    ).catch(() => undefined);
+    expect(memo.current?.runId).toBe(saved[0]!.runId);
+    expect(Object.keys(memo.current!.stageMs)).toEqual(["features"]);
+    suspended = false;
+    calls.length = 0;
+    const s = await runRetrain(
+      { ...deps, resume: saved[0] },
+      { trigger: "force" },
+      pipeline(calls, () => suspended),
+    );
+    expect(calls).toEqual(["search(cost 0.0042)", "done"]);
+    expect(Object.keys(s.stageMs)).toEqual(["gates", "features", "search", "done"]);
+    expect(memo.current).toBeUndefined();
+    // A memo of another run is not used.
+    memo.current = { runId: 999, state: {}, stageMs: { features: 1 } };
+    await runRetrain(
+      { ...deps, jobId: "r-5", checkpoint: undefined },
+      { trigger: "force" },
+      pipeline(((calls.length = 0), calls), () => false),
+    );
+    expect(calls).toEqual(["gates", "features", "search(cost 0.0042)", "done"]);
+    expect(memo.current).toBeUndefined();
   });
 
   it("a resumed pass that fails closes the run row as failed and clears the checkpoint, so a retry starts afresh", async () => {

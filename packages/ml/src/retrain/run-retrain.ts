@@ -36,6 +36,19 @@ export interface RetrainDeps {
   checkpoint?: (c: RetrainCheckpoint | null) => Promise<void>;
   /** The checkpoint a previous pass of this job saved: the run continues from it instead of starting over. */
   resume?: unknown;
+  /**
+   * A slot the caller keeps across passes in one process (the retrain worker): a suspended run leaves
+   * its dataset here, and a resumed pass of the same run in the same process takes it instead of
+   * rebuilding features and split. Another process rebuilds them (same result).
+   */
+  memo?: { current?: RetrainMemo };
+}
+
+/** What a suspended run keeps in its process's memory (too large for a checkpoint). */
+export interface RetrainMemo {
+  runId: number;
+  state: Pick<RetrainState, "dataset" | "candleSeries" | "split" | "train">;
+  stageMs: Record<string, number>;
 }
 
 /**
@@ -120,6 +133,10 @@ export const RETRAIN_STAGES: readonly RetrainStage[] = [
 /** Stages a resumed pass runs again: their output (the dataset) is too large for a checkpoint and is rebuilt from the candles up to nowMs. */
 const RESUME_REBUILDS = new Set(["features", "split"]);
 
+function pick(o: Record<string, number>, keys: ReadonlySet<string>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).filter(([k]) => keys.has(k)));
+}
+
 /** Runs one retrain. Never throws for a gate failure or too little data: those are results. */
 export async function runRetrain(
   deps: RetrainDeps,
@@ -149,6 +166,12 @@ export async function runRetrain(
     });
   const state: RetrainState = resume ? { ...resume.state } : {};
   const stageMs: Record<string, number> = resume ? { ...resume.stageMs } : {};
+  const memo = resume && deps.memo?.current?.runId === resume.runId ? deps.memo.current : undefined;
+  if (deps.memo) delete deps.memo.current;
+  if (memo) {
+    Object.assign(state, memo.state);
+    Object.assign(stageMs, memo.stageMs);
+  }
   if (resume) logger.info("retrain resumed from its checkpoint", { runId, step: resume.step });
   const base = {
     conn,
@@ -168,7 +191,7 @@ export async function runRetrain(
   try {
     let end: RetrainEnd | undefined;
     for (const stage of stages) {
-      if (resume && stage.name in resume.stageMs) continue;
+      if (resume && (stage.name in resume.stageMs || (memo && stage.name in memo.stageMs))) continue;
       const [from, to] = stage.progress;
       const ctx: StageContext = {
         ...base,
@@ -219,6 +242,10 @@ export async function runRetrain(
   } catch (err) {
     const msg = errorMessage(err);
     if (isSuspended(err)) {
+      if (deps.memo) {
+        const { dataset, candleSeries, split, train } = state;
+        deps.memo.current = { runId, state: { dataset, candleSeries, split, train }, stageMs: pick(stageMs, RESUME_REBUILDS) };
+      }
       logger.info("retrain suspended: waiting for its search candidates", { runId, reason: msg });
       throw err;
     }
