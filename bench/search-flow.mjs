@@ -334,11 +334,23 @@ export async function run({ dbPath, log = console.log, runs = RUNS } = {}) {
     }
 
     // ---- 1. four candidates × five models with one, then two worker-train processes ----
+    // Each round runs the flow with one and two worker-train and the floor with one and two plain
+    // processes back to back (order alternating), so a ratio and its floor see the same neighbours.
+    const floorPrep = await prepareFloor(dir, base, { ...common, ...SEARCH_4 }, log);
     const one = [];
     const two = [];
+    const floorRuns = { 1: [], 2: [] };
     for (let i = 0; i < runs; i++) {
-      // Alternating which goes first, so both see the same neighbours on average.
-      for (const n of i % 2 === 0 ? [1, 2] : [2, 1]) {
+      for (const step of i % 2 === 0 ? ["flow1", "flow2", "floor2", "floor1"] : ["floor1", "floor2", "flow2", "flow1"]) {
+        const n = Number(step.at(-1));
+        if (step.startsWith("floor")) {
+          const r = await floorRound(floorPrep, n, floorChildren);
+          floorRuns[n].push(r);
+          log(
+            `search-flow: floor, ${n} process(es), round ${i + 1}/${runs}: ${Math.round(r.ms)} ms (Σ training ${r.seconds.toFixed(2)} s)`,
+          );
+          continue;
+        }
         // The refit after the search is not measured here: default threads, so it ends sooner.
         const r = await retrainOnce(`search4-x${n}`, base, {
           search: SEARCH_4,
@@ -389,8 +401,18 @@ export async function run({ dbPath, log = console.log, runs = RUNS } = {}) {
       ratio <= TARGET_SCALING,
     );
 
-    // The floor: the same 20 trainings on the same data in plain processes (one, then two with 10 each).
-    const floor = await measureFloor(dir, base, { ...common, ...SEARCH_4 }, log, floorChildren, runs);
+    // The floor: the same 20 trainings on the same data in plain processes (one, and two with 10 each).
+    const floorRatios = floorRuns[1].map((o, i) => floorRuns[2][i].ms / o.ms);
+    const floor = {
+      oneMs: median(floorRuns[1].map((r) => r.ms)),
+      twoMs: median(floorRuns[2].map((r) => r.ms)),
+      oneRuns: floorRuns[1].map((r) => r.ms),
+      twoRuns: floorRuns[2].map((r) => r.ms),
+      oneSeconds: median(floorRuns[1].map((r) => r.seconds)),
+      ratios: floorRatios,
+      ratio: median(floorRatios),
+      callOverheadMs: median(floorRuns[1].map((r) => r.callOverheadMs)),
+    };
     add(
       `FLOOR: the 20 trainings in one plain process (one training thread, no queue; Σ training ${round(floor.oneSeconds, 1)} s; runs ${floor.oneRuns.map(Math.round).join(", ")} ms)`,
       floor.oneMs,
@@ -419,9 +441,11 @@ export async function run({ dbPath, log = console.log, runs = RUNS } = {}) {
       "reference",
       true,
     );
-    const vsFloor = ratio / floor.ratio;
+    // Per round: the flow's ratio over the floor's measured next to it.
+    const vsFloorRounds = ratios.map((r, i) => r / floorRatios[i]);
+    const vsFloor = median(vsFloorRounds);
     add(
-      `search stage 2 worker-train / 1, ÷ the floor's two / one (${round(ratio)} / ${round(floor.ratio)})`,
+      `search stage 2 worker-train / 1, ÷ the floor's two / one of the same round, median of ${runs} rounds (${vsFloorRounds.map((x) => round(x)).join(", ")}; medians ${round(ratio)} / ${round(floor.ratio)})`,
       vsFloor,
       "×",
       `≤ ${TARGET_SCALING_VS_FLOOR}`,
@@ -583,11 +607,10 @@ function flowParts(r) {
 
 /**
  * The floor of part 1: the search's own data and specs, captured from an in-process retrain on a copy of
- * the base (a trainer that records what it is given and stops the run), trained by plain node processes
+ * the base (a trainer that records what it is given and stops the run), for plain node processes to train
  * with @mlq/ml's inProcessCandidateTrainer on one thread each — what a worker-train does, minus the queue.
- * Each process loads and decodes first; the clock starts when all are told to go and stops at the last "done".
  */
-async function measureFloor(dir, base, envVars, log, floorChildren, pairs) {
+async function prepareFloor(dir, base, envVars, log) {
   const copy = join(dir, "floor.db");
   copyFileSync(base, copy);
   const config = loadConfig({}, { ...envVars, MLQ_DB_PATH: copy, MLQ_MODELS_DIR: join(dir, "floor-models") });
@@ -617,61 +640,49 @@ async function measureFloor(dir, base, envVars, log, floorChildren, pairs) {
   writeFileSync(specsPath, JSON.stringify(captured.specs));
   const n = captured.specs.length;
   log(`search-flow: floor: ${n} specs, candidate data ${(bytes.length / 2 ** 20).toFixed(1)} MiB`);
+  return { dataPath, specsPath, n };
+}
 
-  const round1 = async (groups) => {
-    const children = groups.map((indices) => {
-      const c = fork(THIS_FILE, ["--floor-child", dataPath, specsPath, indices.join(",")], {
-        stdio: ["ignore", "inherit", "inherit", "ipc"],
-        env: { ...process.env, NODE_OPTIONS: "" },
-      });
-      floorChildren.add(c);
-      const ready = new Promise((resolve, reject) => {
-        c.once("message", resolve);
-        c.once("exit", (code) => reject(new Error(`search-flow bench: floor child exited with ${code} before it was ready`)));
-      });
-      return { c, ready };
-    });
-    try {
-      await Promise.all(children.map((x) => x.ready));
-      const done = children.map(
-        ({ c }) =>
-          new Promise((resolve, reject) => {
-            c.once("message", resolve);
-            c.once("exit", (code) => code !== 0 && reject(new Error(`search-flow bench: floor child exited with ${code}`)));
-          }),
-      );
-      const t0 = performance.now();
-      for (const { c } of children) c.send("go");
-      const reports = await Promise.all(done);
-      const ms = performance.now() - t0;
-      return { ms, seconds: sum(reports.map((r) => r.seconds)), callOverheadMs: sum(reports.map((r) => r.callOverheadMs)) };
-    } finally {
-      for (const { c } of children) {
-        if (c.exitCode === null) c.kill("SIGKILL");
-        floorChildren.delete(c);
-      }
-    }
-  };
+/**
+ * One floor round: the specs in `processes` plain processes (two take alternate specs, like two workers
+ * taking jobs from one queue in order). Each loads and decodes first; the clock starts when all are told
+ * to go and stops at the last "done".
+ */
+async function floorRound({ dataPath, specsPath, n }, processes, floorChildren) {
   const all = Array.from({ length: n }, (_, i) => i);
-  // Alternate members, like two workers taking jobs from one queue in order.
-  const halves = [all.filter((i) => i % 2 === 0), all.filter((i) => i % 2 === 1)];
-  const oneRuns = [];
-  const twoRuns = [];
-  let oneSeconds = 0;
-  let callOverheadMs = 0;
-  for (let i = 0; i < pairs; i++) {
-    for (const k of i % 2 === 0 ? [2, 1] : [1, 2]) {
-      const r = await round1(k === 1 ? [all] : halves);
-      if (k === 1) {
-        oneRuns.push(r.ms);
-        oneSeconds = r.seconds;
-        callOverheadMs = r.callOverheadMs;
-      } else twoRuns.push(r.ms);
-      log(`search-flow: floor, ${k} process(es), round ${i + 1}: ${Math.round(r.ms)} ms (Σ training ${r.seconds.toFixed(2)} s)`);
+  const groups = processes === 1 ? [all] : Array.from({ length: processes }, (_, p) => all.filter((i) => i % processes === p));
+  const children = groups.map((indices) => {
+    const c = fork(THIS_FILE, ["--floor-child", dataPath, specsPath, indices.join(",")], {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      env: { ...process.env, NODE_OPTIONS: "" },
+    });
+    floorChildren.add(c);
+    const ready = new Promise((resolve, reject) => {
+      c.once("message", resolve);
+      c.once("exit", (code) => reject(new Error(`search-flow bench: floor child exited with ${code} before it was ready`)));
+    });
+    return { c, ready };
+  });
+  try {
+    await Promise.all(children.map((x) => x.ready));
+    const done = children.map(
+      ({ c }) =>
+        new Promise((resolve, reject) => {
+          c.once("message", resolve);
+          c.once("exit", (code) => code !== 0 && reject(new Error(`search-flow bench: floor child exited with ${code}`)));
+        }),
+    );
+    const t0 = performance.now();
+    for (const { c } of children) c.send("go");
+    const reports = await Promise.all(done);
+    const ms = performance.now() - t0;
+    return { ms, seconds: sum(reports.map((r) => r.seconds)), callOverheadMs: sum(reports.map((r) => r.callOverheadMs)) };
+  } finally {
+    for (const { c } of children) {
+      if (c.exitCode === null) c.kill("SIGKILL");
+      floorChildren.delete(c);
     }
   }
-  const ratios = oneRuns.map((o, i) => twoRuns[i] / o);
-  return { oneMs: median(oneRuns), twoMs: median(twoRuns), ratio: median(ratios), ratios, oneRuns, twoRuns, oneSeconds, callOverheadMs };
 }
 
 /** A floor process: decode the data, say ready, train the given specs on one thread when told, report. */
