@@ -31,7 +31,7 @@ import {
   publishBlob,
 } from "../packages/jobs/dist/index.js";
 import { materializeCandles } from "../packages/market-data/dist/index.js";
-import { decodeCandidateData, encodeCandidateData, inProcessCandidateTrainer, runRetrain } from "../packages/ml/dist/index.js";
+import { decodeCandidateData, encodeCandidateData, runRetrain, threadCandidateTrainer } from "../packages/ml/dist/index.js";
 import { ensureBenchDb } from "./cache.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -435,7 +435,7 @@ export async function run({ dbPath, log = console.log, runs = RUNS } = {}) {
       true,
     );
     add(
-      `FLOOR: per training call, its wall time − its training seconds (a training thread started per call, as per worker-train job), mean of 20`,
+      `FLOOR: per training call, its wall time − its training seconds (handing the task to the long-lived training thread and back), mean of 20`,
       floor.callOverheadMs / 20,
       "ms",
       "reference",
@@ -528,7 +528,7 @@ export async function run({ dbPath, log = console.log, runs = RUNS } = {}) {
       ["pickupMs", "children added (BullMQ timestamp) → the first child started on the worker-train"],
       [
         "childJobMs",
-        "Σ over the children of (job active time − its training seconds): fetch + decode on the first, a training thread started per job, result",
+        "Σ over the children of (job active time − its training seconds): fetch + decode on the first, the task to the training thread and back, result",
       ],
       ["gapMs", "between children: Σ (a child's start − the previous one's end)"],
       ["resumeMs", "last child completed → the retrain's resumed pass started"],
@@ -608,7 +608,7 @@ function flowParts(r) {
 /**
  * The floor of part 1: the search's own data and specs, captured from an in-process retrain on a copy of
  * the base (a trainer that records what it is given and stops the run), for plain node processes to train
- * with @mlq/ml's inProcessCandidateTrainer on one thread each — what a worker-train does, minus the queue.
+ * with @mlq/ml's threadCandidateTrainer (one long-lived training thread each) — what a worker-train does, minus the queue.
  */
 async function prepareFloor(dir, base, envVars, log) {
   const copy = join(dir, "floor.db");
@@ -693,14 +693,15 @@ async function floorChild(dataPath, specsPath, indices) {
     .split(",")
     .map(Number)
     .map((i) => specs[i]);
-  const trainer = inProcessCandidateTrainer({ threads: 1, host: `floor-${process.pid}` });
+  // What a worker-train holds: one long-lived training thread, created at start.
+  const trainer = threadCandidateTrainer({ host: `floor-${process.pid}` });
   const go = new Promise((resolve) => process.once("message", resolve));
   process.send("ready");
   await go;
   const t0 = performance.now();
   let seconds = 0;
   let callOverheadMs = 0;
-  // One at a time, like a worker-train with concurrency 1 (each call starts its training thread, as a job does).
+  // One call per candidate, like a worker-train job with concurrency 1.
   for (const spec of mine) {
     const c0 = performance.now();
     const [r] = await trainer.train(data, [spec]);
@@ -708,6 +709,7 @@ async function floorChild(dataPath, specsPath, indices) {
     seconds += r.seconds;
   }
   await new Promise((resolve) => process.send({ ms: performance.now() - t0, seconds, callOverheadMs }, resolve));
+  await trainer.close();
   process.disconnect();
 }
 
