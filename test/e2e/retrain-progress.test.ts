@@ -1,8 +1,6 @@
 // Issue 18, operations: `mlq retrain` on a search that runs as a flow. While the retrain waits for
 // its children the CLI prints how many candidates are done (and how many train or wait) on the
 // train queue; the summary says where they trained.
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { E2eFixture, appEntry, demoDb, sqlRows, type Spawned } from "./support.js";
 
@@ -18,15 +16,7 @@ describe("mlq retrain with the search as a flow", () => {
   });
 
   function trainWorker(host: string): Spawned {
-    const own = join(fx.dir, `host-${host}`);
-    mkdirSync(own, { recursive: true });
-    const env = fx.env({
-      ...SEARCH_ENV,
-      MLQ_HOST_ID: host,
-      MLQ_DB_PATH: join(own, "absent.db"),
-      MLQ_MODELS_DIR: join(own, "models"),
-      MLQ_LOGS_DIR: join(own, "logs"),
-    });
+    const env = fx.env({ ...SEARCH_ENV, ...fx.trainHostEnv(host) });
     return fx.spawnNode(`worker-train-${host}`, appEntry("worker-train"), [], env);
   }
 

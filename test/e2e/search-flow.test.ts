@@ -3,7 +3,6 @@
 // processes (own MLQ_HOST_ID, own temp dir, no database and no models dir they could share) train
 // them from the data the parent published to Redis (MLQ_SEARCH_TRAINER=auto finds them attached); the retrain waits in waiting-children, resumes,
 // and registers exactly what the same search trains in one process.
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, openMigrated } from "@mlq/db";
@@ -24,16 +23,7 @@ describe("hyperparameter search as a BullMQ flow", () => {
 
   /** A worker-train with its own host id and its own empty directory: nothing on disk in common with the retrain. */
   function trainWorker(host: string, extra: Record<string, string> = {}): Spawned {
-    const own = join(fx.dir, `host-${host}`);
-    mkdirSync(own, { recursive: true });
-    const env = fx.env({
-      MLQ_HOST_ID: host,
-      MLQ_DB_PATH: join(own, "absent.db"),
-      MLQ_MODELS_DIR: join(own, "models"),
-      MLQ_LOGS_DIR: join(own, "logs"),
-      MLQ_CALIBRATION_PATH: join(own, "calibration.json"),
-      ...extra,
-    });
+    const env = fx.env({ ...fx.trainHostEnv(host), ...extra });
     return fx.spawnNode(`worker-train-${host}`, appEntry("worker-train"), [], env);
   }
 

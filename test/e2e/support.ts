@@ -2,7 +2,7 @@
 // one temp dir + Redis prefix per test, small demo databases, bounded waits, and a cleanup
 // (afterEach) that kills every child, closes every connection and deletes every key.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -107,6 +107,22 @@ export class E2eFixture {
     };
   }
 
+  /**
+   * The settings of a worker-train "host" (issue 18): its own MLQ_HOST_ID and its own empty
+   * directories, so it shares nothing on disk with the retrain (no database, no models dir).
+   */
+  trainHostEnv(host: string): Record<string, string> {
+    const own = join(this.dir, `host-${host}`);
+    mkdirSync(own, { recursive: true });
+    return {
+      MLQ_HOST_ID: host,
+      MLQ_DB_PATH: join(own, "absent.db"),
+      MLQ_MODELS_DIR: join(own, "models"),
+      MLQ_LOGS_DIR: join(own, "logs"),
+      MLQ_CALIBRATION_PATH: join(own, "calibration.json"),
+    };
+  }
+
   config(extra: Record<string, string> = {}): Config {
     return loadConfig(this.env(extra));
   }
@@ -158,7 +174,11 @@ export class E2eFixture {
           } else if (child.exitCode !== null || child.signalCode !== null) {
             clearTimeout(timer);
             listeners.delete(check);
-            rej(new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before printing ${String(re)}; output:\n${out.slice(-4000)}`));
+            rej(
+              new Error(
+                `${name} exited (${child.exitCode ?? child.signalCode}) before printing ${String(re)}; output:\n${out.slice(-4000)}`,
+              ),
+            );
           }
         };
         listeners.add(check);

@@ -93,16 +93,7 @@ function ownCtx(redisUrl: string): FlowCtx {
 
 /** A worker-train with its own host id and its own empty directory: nothing on disk in common with the retrain. */
 function trainWorker(c: FlowCtx, host: string, extra: Record<string, string | undefined> = {}): Spawned {
-  const own = join(fx.dir, `host-${host}`);
-  mkdirSync(own, { recursive: true });
-  const env = c.env({
-    MLQ_HOST_ID: host,
-    MLQ_DB_PATH: join(own, "absent.db"),
-    MLQ_MODELS_DIR: join(own, "models"),
-    MLQ_LOGS_DIR: join(own, "logs"),
-    MLQ_CALIBRATION_PATH: join(own, "calibration.json"),
-    ...extra,
-  });
+  const env = c.env({ ...fx.trainHostEnv(host), ...extra });
   return fx.spawnNode(`worker-train-${host}`, appEntry("worker-train"), [], env);
 }
 
