@@ -423,6 +423,40 @@ describe("the search as a BullMQ flow under faults", () => {
     },
   );
 
+  it("candidate data above the blob cap (¼ of Redis maxmemory): the retrain fails before adding children, naming both sizes", async (ctx) => {
+    if (spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status !== 0) {
+      ctx.skip("redis-server is not on PATH: cannot run a test-owned Redis with a small maxmemory");
+      return;
+    }
+    const port = await freePort();
+    const server = spawn(
+      "redis-server",
+      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxmemory", "4mb"],
+      {
+        stdio: "ignore",
+      },
+    );
+    server.on("error", () => undefined);
+    afterFixture.push(() => server.kill("SIGKILL"));
+    const c = ownCtx(`redis://127.0.0.1:${port}`);
+    await waitFor(
+      "the test's redis-server",
+      async () => ((await c.redis.ping().catch(() => "")) === "PONG" ? true : undefined),
+      20_000,
+      100,
+    );
+    const host = trainWorker(c, "host-a");
+    await started(host);
+    const { jobId, worker } = await startRetrain(c);
+    await expectFlowFailed(
+      c,
+      jobId,
+      /the search's candidate data is [\d.]+ MiB, above the blob cap of 1\.0 MiB \(¼ of Redis maxmemory 4\.0 MiB\); lower MLQ_MAX_TRAINING_ROWS or raise Redis maxmemory/,
+      worker,
+    );
+    expect(await c.train.getJobCountByTypes("completed", "failed", "waiting")).toBe(0);
+  }, 120_000);
+
   it("a worker-train of another build refuses its child: the retrain fails naming both builds, its data is deleted", async () => {
     const t0 = Date.now();
     const c = sharedCtx();
