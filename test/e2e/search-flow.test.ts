@@ -60,6 +60,7 @@ describe("hyperparameter search as a BullMQ flow", () => {
     expect(summary.outcome).toBe("trained");
     expect(summary.search?.trainer).toBe("flow");
     expect(summary.search?.candidates).toHaveLength(2);
+    expect(summary.search?.hosts).toEqual(["host-a", "host-b"]);
 
     // One run row for the whole flow (the resumed pass kept it), closed done.
     const runs = sqlRows<{ id: number; status: string; job_id: string }>(fx.dbPath, "SELECT id, status, job_id FROM phase2_retrain_runs");

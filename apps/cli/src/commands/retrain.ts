@@ -72,7 +72,7 @@ function printSearch(search: NonNullable<RetrainSummary["search"]>, hosts: reado
   process.stdout.write(
     `Deflated Sharpe Ratio of the direction winner: ${fmt(d.dsr)} (Sharpe/bar ${fmt(d.sharpe)} vs SR0 ${fmt(d.expectedMaxSharpe)}; N ${d.trials}, effective ${fmt(d.effectiveTrials)}, ρ̄ ${fmt(d.averageCorrelation)}; ${search.passed ? "passes" : "below"} MLQ_SEARCH_MIN_DSR ${search.minDsr}${search.candidates.length === 1 ? ", not enforced for one candidate" : ""})\n`,
   );
-  process.stdout.write(`${searchTrainerLine(search.trainer, hosts)}\n`);
+  process.stdout.write(`${searchTrainerLine(search.trainer, search.hosts ?? hosts)}\n`);
 }
 
 /** The hosts in a run's trials (empty when the database cannot be read here). */

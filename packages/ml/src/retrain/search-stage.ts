@@ -36,6 +36,8 @@ export interface SearchOutcome {
   passed: boolean;
   /** Sum of the candidates' own training seconds (wherever they ran). */
   trainSeconds: number;
+  /** Where the candidates trained (distinct hosts, sorted; absent in summaries from before the flow). */
+  hosts?: string[];
 }
 
 /** The trainer of a run: the one the caller gave, else worker threads in this process. */
@@ -136,6 +138,7 @@ export const searchStage: RetrainStage = {
       minDsr: search.minDsr,
       passed,
       trainSeconds: outcomes.reduce((s, o) => s + o.seconds, 0),
+      hosts: [...new Set(outcomes.map((o) => o.host))].sort(),
     };
     ctx.logger.info("hyperparameter search", {
       trainer: trainer.kind,
