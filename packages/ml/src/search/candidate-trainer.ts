@@ -6,7 +6,7 @@ import { InputDataError, throwIfAborted } from "@mlq/core";
 import { MODEL_NAMES, MODEL_OBJECTIVES, runTrainTasks, type ModelName } from "../train/model-set.js";
 import { XGBOOST_GLUE_PATH } from "../train/booster.js";
 import { createTrainThread, type TrainThread } from "../train/worker-pool.js";
-import type { TrainTask } from "../train/train-task.js";
+import type { TrainTask, TrainTaskResult } from "../train/train-task.js";
 import type { BoosterParams } from "../train/xgboost-binding.js";
 
 /** The matrices every candidate reads: inner-train features and labels, inner-validation features (row-major float32). */
@@ -89,6 +89,18 @@ export function candidateTask(data: CandidateData, spec: CandidateSpec): TrainTa
   };
 }
 
+/** A trained task as the search's outcome: its validation predictions, its own training seconds, the host. */
+function candidateOutcome(spec: CandidateSpec, r: TrainTaskResult, host: string): CandidateOutcome {
+  return {
+    key: spec.key,
+    model: spec.model,
+    candidate: spec.candidate,
+    predictions: r.testPredictions,
+    seconds: r.durationMs / 1000,
+    host,
+  };
+}
+
 /** Trains the candidates on this process's worker threads (0 = one after another on this thread). */
 export function inProcessCandidateTrainer(options: { threads: number; host?: string }): CandidateTrainer {
   const host = options.host ?? hostname();
@@ -103,17 +115,7 @@ export function inProcessCandidateTrainer(options: { threads: number; host?: str
         signal,
         onResult: (_r, done, total) => onResult?.(done, total),
       });
-      return results.map((r, i) => {
-        const spec = specs[i]!;
-        return {
-          key: spec.key,
-          model: spec.model,
-          candidate: spec.candidate,
-          predictions: r.testPredictions,
-          seconds: r.durationMs / 1000,
-          host,
-        };
-      });
+      return results.map((r, i) => candidateOutcome(specs[i]!, r, host));
     },
   };
 }
@@ -135,14 +137,7 @@ export function threadCandidateTrainer(
       for (const spec of specs) {
         throwIfAborted(signal);
         const r = await thread.run(candidateTask(data, spec), signal);
-        out.push({
-          key: spec.key,
-          model: spec.model,
-          candidate: spec.candidate,
-          predictions: r.testPredictions,
-          seconds: r.durationMs / 1000,
-          host,
-        });
+        out.push(candidateOutcome(spec, r, host));
         onResult?.(out.length, specs.length);
       }
       return out;
