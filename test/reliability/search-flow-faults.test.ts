@@ -291,11 +291,14 @@ describe("the search as a BullMQ flow under faults", () => {
       const host = trainWorker(c, "host-a");
       await started(host);
       await expectFlowFailed(c, jobId, reason, worker);
-      // The children that ran failed on the data, without retries (a data fault is not transient).
+      // The children that ran failed on the data, without retries (a data fault is not transient). A child
+      // the host had already picked up when the parent woke is stopped by the parent, and says so: it does
+      // not read as an operator's cancel.
       const failed = await c.train.getJobs(["failed"]);
-      expect(failed.length).toBeGreaterThanOrEqual(1);
+      expect(failed.filter((f) => childReason.test(f.failedReason)).length).toBeGreaterThanOrEqual(1);
       for (const f of failed) {
-        expect(f.failedReason).toMatch(childReason);
+        if (!childReason.test(f.failedReason))
+          expect(f.failedReason.startsWith(`stopped by its parent ${jobId}: search candidate`), f.failedReason).toBe(true);
         expect(f.attemptsMade).toBe(1);
       }
       console.log(`[reliability] search flow, blob fault: failed in ${secs(t0)}`);

@@ -16,6 +16,7 @@ import {
   publishBlob,
   readChildren,
   jobCatalog,
+  parentStoppedReason,
   stopChildren,
   type TrainPayload,
 } from "@mlq/jobs";
@@ -87,8 +88,9 @@ export function flowCandidateTrainer(o: FlowTrainerOptions): CandidateTrainer {
         const st = await readChildren<TrainChildResult>(connection, prefix, "train", job, ids);
         if (st.failed.size > 0) {
           const [id, reason] = [...st.failed.entries()][0]!;
-          await stopChildren(connection, prefix, job);
-          throw new InputDataError(`search candidate ${byId.get(id)!.key} failed: ${reason}`, {
+          const why = `search candidate ${byId.get(id)!.key} failed: ${reason}`;
+          await stopChildren(connection, prefix, job, parentStoppedReason(parentId, why));
+          throw new InputDataError(why, {
             context: { failed: Object.fromEntries(st.failed) },
           });
         }
@@ -190,7 +192,7 @@ export async function cleanUpFlow(connection: Redis, prefix: string, job: Job, l
     const shas = await connection.smembers(key);
     for (const sha of shas) await deleteBlob(connection, prefix, sha);
     await connection.del(key);
-    const stopped = await stopChildren(connection, prefix, job);
+    const stopped = await stopChildren(connection, prefix, job, parentStoppedReason(job.id ?? "", "the retrain ended"));
     if (shas.length > 0 || stopped.removed + stopped.signalled > 0)
       logger.info("search flow cleaned up", { blobs: shas.length, ...stopped });
   } catch (err) {

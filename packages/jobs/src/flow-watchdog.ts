@@ -6,7 +6,7 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { errorMessage, type Logger } from "@mlq/core";
-import { flowCancelReason, markFlowCancelled, stopChildren } from "./flow.js";
+import { flowCancelReason, markFlowCancelled, parentStoppedReason, stopChildren } from "./flow.js";
 import { FLOW_DATA_KEY, formatDuration } from "./run-worker.js";
 import type { QueueName } from "./catalog.js";
 
@@ -35,15 +35,9 @@ export async function wakeOverdueParents(o: Omit<FlowWatchdogOptions, "everyMs">
       // Marked already (by an earlier round or a cancel): stop again what is left, e.g. a child whose lock
       // has since expired on a host that died (removing skips locked children).
       const marked = (await flowCancelReason(o.connection, o.prefix, o.queue, job.id)) !== null;
-      if (!marked)
-        await markFlowCancelled(
-          o.connection,
-          o.prefix,
-          o.queue,
-          job.id,
-          `timed out after ${formatDuration(o.timeoutMs)} (still waiting for its children)`,
-        );
-      const stopped = await stopChildren(o.connection, o.prefix, job);
+      const why = `timed out after ${formatDuration(o.timeoutMs)} (still waiting for its children)`;
+      if (!marked) await markFlowCancelled(o.connection, o.prefix, o.queue, job.id, why);
+      const stopped = await stopChildren(o.connection, o.prefix, job, parentStoppedReason(job.id, why));
       if (!marked)
         o.logger.warn("woke a job waiting for its children past its deadline", { jobId: job.id, deadlineMs: deadline, ...stopped });
       woken.push(job.id);

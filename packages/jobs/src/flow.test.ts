@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SuspendedError } from "@mlq/core";
 import { createLogger } from "@mlq/logger";
 import { requestCancel } from "./cancel.js";
-import { addChildren, childJobKey, flowCancelReason, parseJobKey, readChildren } from "./flow.js";
+import { addChildren, childJobKey, flowCancelReason, parentStoppedReason, parseJobKey, readChildren, stopChildren } from "./flow.js";
 import { exclusiveHolder } from "./exclusive.js";
 import { wakeOverdueParents } from "./flow-watchdog.js";
 import { type JobHandler, type JobIo, type RunWorkerOptions, type WorkerHandle } from "./run-worker.js";
@@ -40,13 +40,21 @@ describe("flows through runWorker (real Redis)", () => {
     startTestWorker(fx, handles, logger, queue, handler, { shutdownGraceMs: 2_000, ...extra });
 
   /** A parent that adds `n` children on its first pass, waits, and on the next pass returns what they returned (or throws their failure). */
-  function parentHandler(n: number, passes: { state: unknown; deadlineMs: number; attempt: number }[]): JobHandler<"retrain"> {
+  function parentHandler(
+    n: number,
+    passes: { state: unknown; deadlineMs: number; attempt: number }[],
+    opts: { stopOnFailure?: boolean } = {},
+  ): JobHandler<"retrain"> {
     const train = fx.queue("train");
     return async (_payload, io: JobIo) => {
       passes.push({ state: io.resumeState, deadlineMs: io.deadlineMs, attempt: io.attempt });
       const ids = Array.from({ length: n }, (_, i) => `p${io.jobId}-c${i}`);
       const st = await readChildren<{ value: number }>(fx.conn, fx.prefix, "train", io.job, ids);
-      if (st.failed.size > 0) throw new Error(`child failed: ${[...st.failed.values()][0]}`);
+      if (st.failed.size > 0) {
+        const why = `child failed: ${[...st.failed.values()][0]}`;
+        if (opts.stopOnFailure) await stopChildren(fx.conn, fx.prefix, io.job, parentStoppedReason(io.jobId, why));
+        throw new Error(why);
+      }
       if (st.done.size === n)
         return {
           values: ids.map((id) => st.done.get(id)!.value),
@@ -113,6 +121,38 @@ describe("flows through runWorker (real Redis)", () => {
     expect(failed.failedReason).toContain("child failed: bad candidate data");
     expect(passes).toHaveLength(2);
     expect(ran).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a parent that fails stops its running children with its own reason, not an operator's cancel", async () => {
+    const passes: { state: unknown; deadlineMs: number; attempt: number }[] = [];
+    start("retrain", parentHandler(3, passes, { stopOnFailure: true }));
+    const retrain = fx.queue("retrain");
+    await retrain.add("retrain", { trigger: "force" }, { jobId: "r6" });
+    await waitState(retrain, "r6", ["waiting-children"]);
+    // Candidate 0 fails once candidate 1 is running; candidate 1 runs until it is told to stop.
+    let running1!: () => void;
+    const started1 = new Promise<void>((r) => (running1 = r));
+    start(
+      "train",
+      async (payload, io) => {
+        if (payload.candidate === 0) {
+          await started1;
+          throw new Error("bad candidate data");
+        }
+        if (payload.candidate === 1) running1();
+        await new Promise((_, reject) => io.signal.addEventListener("abort", () => reject(io.signal.reason as Error), { once: true }));
+        return {};
+      },
+      { concurrency: 2 },
+    );
+    const failed = await waitFinished(retrain, "r6", 15_000);
+    expect(failed.failedReason).toBe("child failed: bad candidate data");
+    const train = fx.queue("train");
+    const stopped = await waitFinished(train, "pr6-c1", 15_000);
+    expect(await stopped.getState()).toBe("failed");
+    expect(stopped.failedReason).toBe("stopped by its parent r6: child failed: bad candidate data");
+    // Candidate 2 was either still waiting (removed, never run) or taken up when candidate 0 failed (stopped the same way).
+    if (await train.getJob("pr6-c2")) expect((await waitFinished(train, "pr6-c2", 15_000)).failedReason).toBe(stopped.failedReason);
   });
 
   it("mlq cancel on a parent waiting for its children removes them and wakes the parent, which sees the cancel", async () => {

@@ -94,9 +94,15 @@ export async function addChildren(
 
 /**
  * Stops a parent's unfinished children: waiting ones are removed, running ones are told to abort
- * (they then fail). Returns how many were removed and how many signalled.
+ * with `reason` (they then fail with it, so a child stopped because its parent failed or timed out
+ * does not read as an operator's cancel). Returns how many were removed and how many signalled.
  */
-export async function stopChildren(conn: Redis, prefix: string, parent: Job): Promise<{ removed: number; signalled: number }> {
+export async function stopChildren(
+  conn: Redis,
+  prefix: string,
+  parent: Job,
+  reason: string = CANCEL_REASON,
+): Promise<{ removed: number; signalled: number }> {
   const before = await parent.getDependencies({ unprocessed: { count: 10_000 } });
   await parent.removeUnprocessedChildren();
   const after = await parent.getDependencies({ unprocessed: { count: 10_000 } });
@@ -104,10 +110,15 @@ export async function stopChildren(conn: Redis, prefix: string, parent: Job): Pr
   for (const key of remaining) {
     const parsed = parseJobKey(prefix, key);
     if (!parsed) continue;
-    const message: CancelMessage = { queue: parsed.queue, jobId: parsed.id, reason: CANCEL_REASON };
+    const message: CancelMessage = { queue: parsed.queue, jobId: parsed.id, reason };
     await conn.publish(cancelChannel(prefix), JSON.stringify(message));
   }
   return { removed: Math.max(0, (before.unprocessed?.length ?? 0) - remaining.length), signalled: remaining.length };
+}
+
+/** The reason a running child gets when its parent stops it for any cause but an operator's cancel. */
+export function parentStoppedReason(parentId: string, why: string): string {
+  return `stopped by its parent ${parentId}: ${why}`;
 }
 
 /** `<prefix>:<queue>:<id>` → its queue and id (null for a key of another prefix). */

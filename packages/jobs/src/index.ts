@@ -58,6 +58,7 @@ export {
   flowCancelKey,
   flowCancelReason,
   markFlowCancelled,
+  parentStoppedReason,
   parseJobKey,
   readChildren,
   stopChildren,

@@ -340,7 +340,8 @@ export function runWorker<Q extends QueueName>(options: RunWorkerOptions<Q>): Wo
   subscriber.on("message", (_channel: string, raw: string) => {
     const msg = parseCancelMessage(raw);
     if (!msg || msg.queue !== queue) return;
-    if (abortJob(msg.jobId, "cancel", msg.reason)) wlog.warn("job cancelled by operator", { jobId: msg.jobId });
+    if (abortJob(msg.jobId, "cancel", msg.reason))
+      wlog.warn(msg.reason === CANCEL_REASON ? "job cancelled by operator" : "job stopped", { jobId: msg.jobId, reason: msg.reason });
   });
   subscriber.subscribe(cancelChannel(prefix)).catch((err: unknown) => wlog.error("cannot subscribe to cancel channel", { error: errorMessage(err) }));
 
