@@ -251,6 +251,36 @@ describe("the search as a BullMQ flow under faults", () => {
     console.log(`[reliability] search flow, SIGKILL of a training host: done ${secs(killedAt)} after the kill, case ${secs(t0)}`);
   }, 180_000);
 
+  it("the retrain worker SIGKILLed while its retrain waits: another retrain worker resumes it from the checkpoint and it completes once", async () => {
+    const t0 = Date.now();
+    const c = sharedCtx();
+    const { jobId, worker: first } = await startRetrain(c);
+    await waitForState(c.retrain, jobId, "waiting-children", 90_000, first);
+    const [open] = runRows();
+    expect(open).toMatchObject({ job_id: jobId, status: "running" });
+    // Waiting for children, the parent holds no lock: the process that suspended it can die without a trace in Redis.
+    first.child.kill("SIGKILL");
+    expect((await first.exited).signal).toBe("SIGKILL");
+
+    const host = trainWorker(c, "host-a");
+    await started(host);
+    // The children finish with no retrain worker attached: the parent is runnable, and stays so.
+    await waitForState(c.retrain, jobId, "waiting", 90_000, host);
+    expect(await c.train.getJobCountByTypes("completed")).toBe(10);
+
+    const second = fx.spawnNode("worker-retrain-2", appEntry("worker-retrain"), [], c.env());
+    const trials = await expectFlowDone(c, jobId, second);
+    // The same run row (id and clock) carried on in the other process, which rebuilt the dataset instead of finding it in memory.
+    expect(runRows().map((r) => r.id)).toEqual([open!.id]);
+    expect(second.output()).toMatch(/retrain resumed from its checkpoint.*rebuilt from the candles closed by its clock/);
+    expect(second.output().match(/job completed/g)).toHaveLength(1);
+    expect(new Set(trials.map((t) => t.host))).toEqual(new Set(["host-a"]));
+    const job = (await c.retrain.getJob(jobId))!;
+    // One attempt: the kill happened between passes, so it cost the job nothing.
+    expect(job.attemptsMade).toBe(1);
+    console.log(`[reliability] search flow, retrain worker SIGKILLed while waiting: resumed elsewhere, case ${secs(t0)}`);
+  }, 180_000);
+
   it.each([
     {
       fault: "corrupt in one chunk",

@@ -172,7 +172,12 @@ export async function runRetrain(
     Object.assign(state, memo.state);
     Object.assign(stageMs, memo.stageMs);
   }
-  if (resume) logger.info("retrain resumed from its checkpoint", { runId, step: resume.step });
+  if (resume)
+    logger.info("retrain resumed from its checkpoint", {
+      runId,
+      step: resume.step,
+      dataset: memo ? "kept in memory by this process" : "rebuilt from the candles closed by its clock",
+    });
   const base = {
     conn,
     config,
