@@ -80,6 +80,14 @@ describe("hyperparameter search as a BullMQ flow", () => {
     expect(await train.getJobCountByTypes("waiting", "active", "delayed", "failed")).toBe(0);
     expect(await train.getJobCountByTypes("completed")).toBe(10);
     expect(await fx.redis.keys(`${fx.prefix}:blob:*`)).toEqual([]);
+    // Each child's predictions went back as float32 (XGBoost's own precision), 4 bytes a row before base64.
+    const children = await train.getJobs(["completed"]);
+    const validationRows = summary.search!.inner.validationRows;
+    for (const c of children) {
+      const p = (c.returnvalue as { predictions: string }).predictions;
+      expect(p.startsWith("f32:")).toBe(true);
+      expect(p.length).toBe(4 + Math.ceil((validationRows * 4) / 3) * 4);
+    }
 
     // The same search in one process, on a copy of the database at the same time: the same winners, the same model bytes.
     const localConn = openMigrated(local);

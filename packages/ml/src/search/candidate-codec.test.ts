@@ -163,11 +163,34 @@ describe("encodePredictions / decodePredictions", () => {
     );
   });
 
+  it("sends values that are all float32 (XGBoost's predictions) in half the bytes, and the rest as float64", () => {
+    // 0.1 is not a float32; Math.fround(0.1) is. 12 float32 bytes → 16 base64 characters after the tag.
+    const f32 = Float64Array.from([Math.fround(0.1), -0, 0.5]);
+    expect(encodePredictions(f32)).toBe("f32:zczMPQAAAIAAAAA/");
+    expect(bits(decodePredictions(encodePredictions(f32), 3))).toEqual(bits(f32));
+    expect(encodePredictions(Float64Array.from([0.1, 0.5]))).toBe(Buffer.from(Float64Array.from([0.1, 0.5]).buffer).toString("base64"));
+    // A NaN keeps its exact bits: it goes as float64.
+    expect(encodePredictions(Float64Array.from([0.5, Number.NaN])).startsWith("f32:")).toBe(false);
+    fc.assert(
+      fc.property(fc.float32Array({ maxLength: 200, noNaN: true }), (f) => {
+        const p = Float64Array.from(f);
+        const s = encodePredictions(p);
+        expect(s.length).toBe(4 + Math.ceil((p.length * 4) / 3) * 4);
+        expect(bits(decodePredictions(s, p.length))).toEqual(bits(p));
+      }),
+    );
+  });
+
   it("rejects a length that does not match and text that is not base64", () => {
-    const s = encodePredictions(new Float64Array(3));
+    const s = encodePredictions(Float64Array.from([0.1, 0.2, 0.3]));
     expect(() => decodePredictions(s, 4)).toThrow(InputDataError);
     expect(() => decodePredictions(s, 4)).toThrow(/^predictions: 24 bytes, 4 float64 values \(32 bytes\) expected$/);
+    expect(() => decodePredictions(encodePredictions(new Float64Array(3)), 4)).toThrow(
+      /^predictions: 12 bytes, 4 float32 values \(16 bytes\) expected$/,
+    );
     expect(() => decodePredictions("not base64!", 1)).toThrow(/^predictions: not base64/);
+    expect(() => decodePredictions("f32:not base64!", 1)).toThrow(/^predictions: not base64/);
     expect(decodePredictions("", 0)).toHaveLength(0);
+    expect(decodePredictions("f32:", 0)).toHaveLength(0);
   });
 });

@@ -1,5 +1,5 @@
 // CandidateData as one deterministic byte string (so its sha256 is a content address for hosts that share
-// only Redis), and validation predictions as base64 for a job's return value.
+// only Redis), and validation predictions as base64 for a job's return value (float32 when exact).
 //
 // Layout: "MLQC" | u32 LE format version | u32 LE header length | JSON header | zero padding to 4 bytes |
 // float32 LE: X (rows × cols), each label in MODEL_NAMES order (rows), Xvalidation (validationRows × cols).
@@ -116,8 +116,28 @@ export function decodeCandidateData(bytes: Uint8Array): CandidateData {
   return data;
 }
 
-/** Validation predictions as base64 of their float64 LE bytes (bit-exact, NaN and -0 included). */
+/** Marks predictions sent as float32: half the bytes, used only when that loses nothing. */
+const F32_TAG = "f32:";
+
+/** True when every value is a float32 exactly (XGBoost's predictions are: it computes in float32); NaN goes as float64, payload and all. */
+function float32Exact(p: Float64Array): boolean {
+  for (let i = 0; i < p.length; i++) if (!Object.is(Math.fround(p[i]!), p[i]) || Number.isNaN(p[i])) return false;
+  return true;
+}
+
+/**
+ * Validation predictions for a job's return value, bit-exact: `f32:` + base64 of float32 LE bytes when
+ * every value is a float32 (always, for XGBoost's), else base64 of the float64 LE bytes. A child's
+ * return value stays in Redis as long as its parent job is kept, so the smaller form matters.
+ */
 export function encodePredictions(p: Float64Array): string {
+  if (float32Exact(p)) {
+    const f = Float32Array.from(p);
+    if (LITTLE_ENDIAN) return F32_TAG + Buffer.from(f.buffer).toString("base64");
+    const out = Buffer.alloc(f.byteLength);
+    for (let i = 0; i < f.length; i++) out.writeFloatLE(f[i]!, i * 4);
+    return F32_TAG + out.toString("base64");
+  }
   if (LITTLE_ENDIAN) return Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString("base64");
   const out = Buffer.alloc(p.byteLength);
   for (let i = 0; i < p.length; i++) out.writeDoubleLE(p[i]!, i * 8);
@@ -127,14 +147,18 @@ export function encodePredictions(p: Float64Array): string {
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export function decodePredictions(s: string, expectedLength: number): Float64Array {
-  if (!BASE64.test(s) || s.length % 4 !== 0) throw new InputDataError(`predictions: not base64 (${s.length} characters)`);
-  const bytes = Buffer.from(s, "base64");
-  if (bytes.byteLength !== expectedLength * 8)
+  const f32 = s.startsWith(F32_TAG);
+  const text = f32 ? s.slice(F32_TAG.length) : s;
+  if (!BASE64.test(text) || text.length % 4 !== 0) throw new InputDataError(`predictions: not base64 (${s.length} characters)`);
+  const bytes = Buffer.from(text, "base64");
+  const width = f32 ? 4 : 8;
+  if (bytes.byteLength !== expectedLength * width)
     throw new InputDataError(
-      `predictions: ${bytes.byteLength} bytes, ${expectedLength} float64 values (${expectedLength * 8} bytes) expected`,
+      `predictions: ${bytes.byteLength} bytes, ${expectedLength} float${width * 8} values (${expectedLength * width} bytes) expected`,
     );
   const out = new Float64Array(expectedLength);
-  if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(bytes);
+  if (f32) for (let i = 0; i < expectedLength; i++) out[i] = bytes.readFloatLE(i * 4);
+  else if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(bytes);
   else for (let i = 0; i < expectedLength; i++) out[i] = bytes.readDoubleLE(i * 8);
   return out;
 }
