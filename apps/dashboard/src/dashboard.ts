@@ -96,6 +96,7 @@ export async function createDashboard(opts: DashboardOptions): Promise<Dashboard
     queues: [...queues.values()],
     prefix: config.queuePrefix,
     redisStatus: () => redis.status,
+    redis,
     readStatus: () => readStatus({ dbPath, modelsDir, tradeLimit: 0, abPolicy: config.ab }),
     logger,
   });

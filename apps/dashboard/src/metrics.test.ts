@@ -1,9 +1,12 @@
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Queue } from "bullmq";
 import { silentLogger } from "@mlq/core";
 import { createFixture, type Fixture } from "./fixtures.test-util.js";
 import { openDatabase } from "@mlq/db";
 import { insertShadowRun } from "@mlq/ab";
+import { startWorkerHeartbeat } from "@mlq/jobs";
 import { createMetrics, newDurations } from "./metrics.js";
 import { createPromotionFixture, NOW } from "./promotion-fixture.test-util.js";
 import { readStatus } from "./status-data.js";
@@ -65,6 +68,29 @@ describe("createMetrics", () => {
     const down = await m.scrape();
     expect(down).toContain("mlq_redis_up 0");
     expect(down).not.toContain("mlq_queue_jobs{");
+  });
+
+  it("counts a queue's workers from their heartbeats where CLIENT LIST is refused (a managed Redis), and gives no series without them", async () => {
+    fixture = createFixture({ tradesPerArm: 1 });
+    const f = fixture;
+    const prefix = `{mlqtest-${randomBytes(5).toString("hex")}}`;
+    const redis = new Redis("redis://127.0.0.1:6379", { maxRetriesPerRequest: null });
+    const refused = (name: string) =>
+      Object.assign(fakeQueue(name), { getWorkersCount: () => Promise.reject(new Error("ERR unknown command 'CLIENT'")) }) as unknown as Queue;
+    const beats = [startWorkerHeartbeat(redis, prefix, "train", { host: "a" }), startWorkerHeartbeat(redis, prefix, "train", { host: "b" })];
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const read = () => readStatus({ dbPath: f.dbPath, modelsDir: f.modelsDir, tradeLimit: 0 });
+      const m = createMetrics({ queues: [refused("train"), refused("retrain")], prefix, redis, redisStatus: () => "ready", readStatus: read, logger: silentLogger });
+      const text = await m.scrape();
+      expect(text).toContain('mlq_queue_workers{queue="train"} 2');
+      expect(text).toContain('mlq_queue_workers{queue="retrain"} 0');
+      const without = createMetrics({ queues: [refused("train")], prefix, redisStatus: () => "ready", readStatus: read, logger: silentLogger });
+      expect(await without.scrape()).not.toContain("mlq_queue_workers{");
+    } finally {
+      for (const b of beats) await b.stop();
+      await redis.quit();
+    }
   });
 
   it("exposes the promotion loop: role events by name (rollbacks), who holds which role, and the current evaluation's last look", async () => {

@@ -9,8 +9,9 @@
 // scrapes would be undercounted; mlq runs a handful of jobs a day.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
 import { errorMessage, type Logger } from "@mlq/core";
-import { childrenByState } from "@mlq/jobs";
+import { childrenByState, liveWorkers } from "@mlq/jobs";
 import type { DriftView, PromotionView, StatusReport } from "./status-data.js";
 
 export const JOB_STATES = ["waiting", "active", "delayed", "prioritized", "waiting-children", "completed", "failed"] as const;
@@ -31,6 +32,8 @@ export interface MetricsDeps {
   prefix?: string;
   /** ioredis-like: `status === "ready"` means connected. */
   redisStatus: () => string;
+  /** Commands connection, to read the workers' heartbeats where CLIENT LIST is refused. */
+  redis?: Redis;
   /** A status report without paper trades (cheap). */
   readStatus: () => StatusReport;
   logger: Logger;
@@ -77,7 +80,7 @@ export function createMetrics(deps: MetricsDeps): DashboardMetrics {
   // state; these say who trains them and how far each waiting retrain is.
   const workers = new Gauge({
     name: "mlq_queue_workers",
-    help: "Workers attached to each queue (BullMQ's CLIENT LIST); queue=train: worker-train processes on all hosts",
+    help: "Workers attached to each queue (BullMQ's CLIENT LIST, else the workers' heartbeats); queue=train: worker-train processes on all hosts",
     labelNames: ["queue"] as const,
     registers: [registry],
   });
@@ -227,8 +230,14 @@ export function createMetrics(deps: MetricsDeps): DashboardMetrics {
         try {
           workers.set({ queue: q.name }, await withTimeout(q.getWorkersCount(), timeout, `workers of ${q.name}`));
         } catch (err) {
-          // CLIENT LIST may be refused (a managed Redis): no series rather than a wrong 0.
-          deps.logger.debug("metrics: cannot count a queue's workers", { queue: q.name, error: errorMessage(err) });
+          // CLIENT LIST may be refused (a managed Redis): count the workers' heartbeats instead; no series rather than a wrong 0.
+          try {
+            if (!deps.redis) throw err;
+            const live = await withTimeout(liveWorkers(deps.redis, deps.prefix ?? "bull", q.name), timeout, `worker registry of ${q.name}`);
+            workers.set({ queue: q.name }, live.length);
+          } catch {
+            deps.logger.debug("metrics: cannot count a queue's workers", { queue: q.name, error: errorMessage(err) });
+          }
         }
       }),
     );

@@ -10,7 +10,15 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Config } from "@mlq/config";
 import { AbortedError, errorMessage, isSuspended, type Logger } from "@mlq/core";
-import { clearFlowCancel, createRedisConnection, flowCancelReason, type JobHandler, type JobIo, type JobSummary } from "@mlq/jobs";
+import {
+  clearFlowCancel,
+  createRedisConnection,
+  flowCancelReason,
+  liveWorkers,
+  type JobHandler,
+  type JobIo,
+  type JobSummary,
+} from "@mlq/jobs";
 import { mlBuildHash, parseRetrainCheckpoint, type CandidateTrainer, type RetrainMemo } from "@mlq/ml";
 import { driftRetrainNotice, runRetrainTask, withRoleNotices, type RaiseNotices } from "@mlq/tasks";
 import { cleanUpFlow, flowCandidateTrainer } from "./flow-trainer.js";
@@ -91,17 +99,30 @@ export function retrainHandler(
 
 /**
  * Flow or this worker's threads: a pass that resumes a flow's checkpoint stays on the flow;
- * MLQ_SEARCH_TRAINER=flow always uses it; auto uses it when a worker-train is attached to the queue.
+ * MLQ_SEARCH_TRAINER=flow always uses it; auto uses it when worker-train processes are attached (they
+ * heartbeat into the queue's worker registry; no CLIENT LIST needed) and every one of them runs this
+ * build, since a host of another build refuses the children it takes, which would fail the retrain.
  */
-async function chooseFlow(config: Config, r: FlowResources, io: JobIo, trigger: string): Promise<boolean> {
+export async function chooseFlow(config: Config, r: Pick<FlowResources, "connection">, io: Pick<JobIo, "resumeState" | "logger">, trigger: string): Promise<boolean> {
   if (parseRetrainCheckpoint(io.resumeState, trigger as never)) return true;
   if (config.search.trainer === "flow") return true;
   try {
-    const workers = await r.trainQueue.getWorkersCount();
-    if (workers === 0) io.logger.info("no worker-train attached to the train queue: the search trains on this worker's threads");
-    return workers > 0;
+    const workers = await liveWorkers(r.connection, config.queuePrefix, "train");
+    if (workers.length === 0) {
+      io.logger.info("no worker-train attached to the train queue: the search trains on this worker's threads");
+      return false;
+    }
+    const build = mlBuildHash(config.buildId);
+    const others = workers.filter((w) => w.tags.build !== build);
+    if (others.length > 0) {
+      io.logger.warn(
+        `${others.length} of ${workers.length} worker-train attached run another build (${others.map((w) => `${w.host} ${w.tags.build ?? "unknown"}`).join(", ")}; this is ${build}): the search trains on this worker's threads`,
+      );
+      return false;
+    }
+    return true;
   } catch (err) {
-    io.logger.warn("cannot list the train queue's workers (CLIENT LIST refused?): the search trains on this worker's threads", {
+    io.logger.warn("cannot read the train queue's worker registry: the search trains on this worker's threads", {
       error: errorMessage(err),
     });
     return false;

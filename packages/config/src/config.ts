@@ -117,7 +117,7 @@ const SPEC = {
   MLQ_SEARCH_TRAINER: [
     "search.trainer",
     z.enum(["auto", "flow", "local"], { error: "expected auto, flow or local" }).default("auto"),
-    "where the retrain worker trains the candidates: flow = child jobs on the train queue (worker-train hosts), local = its own worker threads, auto = flow when a worker-train is attached",
+    "where the retrain worker trains the candidates: flow = child jobs on the train queue (worker-train hosts), local = its own worker threads, auto = flow when worker-train processes are attached (heartbeats) and all run this build",
   ],
   MLQ_SEARCH_BLOB_TTL_S: ["search.blobTtlSec", int(6 * 3600, 60), "TTL of the candidate data published to Redis for worker-train hosts (deleted earlier when the retrain ends); at least the retrain timeout"],
   MLQ_SEARCH_MIN_DSR: ["search.minDsr", num(0.5, (s) => s.min(0, "expected 0..1").max(1, "expected 0..1")), "a direction winner whose Deflated Sharpe Ratio is below this is saved but not registered (0 = never blocks)"],

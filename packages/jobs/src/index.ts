@@ -64,6 +64,7 @@ export {
   stopChildren,
   type ChildrenState,
 } from "./flow.js";
+export { liveWorkers, startWorkerHeartbeat, workersKey, WORKER_HEARTBEAT_MS, WORKER_STALE_MS, type LiveWorker } from "./worker-registry.js";
 export { startFlowWatchdog, wakeOverdueParents, type FlowWatchdogOptions } from "./flow-watchdog.js";
 export { childrenByState, type ChildrenByState } from "./flow-progress.js";
 export type { RunWorkerOptions, WorkerHandle, JobIo, JobHandler, JobSummary, JobFailure } from "./run-worker.js";

@@ -1,6 +1,7 @@
 // The worker bootstrap every worker app uses: validated payloads, one AbortSignal per job that
 // fires on timeout / cancel / shutdown, error mapping to retry-or-not, progress and job logs,
 // exclusivity for the retrain queue and graceful shutdown.
+import { hostname } from "node:os";
 import { DelayedError, UnrecoverableError, WaitingChildrenError, Worker } from "bullmq";
 import type { Job } from "bullmq";
 import type { Redis } from "ioredis";
@@ -14,6 +15,7 @@ import type { PayloadFor, QueueName } from "./catalog.js";
 import { CANCEL_REASON, cancelChannel, parseCancelMessage } from "./cancel.js";
 import { claimExclusive } from "./exclusive.js";
 import { createRedisConnection } from "./redis.js";
+import { startWorkerHeartbeat } from "./worker-registry.js";
 
 export type JobSummary = Record<string, unknown>;
 
@@ -78,6 +80,12 @@ export interface RunWorkerOptions<Q extends QueueName> {
   progressThrottleMs?: number | undefined;
   /** Called (not awaited) when a job fails and will not be retried: its last attempt, or an unrecoverable error. */
   onFailedForGood?: ((failure: JobFailure) => unknown) | undefined;
+  /** This worker's host in the queue's worker registry (`liveWorkers`; default the OS hostname). */
+  hostId?: string | undefined;
+  /** What this worker advertises in the registry (e.g. `{ build }`: a retrain sends children only to hosts of its build). */
+  advertise?: Record<string, string> | undefined;
+  /** Registry heartbeat interval (default 10 s). */
+  heartbeatMs?: number | undefined;
 }
 
 export interface JobFailure {
@@ -335,6 +343,13 @@ export function runWorker<Q extends QueueName>(options: RunWorkerOptions<Q>): Wo
     wlog.debug("job failed event", { jobId: job?.id, error: err.message, attemptsMade: job?.attemptsMade });
   });
 
+  const heartbeat = startWorkerHeartbeat(connection, prefix, queue, {
+    host: options.hostId ?? hostname(),
+    tags: options.advertise,
+    intervalMs: options.heartbeatMs,
+    logger: wlog,
+  });
+
   const subscriber = connection.duplicate({ connectionName: `mlq-cancel-${queue}` });
   subscriber.on("error", (err: unknown) => wlog.warn("cancel subscriber error", { error: errorMessage(err) }));
   subscriber.on("message", (_channel: string, raw: string) => {
@@ -378,6 +393,7 @@ export function runWorker<Q extends QueueName>(options: RunWorkerOptions<Q>): Wo
         await worker.close();
       } finally {
         clearTimeout(grace);
+        await heartbeat.stop();
         if (!options.installSignalHandlers) removeSignalHandlers();
         subscriber.disconnect();
         if (ownsConnection) await connection.quit().catch(() => connection.disconnect());

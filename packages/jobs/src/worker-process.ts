@@ -13,6 +13,8 @@ export interface WorkerProcessOptions<Q extends QueueName> {
   /** `notifier` raises events (a no-op without MLQ_NOTIFY_WEBHOOK_URL). */
   makeHandler: (config: Config, logger: AppLogger, notifier: Notifier) => JobHandler<Q>;
   concurrency?: number;
+  /** What the worker advertises in the queue's registry (see `liveWorkers`). */
+  advertise?: Record<string, string>;
 }
 
 export async function startWorkerProcess<Q extends QueueName>(options: WorkerProcessOptions<Q>): Promise<WorkerHandle> {
@@ -33,6 +35,8 @@ export async function startWorkerProcess<Q extends QueueName>(options: WorkerPro
     logger,
     handler: options.makeHandler(config, logger, notifier),
     installSignalHandlers: true,
+    hostId: config.hostId,
+    advertise: options.advertise,
     // A notify job that fails for good is logged, not raised again (an endpoint that stays down would loop).
     onFailedForGood: queue === "notify" ? undefined : (failure) => notifier.raise([jobFailedEvent(failure, Date.now())]),
   });
