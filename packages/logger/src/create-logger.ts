@@ -1,6 +1,10 @@
 // Winston factory: colored human lines on stderr plus a size-rotated JSON file per app.
 // A log directory that cannot be written never stops the app: it warns once and goes console-only.
-import { accessSync, constants, mkdirSync } from "node:fs";
+// Two processes of one app sharing a log directory (two worker-train started by hand) would rotate
+// the same file under each other: a process claims `<name>.log` with an owner file, and the second
+// live process takes `<name>-2.log`, and so on.
+import { accessSync, constants, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import winston from "winston";
 import type { Logger } from "@mlq/core";
@@ -17,7 +21,10 @@ export interface AppLogger extends Logger {
 }
 
 export interface CreateLoggerOptions {
-  /** App name: the file is `<logsDir>/<name>.log` and every line carries `app: name`. */
+  /**
+   * App name: the file is `<logsDir>/<name>.log` (`<name>-2.log`, … while another live process on this
+   * host holds it) and every line carries `app: name`.
+   */
   name: string;
   /** Directory for the JSON file; omit for console only. */
   logsDir?: string | undefined;
@@ -72,6 +79,76 @@ function warnOnce(key: string, write: (msg: string) => void, msg: string): void 
   write(msg);
 }
 
+/** Files this process claimed, with how many of its loggers use each (they share it, as before). */
+const claimedHere = new Map<string, number>();
+const MAX_LOG_SLOTS = 16;
+
+function ownerOf(file: string): string {
+  return `${file}.owner`;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Takes `file` when it is free, ours, or held by a dead process of this host; false when a live process holds it. */
+function tryClaim(file: string): boolean {
+  const owner = ownerOf(file);
+  const me = `${hostname()} ${process.pid}`;
+  try {
+    writeFileSync(owner, me, { flag: "wx" });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+  const [host, pidText] = readFileSync(owner, "utf8").trim().split(" ");
+  const pid = Number(pidText);
+  const stale = host === hostname() && (pid === process.pid || !Number.isInteger(pid) || pid <= 0 || !alive(pid));
+  if (!stale) return false;
+  writeFileSync(owner, me);
+  // Two processes taking over the same stale claim: the last writer keeps it, the other moves on.
+  return readFileSync(owner, "utf8") === me;
+}
+
+/** The log file this process writes in `dir` for `name` (see the header); falls back to the shared name. */
+function claimLogFile(dir: string, name: string): string {
+  const first = join(dir, `${name}.log`);
+  for (let slot = 1; slot <= MAX_LOG_SLOTS; slot++) {
+    const file = slot === 1 ? first : join(dir, `${name}-${slot}.log`);
+    if (claimedHere.has(file) || tryClaim(file)) {
+      claimedHere.set(file, (claimedHere.get(file) ?? 0) + 1);
+      return file;
+    }
+  }
+  return first;
+}
+
+function releaseLogFile(file: string): void {
+  const users = (claimedHere.get(file) ?? 0) - 1;
+  if (users > 0) {
+    claimedHere.set(file, users);
+    return;
+  }
+  if (!claimedHere.delete(file)) return;
+  try {
+    if (readFileSync(ownerOf(file), "utf8") === `${hostname()} ${process.pid}`) unlinkSync(ownerOf(file));
+  } catch {
+    /* gone already */
+  }
+}
+
+process.once("exit", () => {
+  for (const file of [...claimedHere.keys()]) {
+    claimedHere.set(file, 1);
+    releaseLogFile(file);
+  }
+});
+
 export function createLogger(options: CreateLoggerOptions): AppLogger {
   const level = options.level ?? "info";
   if (!LEVELS.includes(level)) throw new Error(`unknown log level ${JSON.stringify(level)} (expected ${LEVELS.join("|")})`);
@@ -92,8 +169,15 @@ export function createLogger(options: CreateLoggerOptions): AppLogger {
   let fileProblem: string | null = null;
   let fileTransport: winston.transports.FileTransportInstance | undefined;
   if (options.logsDir !== undefined) {
-    const reason = unwritableReason(options.logsDir);
-    const candidate = join(options.logsDir, `${options.name}.log`);
+    let reason = unwritableReason(options.logsDir);
+    let candidate = join(options.logsDir, `${options.name}.log`);
+    if (reason === null) {
+      try {
+        candidate = claimLogFile(options.logsDir, options.name);
+      } catch (err) {
+        reason = (err as NodeJS.ErrnoException).code ?? "EIO";
+      }
+    }
     if (reason === null) {
       filePath = candidate;
       fileTransport = new winston.transports.File({
@@ -137,6 +221,7 @@ export function createLogger(options: CreateLoggerOptions): AppLogger {
 
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
+    if (!closed && filePath !== null) releaseLogFile(filePath);
     closed ??= new Promise<void>((resolve) => {
       // winston's own 'finish' can fire before the file stream flushes; wait for the file transport.
       const done = (): void => resolve();

@@ -1,5 +1,6 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createLogger, formatJobLogLine, jobLogger } from "./index.js";
@@ -45,6 +46,42 @@ describe("createLogger", () => {
     await log.close();
     const [line] = readJsonLines(join(dir, "child.log"));
     expect(line).toMatchObject({ level: "warn", message: "slow", queue: "retrain", jobId: "j1", ms: 5, app: "child" });
+  });
+
+  it("gives a second live process on this host its own file, takes over a dead process's claim, and shares within one process", async () => {
+    const dir = tempDir();
+    const owner = (f: string) => join(dir, `${f}.owner`);
+    // Another process of this host holds worker-train.log: a live `sleep` stands in for it.
+    const other = spawn("sleep", ["30"], { stdio: "ignore" });
+    try {
+      writeFileSync(owner("worker-train.log"), `${hostname()} ${other.pid}`);
+      const second = createLogger({ name: "worker-train", logsDir: dir, console: false });
+      expect(second.filePath).toBe(join(dir, "worker-train-2.log"));
+      expect(readFileSync(owner("worker-train-2.log"), "utf8")).toBe(`${hostname()} ${process.pid}`);
+      // Another logger of the same app in this process shares the file, as before.
+      const same = createLogger({ name: "worker-train", logsDir: dir, console: false });
+      expect(same.filePath).toBe(second.filePath);
+      second.info("mine");
+      await second.close();
+      expect(existsSync(owner("worker-train-2.log"))).toBe(true);
+      await same.close();
+      // The last user gone, the claim is released; the live process's claim is left alone.
+      expect(existsSync(owner("worker-train-2.log"))).toBe(false);
+      expect(readFileSync(owner("worker-train.log"), "utf8")).toBe(`${hostname()} ${other.pid}`);
+      expect(readJsonLines(join(dir, "worker-train-2.log"))[0]).toMatchObject({ message: "mine" });
+    } finally {
+      other.kill("SIGKILL");
+      await new Promise((r) => other.once("exit", r));
+    }
+    // Its process died without releasing (SIGKILL): the claim is stale and the next process takes the first file.
+    const next = createLogger({ name: "worker-train", logsDir: dir, console: false });
+    expect(next.filePath).toBe(join(dir, "worker-train.log"));
+    await next.close();
+    // A claim of another host (a shared log directory) cannot be checked: it is respected.
+    writeFileSync(owner("serve.log"), "some-other-host 1");
+    const serve = createLogger({ name: "serve", logsDir: dir, console: false });
+    expect(serve.filePath).toBe(join(dir, "serve-2.log"));
+    await serve.close();
   });
 
   it("goes console-only with one warning when logsDir is not writable", async () => {
