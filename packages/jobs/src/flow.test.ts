@@ -2,6 +2,7 @@
 // the wait is neither a failure nor a completion, the checkpoint and one deadline survive the wait,
 // the parent runs again when its children finish (or when one fails for good, or when a cancel
 // removes them), and the exclusive retrain slot stays held throughout.
+import { Worker } from "bullmq";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SuspendedError } from "@mlq/core";
 import { createLogger } from "@mlq/logger";
@@ -11,7 +12,7 @@ import { exclusiveHolder } from "./exclusive.js";
 import { wakeOverdueParents } from "./flow-watchdog.js";
 import { type JobHandler, type JobIo, type RunWorkerOptions, type WorkerHandle } from "./run-worker.js";
 import type { QueueName, TrainPayload } from "./catalog.js";
-import { RedisFixture, startTestWorker, waitFinished, waitState } from "./test-support.test-util.js";
+import { RedisFixture, startTestWorker, waitFinished, waitState, workerConnection } from "./test-support.test-util.js";
 
 const logger = createLogger({ name: "flow-test", console: false });
 
@@ -121,6 +122,48 @@ describe("flows through runWorker (real Redis)", () => {
     expect(failed.failedReason).toContain("child failed: bad candidate data");
     expect(passes).toHaveLength(2);
     expect(ran).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a child that stalls past maxStalledCount (its host keeps losing the lock) fails, and that too wakes the parent", async () => {
+    const passes: { state: unknown; deadlineMs: number; attempt: number }[] = [];
+    start("retrain", parentHandler(1, passes));
+    const retrain = fx.queue("retrain");
+    await retrain.add("retrain", { trigger: "force" }, { jobId: "r7" });
+    await waitState(retrain, "r7", ["waiting-children"]);
+    // A host that never renews its lock (as one whose event loop is blocked, or that is frozen): every pick stalls.
+    // BullMQ 6.7 moves a stalled job back to wait, and past maxStalledCount marks it to fail on its next pick.
+    const hung: (() => void)[] = [];
+    let picks = 0;
+    const hostConn = workerConnection();
+    const host = new Worker(
+      "train",
+      () => {
+        picks++;
+        return new Promise<void>((resolve) => hung.push(resolve));
+      },
+      {
+        connection: hostConn,
+        prefix: fx.prefix,
+        concurrency: 3,
+        lockDuration: 300,
+        stalledInterval: 200,
+        maxStalledCount: 1,
+        skipLockRenewal: true,
+      },
+    );
+    host.on("error", () => undefined);
+    fx.onCleanup(async () => {
+      for (const r of hung) r();
+      await host.close(true);
+      await hostConn.quit();
+    });
+    const failed = await waitFinished(retrain, "r7", 20_000);
+    expect(failed.failedReason).toBe("child failed: job stalled more than allowable limit");
+    expect(passes).toHaveLength(2);
+    const child = (await fx.queue("train").getJob("pr7-c0"))!;
+    expect(await child.getState()).toBe("failed");
+    expect(child.stalledCounter).toBe(2);
+    expect(picks).toBe(2);
   });
 
   it("a parent that fails stops its running children with its own reason, not an operator's cancel", async () => {
