@@ -263,6 +263,7 @@ export async function run({ dbPath, log = console.log, runs = RUNS } = {}) {
             endMs: c.finishedOn,
             seconds: c.returnvalue.seconds,
             host: c.returnvalue.host,
+            returnBytes: Buffer.byteLength(JSON.stringify(c.returnvalue)),
           }));
         const expected = summary.search.candidates.length * 5;
         if (children.length !== expected)
@@ -535,6 +536,17 @@ export async function run({ dbPath, log = console.log, runs = RUNS } = {}) {
       ["rebuildMs", "resumed pass: start → its search stage done (features + split rebuilt, data encoded, results read, scored)"],
     ])
       add(`flow part: ${what}`, median(parts.map((p) => p[key])), "ms", "reference", true);
+
+    // What each child leaves in Redis for as long as its parent is kept: its return value (the validation predictions).
+    const returnBytes = flow1.flatMap((r) => r.children.map((c) => c.returnBytes));
+    if (returnBytes.length > 0)
+      add(
+        `Redis: one child's return value, kept in its parent's processed hash (validation predictions, float32 base64)`,
+        median(returnBytes) / 1024,
+        "KiB",
+        "reference",
+        true,
+      );
 
     // The pure Redis parts: the blob the flow published, written and read back alone.
     const published = flow1.at(-1).published;
