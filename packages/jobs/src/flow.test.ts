@@ -2,8 +2,8 @@
 // the wait is neither a failure nor a completion, the checkpoint and one deadline survive the wait,
 // the parent runs again when its children finish (or when one fails for good, or when a cancel
 // removes them), and the exclusive retrain slot stays held throughout.
-import { Worker } from "bullmq";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Worker, type Queue } from "bullmq";
+import { describe, expect, it } from "vitest";
 import { SuspendedError } from "@mlq/core";
 import { createLogger } from "@mlq/logger";
 import { requestCancel } from "./cancel.js";
@@ -12,7 +12,8 @@ import { exclusiveHolder } from "./exclusive.js";
 import { wakeOverdueParents } from "./flow-watchdog.js";
 import { type JobHandler, type JobIo, type RunWorkerOptions, type WorkerHandle } from "./run-worker.js";
 import type { QueueName, TrainPayload } from "./catalog.js";
-import { RedisFixture, startTestWorker, waitFinished, waitState, workerConnection } from "./test-support.test-util.js";
+import type { RedisFixture } from "./test-support.test-util.js";
+import { startTestWorker, waitFinished, waitState, workerConnection, useRedisWorkers } from "./test-support.test-util.js";
 
 const logger = createLogger({ name: "flow-test", console: false });
 
@@ -27,15 +28,9 @@ const child = (candidate: number, runId = 1): TrainPayload => ({
 });
 
 describe("flows through runWorker (real Redis)", () => {
-  let fx: RedisFixture;
+  let fx!: RedisFixture;
   const handles: WorkerHandle[] = [];
-  beforeEach(() => {
-    fx = new RedisFixture();
-  });
-  afterEach(async () => {
-    for (const h of handles.splice(0)) await h.close();
-    await fx.cleanup();
-  });
+  useRedisWorkers((f) => (fx = f), handles);
 
   const start = <Q extends QueueName>(queue: Q, handler: JobHandler<Q>, extra: Partial<RunWorkerOptions<Q>> = {}): WorkerHandle =>
     startTestWorker(fx, handles, logger, queue, handler, { shutdownGraceMs: 2_000, ...extra });
@@ -74,12 +69,22 @@ describe("flows through runWorker (real Redis)", () => {
     };
   }
 
-  it("suspends the parent, resumes it with its checkpoint and deadline once the children are done, and keeps the retrain slot", async () => {
+  /** A parent (`parentHandler(n)`) added as `jobId` and run until it waits for its children. */
+  async function waitingParent(
+    jobId: string,
+    n: number,
+    o: { stopOnFailure?: boolean; worker?: Partial<RunWorkerOptions<"retrain">>; dedup?: boolean } = {},
+  ): Promise<{ retrain: Queue; passes: { state: unknown; deadlineMs: number; attempt: number }[] }> {
     const passes: { state: unknown; deadlineMs: number; attempt: number }[] = [];
-    start("retrain", parentHandler(3, passes));
+    start("retrain", parentHandler(n, passes, { stopOnFailure: o.stopOnFailure }), o.worker);
     const retrain = fx.queue("retrain");
-    await retrain.add("retrain", { trigger: "force" }, { jobId: "r1", deduplication: { id: "retrain" } });
-    await waitState(retrain, "r1", ["waiting-children"]);
+    await retrain.add("retrain", { trigger: "force" }, { jobId, ...(o.dedup && { deduplication: { id: "retrain" } }) });
+    await waitState(retrain, jobId, ["waiting-children"]);
+    return { retrain, passes };
+  }
+
+  it("suspends the parent, resumes it with its checkpoint and deadline once the children are done, and keeps the retrain slot", async () => {
+    const { retrain, passes } = await waitingParent("r1", 3, { dedup: true });
     // Waiting is neither a failure nor a completion, and the slot is still held by the parent.
     const waiting = await retrain.getJob("r1");
     expect(waiting!.attemptsMade).toBe(0);
@@ -100,11 +105,7 @@ describe("flows through runWorker (real Redis)", () => {
   });
 
   it("a child that fails for good wakes the parent at once (continueParentOnFailure), which sees the child's reason", async () => {
-    const passes: { state: unknown; deadlineMs: number; attempt: number }[] = [];
-    start("retrain", parentHandler(4, passes));
-    const retrain = fx.queue("retrain");
-    await retrain.add("retrain", { trigger: "force" }, { jobId: "r2" });
-    await waitState(retrain, "r2", ["waiting-children"]);
+    const { retrain, passes } = await waitingParent("r2", 4);
     // Only candidate 1 fails; the others never run (this worker takes one job and then is closed).
     let ran = 0;
     start(
@@ -125,11 +126,7 @@ describe("flows through runWorker (real Redis)", () => {
   });
 
   it("a child that stalls past maxStalledCount (its host keeps losing the lock) fails, and that too wakes the parent", async () => {
-    const passes: { state: unknown; deadlineMs: number; attempt: number }[] = [];
-    start("retrain", parentHandler(1, passes));
-    const retrain = fx.queue("retrain");
-    await retrain.add("retrain", { trigger: "force" }, { jobId: "r7" });
-    await waitState(retrain, "r7", ["waiting-children"]);
+    const { retrain, passes } = await waitingParent("r7", 1);
     // A host that never renews its lock (as one whose event loop is blocked, or that is frozen): every pick stalls.
     // BullMQ 6.7 moves a stalled job back to wait, and past maxStalledCount marks it to fail on its next pick.
     const hung: (() => void)[] = [];
@@ -167,11 +164,7 @@ describe("flows through runWorker (real Redis)", () => {
   });
 
   it("a parent that fails stops its running children with its own reason, not an operator's cancel", async () => {
-    const passes: { state: unknown; deadlineMs: number; attempt: number }[] = [];
-    start("retrain", parentHandler(3, passes, { stopOnFailure: true }));
-    const retrain = fx.queue("retrain");
-    await retrain.add("retrain", { trigger: "force" }, { jobId: "r6" });
-    await waitState(retrain, "r6", ["waiting-children"]);
+    const { retrain } = await waitingParent("r6", 3, { stopOnFailure: true });
     // Candidate 0 fails once candidate 1 is running; candidate 1 runs until it is told to stop.
     let running1!: () => void;
     const started1 = new Promise<void>((r) => (running1 = r));
@@ -199,11 +192,7 @@ describe("flows through runWorker (real Redis)", () => {
   });
 
   it("mlq cancel on a parent waiting for its children removes them and wakes the parent, which sees the cancel", async () => {
-    const passes: { state: unknown; deadlineMs: number; attempt: number }[] = [];
-    start("retrain", parentHandler(3, passes));
-    const retrain = fx.queue("retrain");
-    await retrain.add("retrain", { trigger: "force" }, { jobId: "r3" });
-    await waitState(retrain, "r3", ["waiting-children"]);
+    const { retrain } = await waitingParent("r3", 3);
     expect(await requestCancel(fx.conn, fx.prefix, "retrain", "r3", { requestedBy: "test" })).toBe("cancelled-waiting-children");
     const done = await waitFinished(retrain, "r3", 15_000);
     expect(done.returnvalue).toEqual({ cancelled: true, pending: 0 });
@@ -211,11 +200,7 @@ describe("flows through runWorker (real Redis)", () => {
   });
 
   it("one timeout spans every pass: a parent whose deadline passed while it waited fails as timed out when it resumes", async () => {
-    const passes: { state: unknown; deadlineMs: number; attempt: number }[] = [];
-    start("retrain", parentHandler(2, passes), { timeoutMs: 1_500 });
-    const retrain = fx.queue("retrain");
-    await retrain.add("retrain", { trigger: "force" }, { jobId: "r4" });
-    await waitState(retrain, "r4", ["waiting-children"]);
+    const { retrain, passes } = await waitingParent("r4", 2, { worker: { timeoutMs: 1_500 } });
     const deadline = ((await retrain.getJob("r4"))!.data as { flow: { deadlineMs: number } }).flow.deadlineMs;
     // The children only run after the deadline has passed.
     await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now()) + 100));
@@ -227,11 +212,7 @@ describe("flows through runWorker (real Redis)", () => {
   });
 
   it("the watchdog wakes a parent still waiting past its deadline (no training host attached): it runs again and sees the timeout", async () => {
-    const passes: { state: unknown; deadlineMs: number; attempt: number }[] = [];
-    start("retrain", parentHandler(3, passes), { timeoutMs: 60_000 });
-    const retrain = fx.queue("retrain");
-    await retrain.add("retrain", { trigger: "force" }, { jobId: "r5" });
-    await waitState(retrain, "r5", ["waiting-children"]);
+    const { retrain, passes } = await waitingParent("r5", 3, { worker: { timeoutMs: 60_000 } });
     const deadline = passes[0]!.deadlineMs;
     const o = { connection: fx.conn, prefix: fx.prefix, queue: "retrain" as const, timeoutMs: 60_000, logger };
     expect(await wakeOverdueParents({ ...o, now: () => deadline - 1 })).toEqual([]);

@@ -1,11 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { InputDataError, TransientDbError } from "@mlq/core";
 import { createLogger } from "@mlq/logger";
 import { requestCancel, recentCancellations } from "./cancel.js";
 import { classifyFailure, formatDuration, throttledProgress } from "./run-worker.js";
 import type { JobFailure, JobHandler, JobIo, RunWorkerOptions, WorkerHandle } from "./run-worker.js";
 import type { QueueName } from "./catalog.js";
-import { RedisFixture, startTestWorker, waitFinished, waitFor, waitState, workerConnection } from "./test-support.test-util.js";
+import type { RedisFixture} from "./test-support.test-util.js";
+import { startTestWorker, waitFinished, waitFor, waitState, workerConnection, useRedisWorkers } from "./test-support.test-util.js";
 
 const logger = createLogger({ name: "jobs-test", console: false });
 
@@ -68,15 +69,9 @@ describe("throttledProgress", () => {
 });
 
 describe("runWorker (real Redis)", () => {
-  let fx: RedisFixture;
+  let fx!: RedisFixture;
   const handles: WorkerHandle[] = [];
-  beforeEach(() => {
-    fx = new RedisFixture();
-  });
-  afterEach(async () => {
-    for (const h of handles.splice(0)) await h.close();
-    await fx.cleanup();
-  });
+  useRedisWorkers((f) => (fx = f), handles);
 
   const start = <Q extends QueueName>(queue: Q, handler: JobHandler<Q>, extra: Partial<RunWorkerOptions<Q>> = {}): WorkerHandle =>
     startTestWorker(fx, handles, logger, queue, handler, extra);

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { Queue } from "bullmq";
 import type { Job } from "bullmq";
 import { Redis } from "ioredis";
+import { afterEach, beforeEach } from "vitest";
 import { deleteKeysWithPrefix } from "./redis.js";
 import { runWorker, type JobHandler, type RunWorkerOptions, type WorkerHandle } from "./run-worker.js";
 import type { QueueName } from "./catalog.js";
@@ -100,4 +101,20 @@ export function startTestWorker<Q extends QueueName>(
   });
   handles.push(h);
   return h;
+}
+
+/**
+ * For a describe block of worker tests: a fresh RedisFixture before each test (handed to `set`), and
+ * after it the workers in `handles` closed, then the fixture's keys and connections cleaned up.
+ */
+export function useRedisWorkers(set: (fx: RedisFixture) => void, handles: WorkerHandle[]): void {
+  let current: RedisFixture | undefined;
+  beforeEach(() => {
+    current = new RedisFixture();
+    set(current);
+  });
+  afterEach(async () => {
+    for (const h of handles.splice(0)) await h.close();
+    await current?.cleanup();
+  });
 }

@@ -1,23 +1,18 @@
 // The queue's worker registry on the real Redis: heartbeats in, stale ones out, closed ones gone,
 // and runWorker registering itself with its host and what it advertises.
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createLogger } from "@mlq/logger";
 import { liveWorkers, startWorkerHeartbeat, workersKey, WORKER_STALE_MS } from "./worker-registry.js";
-import { RedisFixture, startTestWorker, waitFor } from "./test-support.test-util.js";
+import type { RedisFixture } from "./test-support.test-util.js";
+import { startTestWorker, waitFor, useRedisWorkers } from "./test-support.test-util.js";
 import type { WorkerHandle } from "./run-worker.js";
 
 const logger = createLogger({ name: "registry-test", console: false });
 
 describe("worker registry (real Redis)", () => {
-  let fx: RedisFixture;
+  let fx!: RedisFixture;
   const handles: WorkerHandle[] = [];
-  beforeEach(() => {
-    fx = new RedisFixture();
-  });
-  afterEach(async () => {
-    for (const h of handles.splice(0)) await h.close();
-    await fx.cleanup();
-  });
+  useRedisWorkers((f) => (fx = f), handles);
 
   it("lists a worker from its first beat with its host, pid and tags, and forgets it when it stops", async () => {
     const hb = startWorkerHeartbeat(fx.conn, fx.prefix, "train", { host: "host-a", tags: { build: "b1" } });
